@@ -1,0 +1,135 @@
+"""Checkpoints: one self-describing ``.pt`` file per model, written atomically and read
+with ``weights_only=True`` so that loading never runs code from the file."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .data import PROJECT_ROOT
+from .models import build_model
+from .recipes import TrainConfig
+
+FORMAT = "mnist_app.checkpoint/1"
+WEIGHTS_DIR = PROJECT_ROOT / "weights"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file is missing, corrupt, or not one of ours."""
+
+
+@dataclass
+class Checkpoint:
+    name: str
+    arch: str
+    arch_kwargs: dict[str, Any]
+    state_dict: dict[str, torch.Tensor]
+    mean: float
+    std: float
+    recipe: str = ""
+    config: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    created: str = ""
+
+    def build(self, device: str | torch.device = "cpu") -> nn.Module:
+        """The model with its weights, in eval mode, on `device`."""
+        model = build_model(self.arch, **self.arch_kwargs)
+        try:
+            model.load_state_dict(self.state_dict)
+        except RuntimeError as err:
+            raise CheckpointError(
+                f"checkpoint {self.name!r}: weights do not fit architecture {self.arch!r}"
+            ) from err
+        return model.to(device).eval()
+
+
+def check_name(name: str) -> str:
+    """A checkpoint name must be a plain file stem: no paths, spaces or odd characters."""
+    if not _NAME.match(name or ""):
+        raise ValueError(
+            f"invalid model name {name!r}: use 1-64 letters, digits, '_', '-' or '.', "
+            "starting with a letter or digit"
+        )
+    return name
+
+
+def make_checkpoint(
+    name: str,
+    model: nn.Module,
+    config: TrainConfig,
+    recipe: str,
+    metrics: dict[str, Any],
+) -> Checkpoint:
+    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    return Checkpoint(
+        name=check_name(name),
+        arch=config.arch,
+        arch_kwargs=dict(config.arch_kwargs),
+        state_dict=state,
+        mean=config.mean,
+        std=config.std,
+        recipe=recipe,
+        config=dataclasses.asdict(config),
+        metrics=metrics,
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
+
+
+def save_checkpoint(checkpoint: Checkpoint, path: str | os.PathLike) -> Path:
+    """Write to a temporary file in the same folder, fsync, then rename over the target:
+    a crash leaves either the old file or the new one, never half of one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"format": FORMAT, **dataclasses.asdict(checkpoint)}
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(payload, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint not found: {path}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # corrupt zip, truncated file, or a pickle with code in it
+        raise CheckpointError(
+            f"{path.name} is not a readable mnist_app checkpoint (corrupt, truncated, or "
+            f"holding objects other than tensors): {str(err).splitlines()[0][:200]}"
+        ) from err
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{path.name} is not an mnist_app checkpoint (no {FORMAT} tag)")
+    fields = {f.name for f in dataclasses.fields(Checkpoint)}
+    try:
+        return Checkpoint(**{k: v for k, v in payload.items() if k in fields})
+    except TypeError as err:
+        raise CheckpointError(f"{path.name}: checkpoint is missing fields ({err})") from err
+
+
+def checkpoint_path(name: str, weights_dir: str | os.PathLike | None = None) -> Path:
+    return Path(weights_dir or WEIGHTS_DIR) / f"{check_name(name)}.pt"
+
+
+def list_checkpoints(weights_dir: str | os.PathLike | None = None) -> list[str]:
+    """Names of the checkpoints in the weights folder, newest first."""
+    folder = Path(weights_dir or WEIGHTS_DIR)
+    files = sorted(folder.glob("*.pt"), key=lambda p: p.stat().st_mtime, reverse=True)
+    return [p.stem for p in files]

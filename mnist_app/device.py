@@ -1,0 +1,32 @@
+"""Device choice: CUDA, then Apple MPS, then CPU, unless the user forces one."""
+
+from __future__ import annotations
+
+import torch
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError as err:
+        raise ValueError(f"unknown device {name!r}; use auto, cpu, cuda or mps") from err
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' was asked for, but no CUDA GPU is available")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError("device 'mps' was asked for, but MPS is not available")
+    return device
+
+
+def describe_device(device: torch.device) -> str:
+    """A human label such as 'NVIDIA H100 (cuda)' or 'CPU (2 threads)'."""
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)} (cuda)"
+    if device.type == "mps":
+        return "Apple GPU (mps)"
+    return f"CPU ({torch.get_num_threads()} threads)"

@@ -1,0 +1,71 @@
+"""Prediction API: a checkpoint in, ten probabilities per 28x28 image out.
+
+    >>> from mnist_app import load_predictor
+    >>> predictor = load_predictor("resnet_mini")        # or a path to a .pt file
+    >>> predictor.probabilities(image_28x28)              # numpy (10,)
+    >>> predictor.probabilities(batch_nx28x28)            # numpy (N, 10)
+
+Images follow MNIST's convention: light digit on a dark background, uint8 0-255 or
+float 0-1. The checkpoint's own normalisation is applied here.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .checkpoint import Checkpoint, checkpoint_path, load_checkpoint
+from .evaluation import predict_logits
+
+
+class Predictor:
+    def __init__(self, checkpoint: Checkpoint, device: str | torch.device = "cpu"):
+        self.checkpoint = checkpoint
+        self.model = checkpoint.build(device)
+
+    @property
+    def name(self) -> str:
+        return self.checkpoint.name
+
+    def probabilities(self, images) -> np.ndarray:
+        """(10,) for one 28x28 image, (N, 10) for a batch (array, tensor or PIL image)."""
+        tensor = _as_tensor(images)
+        single = tensor.dim() == 2
+        batch = tensor.unsqueeze(0) if single else tensor
+        if batch.shape[-2:] != (28, 28) or batch.dim() not in (3, 4):
+            raise ValueError(
+                f"expected 28x28 images, (N, 28, 28) or (N, 1, 28, 28); got {tuple(tensor.shape)}"
+            )
+        logits = predict_logits(self.model, batch, self.checkpoint.mean, self.checkpoint.std)
+        probs = torch.softmax(logits, dim=1).numpy()
+        return probs[0] if single else probs
+
+    def predict(self, images) -> int | np.ndarray:
+        """The most likely digit (an int for one image, an array for a batch)."""
+        probs = self.probabilities(images)
+        return int(probs.argmax()) if probs.ndim == 1 else probs.argmax(axis=1)
+
+
+def _as_tensor(images) -> torch.Tensor:
+    if isinstance(images, torch.Tensor):
+        tensor = images.detach().cpu()
+    else:
+        tensor = torch.from_numpy(np.asarray(images).copy())
+    if tensor.dtype == torch.uint8:
+        return tensor
+    tensor = tensor.float()
+    if not torch.isfinite(tensor).all():
+        raise ValueError("image contains NaN or infinite values")
+    # Float input is read as 0-1 unless it is clearly on the 0-255 scale.
+    return tensor / 255 if tensor.max() > 1.0 else tensor
+
+
+def load_predictor(name_or_path: str | os.PathLike, device: str = "cpu") -> Predictor:
+    """A Predictor for a checkpoint name in weights/ or a path to a .pt file."""
+    path = Path(name_or_path)
+    if path.suffix != ".pt":
+        path = checkpoint_path(str(name_or_path))
+    return Predictor(load_checkpoint(path), device)

@@ -1,0 +1,290 @@
+"""The training loop: tensor-first, stoppable, reporting progress as a stream of events.
+
+The whole dataset sits on the training device as uint8; each step takes a ``randperm``
+slice, converts, augments and normalises it there. ``train`` is a generator of events
+(``StepEvent`` per step, ``EpochEvent`` per epoch or evaluation period, ``DoneEvent`` at
+the end) so that a UI, a progress bar or a test can consume the same run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import math
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .augment import random_affine
+from .data import Mnist, Split, normalize
+from .device import pick_device
+from .evaluation import evaluate
+from .models import build_model, count_parameters, is_convolutional
+from .recipes import TrainConfig
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+@dataclass(frozen=True)
+class StepEvent:
+    step: int  # 1-based
+    total_steps: int
+    epoch: float  # fractional epochs done
+    loss: float
+    lr: float
+    images_per_s: float
+    elapsed_s: float  # wall clock, including per-epoch validation
+    eta_s: float
+
+
+@dataclass(frozen=True)
+class EpochEvent:
+    epoch: float
+    step: int
+    train_loss: float
+    train_accuracy: float
+    val_loss: float  # NaN when there is no validation set
+    val_accuracy: float
+
+
+@dataclass(frozen=True)
+class DoneEvent:
+    model: nn.Module
+    config: TrainConfig
+    test_accuracy: float
+    train_time_s: float  # training steps only, excluding data loading and evaluation
+    steps: int
+    stopped: bool  # True when stopped early from outside
+    history: list[EpochEvent] = field(default_factory=list)
+
+    def metrics(self) -> dict:
+        return {
+            "test_accuracy": self.test_accuracy,
+            "train_time_s": round(self.train_time_s, 3),
+            "steps": self.steps,
+            "stopped_early": self.stopped,
+            "parameters": count_parameters(self.model),
+            "history": [vars(e) for e in self.history],
+        }
+
+
+Event = StepEvent | EpochEvent | DoneEvent
+
+
+def _optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    params, wd = model.parameters(), config.weight_decay
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(
+            params,
+            lr=config.lr,
+            momentum=config.momentum,
+            nesterov=config.nesterov,
+            weight_decay=wd,
+        )
+    if config.optimizer == "adam":
+        return torch.optim.Adam(params, lr=config.lr, weight_decay=wd)
+    return torch.optim.AdamW(params, lr=config.lr, weight_decay=wd)
+
+
+def _scheduler(optimizer, config: TrainConfig, total_steps: int, steps_per_epoch: int):
+    """A per-step LR schedule (StepLR's period is converted from epochs to steps)."""
+    if config.schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=config.lr, total_steps=total_steps, pct_start=0.25
+        )
+    if config.schedule == "step":
+        return torch.optim.lr_scheduler.StepLR(
+            optimizer, step_size=config.step_size * steps_per_epoch, gamma=config.gamma
+        )
+    return None
+
+
+def _autocast(device: torch.device, conv: bool):
+    """bf16 where it is measured to help: always on CUDA; on CPUs with native bf16
+    (AVX512-BF16/AMX) for conv nets, ~1.35x faster training; never for CPU MLPs."""
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    if device.type == "cpu" and conv and torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def _loss(logits: torch.Tensor, labels: torch.Tensor, config: TrainConfig) -> torch.Tensor:
+    if config.loss == "mse":
+        return F.mse_loss(logits.float(), F.one_hot(labels, 10).float())
+    return F.cross_entropy(logits.float(), labels, label_smoothing=config.label_smoothing)
+
+
+class _Batches:
+    """Serves training batches from tensors already on the device."""
+
+    def __init__(self, split: Split, config: TrainConfig, device: torch.device):
+        self.config = config
+        self.labels = split.labels.to(device)
+        self.n = len(self.labels)
+        self.batch_size = config.batch_size if 0 < config.batch_size < self.n else self.n
+        self.generator = torch.Generator(device=device).manual_seed(config.seed)
+        images = split.images.to(device)
+        # Without augmentation, normalise once; with it, warp the raw [0, 1] images first.
+        self.images = images if config.augment else normalize(images, config.mean, config.std)
+        self.full_batch = self.batch_size == self.n
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return math.ceil(self.n / self.batch_size)
+
+    def forever(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        while True:
+            yield from self.epoch()
+
+    def epoch(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        if self.full_batch and not self.config.augment:
+            yield self.images, self.labels  # no copy: every step sees the same full batch
+            return
+        order = torch.randperm(self.n, device=self.labels.device, generator=self.generator)
+        for start in range(0, self.n, self.batch_size):
+            idx = order[start : start + self.batch_size]
+            yield self._prepare(self.images[idx]), self.labels[idx]
+
+    def _prepare(self, images: torch.Tensor) -> torch.Tensor:
+        if not self.config.augment:
+            return images
+        c = self.config
+        x = random_affine(
+            images.float().div_(255).unsqueeze(1),
+            self.generator,
+            rotate=c.rotate,
+            shift=c.shift,
+            scale=c.scale,
+            shear=c.shear,
+        )
+        return normalize(x, c.mean, c.std)
+
+
+def train(
+    config: TrainConfig,
+    data: Mnist,
+    stop: threading.Event | None = None,
+) -> Iterator[Event]:
+    """Train per `config`, yielding events; the last one is a DoneEvent.
+
+    Setting `stop` ends the run after the current step; the model trained so far is
+    still evaluated and returned. Raises TrainingDiverged on a NaN/inf loss.
+    """
+    config.validate()
+    device = pick_device(config.device)
+    torch.manual_seed(config.seed)
+    train_split, val_split = data.split(config.val_size, seed=config.seed)
+    batches = _Batches(train_split, config, device)
+    model = build_model(config.arch, **config.arch_kwargs).to(device)
+    conv = is_convolutional(model)
+    # channels_last speeds convolutions up on CPU (oneDNN) and on CUDA tensor cores alike.
+    channels_last = conv and device.type in ("cpu", "cuda")
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    autocast = _autocast(device, conv)
+    steps_per_epoch = batches.steps_per_epoch
+    total_steps = config.steps or config.epochs * steps_per_epoch
+    # Full-batch runs have one step per epoch: report every ~2% of the run instead.
+    report_every = steps_per_epoch if steps_per_epoch > 1 else max(1, total_steps // 50)
+    optimizer = _optimizer(model, config)
+    scheduler = _scheduler(optimizer, config, total_steps, steps_per_epoch)
+
+    history: list[EpochEvent] = []
+    step, train_time, stopped = 0, 0.0, False
+    loss_sum = torch.zeros((), device=device)
+    correct = torch.zeros((), device=device, dtype=torch.long)
+    seen = 0
+    model.train()
+    wall_start = tick = time.perf_counter()
+    # train_time counts batch preparation and the step, not validation or the consumer.
+    for images, labels in itertools.islice(batches.forever(), total_steps):
+        if stop is not None and stop.is_set():
+            stopped = True
+            break
+        if channels_last:
+            images = images.contiguous(memory_format=torch.channels_last)
+        with autocast:
+            logits = model(images)
+        loss = _loss(logits, labels, config)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        loss_value = loss.item()  # also syncs the device so the timing is real
+        step += 1
+        train_time += time.perf_counter() - tick
+        if not math.isfinite(loss_value):
+            raise TrainingDiverged(
+                f"training diverged at step {step}: the loss became {loss_value}. "
+                f"Try a lower learning rate (now {config.lr:g})."
+            )
+        loss_sum += loss.detach() * len(labels)
+        correct += (logits.argmax(1) == labels).sum()
+        seen += len(labels)
+        wall = time.perf_counter() - wall_start
+        yield StepEvent(
+            step=step,
+            total_steps=total_steps,
+            epoch=step / steps_per_epoch,
+            loss=loss_value,
+            lr=optimizer.param_groups[0]["lr"],
+            images_per_s=step * batches.batch_size / max(train_time, 1e-9),
+            elapsed_s=wall,
+            eta_s=(total_steps - step) * wall / step,
+        )
+        if step % report_every == 0 or step == total_steps:
+            train_loss, train_acc = loss_sum.item() / seen, correct.item() / seen
+            history.append(
+                _report(
+                    model, config, step / steps_per_epoch, step, val_split, train_loss, train_acc
+                )
+            )
+            yield history[-1]
+            loss_sum.zero_(), correct.zero_()
+            seen = 0
+        tick = time.perf_counter()
+
+    test = evaluate(model, data.test_images, data.test_labels, config.mean, config.std)
+    yield DoneEvent(
+        model=model.eval(),
+        config=config,
+        test_accuracy=test.accuracy,
+        train_time_s=train_time,
+        steps=step,
+        stopped=stopped,
+        history=history,
+    )
+
+
+def _report(model, config, epoch, step, val_split, train_loss, train_acc) -> EpochEvent:
+    val_loss = val_acc = float("nan")
+    if len(val_split):
+        val = evaluate(model, val_split.images, val_split.labels, config.mean, config.std)
+        val_loss, val_acc = _loss(val.logits, val.labels, config).item(), val.accuracy
+    return EpochEvent(
+        epoch=epoch,
+        step=step,
+        train_loss=train_loss,
+        train_accuracy=train_acc,
+        val_loss=val_loss,
+        val_accuracy=val_acc,
+    )
+
+
+def run(config: TrainConfig, data: Mnist, stop: threading.Event | None = None) -> DoneEvent:
+    """Train to the end and return the final event (for scripts and tests)."""
+    done = None
+    for event in train(config, data, stop):
+        if isinstance(event, DoneEvent):
+            done = event
+    assert done is not None
+    return done

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Install everything mnist_app needs into ./.venv (idempotent; fast when already done).
+#   bash scripts/install.sh          # the app
+#   bash scripts/install.sh --dev    # plus the test tools and Chromium for browser tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+requirements=requirements.txt
+[ "${1:-}" = "--dev" ] && requirements=requirements-dev.txt
+# torch>=2.14 from PyPI on purpose: an older CPU wheel on disk breaks torchvision here.
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements"
+
+if [ "${1:-}" = "--dev" ] && ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing Chromium for the browser tests (apt-get)..."
+    apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+  else
+    echo "warning: Chromium not found; install it (e.g. apt-get install chromium) for the browser tests" >&2
+  fi
+fi

@@ -1,0 +1,32 @@
+"""Shared fixtures: real MNIST from ../shared/mnist (or MNIST_DIR), loaded once."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from mnist_app.data import Mnist, load_mnist
+
+ROOT = Path(__file__).resolve().parent.parent
+MNIST_DIR = Path(os.environ.get("MNIST_DIR", ROOT.parent / "shared" / "mnist"))
+
+
+@pytest.fixture(scope="session")
+def mnist() -> Mnist:
+    if not MNIST_DIR.is_dir():
+        pytest.fail(f"tests need real MNIST: set MNIST_DIR (looked in {MNIST_DIR})")
+    return load_mnist(MNIST_DIR, download=False)
+
+
+@pytest.fixture(scope="session")
+def small_mnist(mnist: Mnist) -> Mnist:
+    """A real 6,000/1,000 subset, for tests that train a few steps."""
+    return Mnist(
+        train_images=mnist.train_images[:6000],
+        train_labels=mnist.train_labels[:6000],
+        test_images=mnist.test_images[:1000],
+        test_labels=mnist.test_labels[:1000],
+        source=mnist.source,
+    )

@@ -1,0 +1,105 @@
+"""The CLI as a user runs it: real subprocesses, real MNIST."""
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from conftest import MNIST_DIR, ROOT
+
+
+def cli(*args: str, cwd=ROOT) -> subprocess.CompletedProcess:
+    env = {**os.environ, "MNIST_DIR": str(MNIST_DIR), "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def trained_dir(tmp_path_factory):
+    weights = tmp_path_factory.mktemp("weights")
+    result = cli(
+        "mnist_app.train",
+        "--recipe",
+        "t5_mlp_bn",
+        "--steps",
+        "60",
+        "--name",
+        "cli_model",
+        "--weights-dir",
+        str(weights),
+        "--val-size",
+        "1000",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "saved" in result.stdout and "test accuracy" in result.stdout
+    return weights
+
+
+def test_train_saves_a_checkpoint_that_evaluate_reads(trained_dir):
+    assert (trained_dir / "cli_model.pt").is_file()
+    result = cli("mnist_app.evaluate", str(trained_dir / "cli_model.pt"), "--mistakes", "3")
+    assert result.returncode == 0, result.stderr
+    assert "test accuracy" in result.stdout
+    assert "confusion matrix" in result.stdout and "per-class accuracy" in result.stdout
+    assert len(re.findall(r"#\d+ +\d -> \d", result.stdout)) == 3
+
+
+def test_train_refuses_to_overwrite_without_asking(trained_dir):
+    result = cli(
+        "mnist_app.train",
+        "--recipe",
+        "t5_mlp_bn",
+        "--steps",
+        "5",
+        "--name",
+        "cli_model",
+        "--weights-dir",
+        str(trained_dir),
+    )
+    assert result.returncode == 2
+    assert "exists" in result.stderr and "--overwrite" in result.stderr
+
+
+def test_unknown_recipe_is_a_clear_error():
+    result = cli("mnist_app.train", "--recipe", "nope")
+    assert result.returncode == 2
+    assert "unknown recipe 'nope'" in result.stderr and "t1_mlp_mse" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_divergence_saves_nothing(tmp_path):
+    result = cli(
+        "mnist_app.train",
+        "--recipe",
+        "t1_mlp_mse",
+        "--lr",
+        "1e6",
+        "--steps",
+        "50",
+        "--name",
+        "boom",
+        "--weights-dir",
+        str(tmp_path),
+    )
+    assert result.returncode == 1
+    assert "lower learning rate" in result.stderr and "Nothing was saved" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_evaluate_missing_checkpoint_is_a_clear_error(tmp_path):
+    result = cli("mnist_app.evaluate", str(tmp_path / "missing.pt"))
+    assert result.returncode == 2
+    assert "checkpoint not found" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_help_and_recipe_list():
+    assert "--batch-size" in cli("mnist_app.train", "--help").stdout
+    listing = cli("mnist_app.train", "--list").stdout
+    assert "t2_fullbatch_mlp" in listing and "speedrun" in listing
