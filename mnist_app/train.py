@@ -121,7 +121,9 @@ def main(argv: list[str] | None = None) -> int:
                 if bar is None:
                     bar = tqdm(total=event.total_steps, unit="step", dynamic_ncols=True)
                 bar.update(1)
-                bar.set_postfix(loss=f"{event.loss:.4f}", img_s=f"{event.images_per_s:.0f}")
+                bar.set_postfix(
+                    loss=f"{event.loss:.4f}", img_s=f"{event.images_per_s:.0f}", refresh=False
+                )
             elif isinstance(event, EpochEvent):
                 tqdm.write(
                     f"epoch {event.epoch:6.2f}  train loss {event.train_loss:.4f} "

