@@ -39,6 +39,7 @@ class TrainConfig:
     shift: float = 0.1  # fraction of the image size
     scale: float = 0.1  # relative zoom range
     shear: float = 0.0  # degrees
+    thickness: float = 0.0  # stroke-thickness change, fraction of a 3x3 dilation/erosion
     mean: float = MNIST_MEAN
     std: float = MNIST_STD
     val_size: int = 5000
@@ -62,6 +63,7 @@ class TrainConfig:
             (self.std > 0, "normalisation std must be positive"),
             (self.val_size >= 0, "validation size must not be negative"),
             (self.step_size >= 1, "StepLR step size must be at least 1 epoch"),
+            (0 <= self.thickness <= 1, "thickness augmentation must be in [0, 1]"),
         ]
         for ok, message in checks:
             if not ok:

@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     knobs.add_argument("--shift", type=float, help="max shift, fraction of the image")
     knobs.add_argument("--scale", type=float, help="max relative zoom")
     knobs.add_argument("--shear", type=float, help="max shear, degrees")
+    knobs.add_argument("--thickness", type=float, help="stroke-thickness augmentation, 0-1")
     knobs.add_argument("--dropout", type=float)
     knobs.add_argument("--val-size", type=int, help="validation images carved from training")
     knobs.add_argument("--seed", type=int)

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .augment import random_affine
+from .augment import random_affine, random_thickness
 from .data import Mnist, Split, normalize
 from .device import pick_device
 from .evaluation import evaluate
@@ -170,6 +170,7 @@ class _Batches:
             scale=c.scale,
             shear=c.shear,
         )
+        x = random_thickness(x, self.generator, c.thickness)
         return normalize(x, c.mean, c.std)
 
 

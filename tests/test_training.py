@@ -150,3 +150,14 @@ def test_augmentation_warps_each_image_differently_and_zero_ranges_are_identity(
     # A warp moves ink around but keeps most of it inside the 28x28 frame.
     ink_ratio = warped.sum(dim=(1, 2, 3)) / x.sum(dim=(1, 2, 3))
     assert ((ink_ratio > 0.7) & (ink_ratio < 1.4)).all()
+
+
+def test_thickness_augmentation_changes_ink_mass_both_ways(mnist):
+    from mnist_app.augment import random_thickness
+
+    x = mnist.train_images[:64].float().div(255).unsqueeze(1)
+    out = random_thickness(x, torch.Generator().manual_seed(0), amount=1.0)
+    ratio = out.sum(dim=(1, 2, 3)) / x.sum(dim=(1, 2, 3))
+    assert (ratio > 1.1).any() and (ratio < 0.9).any()  # some thicker, some thinner
+    assert (ratio > 0.3).all()  # thinning never wipes a digit out
+    assert torch.equal(random_thickness(x, torch.Generator(), amount=0.0), x)

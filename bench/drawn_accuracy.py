@@ -1,0 +1,94 @@
+"""Drawn-digit accuracy: real pen-drawn digits replayed as canvas sketches.
+
+Replays ../shared/handwriting/pendigits/ strokes (test writers by default; --split train
+for tuning) into 280x280 sketches at several brush radii, digit size 35-75% of the canvas
+and random position, then classifies them two ways:
+  naive     whole canvas resized to 28x28 (what most demo apps do)
+  pipeline  the app's own preprocessing (mnist_app.preprocess.to_mnist)
+for every shipped checkpoint (or those named).
+
+    python bench/drawn_accuracy.py
+    python bench/drawn_accuracy.py --models speedrun --brushes 6 12 20 --limit 1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from mnist_app.checkpoint import list_checkpoints
+from mnist_app.pendigits import parse, random_sketches
+from mnist_app.predict import load_predictor
+from mnist_app.preprocess import to_mnist
+
+ROOT = Path(__file__).resolve().parent.parent
+PENDIGITS = ROOT.parent / "shared" / "handwriting" / "pendigits"
+
+
+def naive(sketch: np.ndarray) -> np.ndarray:
+    """Whole canvas to 28x28, inverted to light-on-dark: no crop, no centring."""
+    gray = Image.fromarray(sketch).convert("L").resize((28, 28), Image.Resampling.BILINEAR)
+    return 1 - np.asarray(gray, dtype=np.float32) / 255
+
+
+def pipeline(sketch: np.ndarray) -> np.ndarray:
+    image = to_mnist(sketch)
+    return np.zeros((28, 28), np.float32) if image is None else image
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--split",
+        choices=["test", "train"],
+        default="test",
+        help="test writers (report) or train writers (tuning)",
+    )
+    parser.add_argument("--models", nargs="*", help="checkpoint names (default: all shipped)")
+    parser.add_argument(
+        "--brushes", nargs="*", type=float, default=[6, 12, 20], help="brush radii in canvas pixels"
+    )
+    parser.add_argument("--limit", type=int, default=0, help="use only the first N digits")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--data", type=Path, default=PENDIGITS)
+    args = parser.parse_args()
+
+    suffix = "tes" if args.split == "test" else "tra"
+    digits = parse(args.data / f"pendigits-orig.{suffix}")
+    if args.limit:
+        digits = digits[: args.limit]
+    names = args.models or list_checkpoints()
+    predictors = [load_predictor(name) for name in names]
+    print(f"{len(digits)} pendigits {args.split}-writer digits, 280x280 canvas, size 35-75%")
+
+    inputs: dict[tuple[str, float], np.ndarray] = {}
+    labels = np.array([d.label for d in digits])
+    for brush in args.brushes:
+        sketches = [s for s, _ in random_sketches(digits, brush, seed=args.seed)]
+        start = time.perf_counter()
+        inputs["naive", brush] = np.stack([naive(s) for s in sketches])
+        inputs["pipeline", brush] = np.stack([pipeline(s) for s in sketches])
+        per_image = (time.perf_counter() - start) / len(sketches) * 1000
+        print(f"  brush {brush:g}: rendered and preprocessed ({per_image:.1f} ms/image)")
+
+    header = "".join(f"{f'r={b:g}':>9}" for b in args.brushes)
+    print(f"\n{'model':<16}{'method':<10}{header}{'overall':>9}")
+    for predictor in predictors:
+        for method in ("naive", "pipeline"):
+            accs = []
+            for brush in args.brushes:
+                predicted = predictor.probabilities(inputs[method, brush]).argmax(axis=1)
+                accs.append((predicted == labels).mean())
+            cells = "".join(f"{a:>9.2%}" for a in accs)
+            print(f"{predictor.name:<16}{method:<10}{cells}{np.mean(accs):>9.2%}")
+
+
+if __name__ == "__main__":
+    main()
