@@ -97,6 +97,7 @@ def save_checkpoint(checkpoint: Checkpoint, path: str | os.PathLike) -> Path:
             torch.save(payload, f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; a checkpoint is for sharing
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -63,9 +63,14 @@ def _as_tensor(images) -> torch.Tensor:
     return tensor / 255 if tensor.max() > 1.0 else tensor
 
 
-def load_predictor(name_or_path: str | os.PathLike, device: str = "cpu") -> Predictor:
-    """A Predictor for a checkpoint name in weights/ or a path to a .pt file."""
+def load_predictor(
+    name_or_path: str | os.PathLike,
+    device: str = "cpu",
+    weights_dir: str | os.PathLike | None = None,
+) -> Predictor:
+    """A Predictor for a checkpoint name (in `weights_dir`, default weights/) or a path
+    to a .pt file."""
     path = Path(name_or_path)
     if path.suffix != ".pt":
-        path = checkpoint_path(str(name_or_path))
+        path = checkpoint_path(str(name_or_path), weights_dir)
     return Predictor(load_checkpoint(path), device)

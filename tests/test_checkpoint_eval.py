@@ -37,6 +37,7 @@ def test_checkpoint_round_trip_gives_identical_predictions(tmp_path, trained, sm
     got = load_predictor(path).probabilities(images.numpy())
     np.testing.assert_allclose(got, expected.detach().numpy(), atol=1e-5)
     assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
+    assert path.stat().st_mode & 0o044 == 0o044  # readable by the server and other users
 
 
 def test_predictor_takes_one_image_or_a_batch(tmp_path, trained, small_mnist):

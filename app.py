@@ -1,0 +1,68 @@
+"""Launch the MNIST studio web app.
+
+    python app.py                          # http://127.0.0.1:7860
+    python app.py --host 0.0.0.0 --port 8080 --weights-dir /srv/weights
+    python app.py --share                  # also a public gradio.live link
+
+Environment variables give the defaults: MNIST_APP_HOST, MNIST_APP_PORT,
+MNIST_APP_WEIGHTS (the weights folder) and MNIST_DIR (the MNIST files).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Train, draw and inspect MNIST digit classifiers in the browser.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    env = os.environ.get
+    parser.add_argument("--host", default=env("MNIST_APP_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(env("MNIST_APP_PORT", "7860")))
+    parser.add_argument("--share", action="store_true", help="create a public gradio.live link")
+    parser.add_argument(
+        "--weights-dir",
+        type=Path,
+        default=env("MNIST_APP_WEIGHTS"),
+        help="folder of checkpoints to serve, where new models are saved too (default: weights/)",
+    )
+    parser.add_argument("--data-dir", default=env("MNIST_DIR"), help="folder of the MNIST files")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # Imported here so that --help answers at once, without loading torch and Gradio.
+    from mnist_app.library import ModelLibrary
+    from mnist_app.ui import CSS, THEME, build_app, warm_up
+
+    library = ModelLibrary(args.weights_dir, args.data_dir)
+    names = library.names()
+    print(
+        f"serving {len(names)} model(s) from {library.weights_dir}: {', '.join(names)}"
+        if names
+        else f"no models in {library.weights_dir} yet: train one in the Train tab",
+        flush=True,
+    )
+    warm_up(library)
+    demo = build_app(library)
+    demo.queue(default_concurrency_limit=1).launch(
+        server_name=args.host,
+        server_port=args.port,
+        share=args.share,
+        theme=THEME,
+        css=CSS,
+        footer_links=["api"],
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

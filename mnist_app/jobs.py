@@ -1,0 +1,214 @@
+"""Training in the background, one run at a time per server, watched by polling snapshots.
+
+A web request must not block for minutes, and two people training at once on one machine
+would each get half of it and a confusing result, so a server owns one ``TrainingJobs``:
+``start`` refuses a second run with a clear message, the run's thread records every event,
+and any number of viewers read consistent ``Snapshot`` copies of it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field, replace
+
+from .checkpoint import check_name, make_checkpoint, save_checkpoint
+from .data import MnistFormatError, MnistNotFoundError
+from .device import describe_device, pick_device
+from .library import ModelLibrary
+from .recipes import TrainConfig
+from .trainer import DoneEvent, EpochEvent, StepEvent, TrainingDiverged, train
+
+log = logging.getLogger(__name__)
+
+# Weight of the past in the loss curve's exponential moving average: enough to read the
+# trend through batch-to-batch noise, little enough that the curve still reacts.
+LOSS_SMOOTHING = 0.9
+MAX_CURVE_POINTS = 600
+
+
+class TrainingBusy(RuntimeError):
+    """Another training run is in progress on this server."""
+
+
+@dataclass(frozen=True)
+class LossPoint:
+    step: int
+    loss: float
+    smoothed: float
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything a viewer shows about one run, copied so it never changes under them."""
+
+    name: str
+    recipe: str
+    device: str
+    # starting, loading data, running, stopping, then done, cancelled or failed
+    state: str = "starting"
+    step: int = 0
+    total_steps: int = 0
+    epoch: float = 0.0
+    images_per_s: float = 0.0
+    elapsed_s: float = 0.0
+    eta_s: float = 0.0
+    losses: tuple[LossPoint, ...] = ()
+    epochs: tuple[EpochEvent, ...] = ()
+    test_accuracy: float | None = None
+    saved_as: str | None = None
+    stopped_early: bool = False
+    error: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("done", "cancelled", "failed")
+
+    @property
+    def fraction(self) -> float:
+        return self.step / self.total_steps if self.total_steps else 0.0
+
+    def loss_curve(self, max_points: int = MAX_CURVE_POINTS) -> tuple[LossPoint, ...]:
+        """The loss points thinned to at most `max_points`, always keeping the latest."""
+        if len(self.losses) <= max_points:
+            return self.losses
+        stride = -(-len(self.losses) // max_points)
+        thinned = self.losses[::stride]
+        return thinned if thinned[-1] is self.losses[-1] else (*thinned, self.losses[-1])
+
+
+@dataclass
+class Job:
+    config: TrainConfig
+    owner: str
+    snapshot: Snapshot
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    finished_event: threading.Event = field(default_factory=threading.Event)
+
+
+class TrainingJobs:
+    """Runs `trainer.train` in a thread; one run at a time; saves the checkpoint at the end."""
+
+    def __init__(self, library: ModelLibrary):
+        self.library = library
+        self._lock = threading.Lock()
+        self._job: Job | None = None
+
+    def start(self, recipe: str, config: TrainConfig, name: str, owner: str = "") -> Job:
+        """Start a run, or raise TrainingBusy / ValueError (with a message for the user)."""
+        config.validate()
+        check_name(name)
+        if self.library.exists(name):
+            raise ValueError(
+                f"a model named {name!r} already exists; choose another name "
+                f"(for example {self.library.free_name(name)!r})"
+            )
+        device = describe_device(pick_device(config.device))
+        with self._lock:
+            running = self._job
+            if running is not None and not running.finished_event.is_set():
+                raise TrainingBusy(busy_message(running.snapshot))
+            job = Job(config, owner, Snapshot(name=name, recipe=recipe, device=device))
+            self._job = job
+        threading.Thread(target=self._run, args=(job,), name=f"train-{name}", daemon=True).start()
+        return job
+
+    def current(self) -> Job | None:
+        return self._job
+
+    def stop(self, owner: str = "") -> str:
+        """Ask the caller's run to stop after its current step; say what happened."""
+        job = self._job
+        if job is None or job.finished_event.is_set():
+            return "No training is running."
+        if job.owner != owner:
+            return "The training in progress was started by someone else; only they can stop it."
+        job.stop_event.set()
+        with self._lock:
+            if not job.snapshot.finished:
+                job.snapshot = replace(job.snapshot, state="stopping")
+        return "Stopping after the current step; the model trained so far will be saved."
+
+    def wait(self, job: Job, timeout: float) -> Snapshot:
+        """The job's snapshot after at most `timeout` seconds (sooner when it finishes)."""
+        job.finished_event.wait(timeout)
+        return self.snapshot(job)
+
+    def snapshot(self, job: Job) -> Snapshot:
+        with self._lock:
+            return job.snapshot
+
+    def _update(self, job: Job, **changes) -> None:
+        with self._lock:
+            job.snapshot = replace(job.snapshot, **changes)
+
+    def _run(self, job: Job) -> None:
+        try:
+            self._update(job, state="loading data")
+            data = self.library.data()
+            self._update(job, state="stopping" if job.stop_event.is_set() else "running")
+            self._train(job, data)
+        except TrainingDiverged as err:
+            self._update(job, state="failed", error=f"{err} Nothing was saved.")
+        except (MnistNotFoundError, MnistFormatError) as err:
+            self._update(job, state="failed", error=str(err))
+        except Exception as err:  # the thread must always end with a state the user can read
+            log.exception("training %s failed", job.snapshot.name)
+            self._update(job, state="failed", error=f"training failed: {type(err).__name__}: {err}")
+        finally:
+            job.finished_event.set()
+
+    def _train(self, job: Job, data) -> None:
+        losses: list[LossPoint] = []
+        epochs: list[EpochEvent] = []
+        average, start = 0.0, time.perf_counter()
+        for event in train(job.config, data, job.stop_event):
+            if isinstance(event, StepEvent):
+                average = LOSS_SMOOTHING * average + (1 - LOSS_SMOOTHING) * event.loss
+                # Dividing out the zero start keeps the first points from hugging zero.
+                debiased = average / (1 - LOSS_SMOOTHING**event.step)
+                losses.append(LossPoint(event.step, event.loss, debiased))
+                self._update(
+                    job,
+                    step=event.step,
+                    total_steps=event.total_steps,
+                    epoch=event.epoch,
+                    images_per_s=event.images_per_s,
+                    elapsed_s=event.elapsed_s,
+                    eta_s=event.eta_s,
+                    losses=tuple(losses),
+                )
+            elif isinstance(event, EpochEvent):
+                epochs.append(event)
+                self._update(job, epochs=tuple(epochs))
+            elif isinstance(event, DoneEvent):
+                self._save(job, event, time.perf_counter() - start)
+
+    def _save(self, job: Job, done: DoneEvent, elapsed_s: float) -> None:
+        if done.steps == 0:
+            self._update(job, state="cancelled", error="Stopped before the first step.")
+            return
+        snap = job.snapshot
+        # The name was free at the start; if a checkpoint appeared meanwhile (say, from the
+        # command line), keep both rather than overwrite it.
+        name = self.library.free_name(snap.name)
+        checkpoint = make_checkpoint(name, done.model, done.config, snap.recipe, done.metrics())
+        save_checkpoint(checkpoint, self.library.path(name))
+        self._update(
+            job,
+            state="done",
+            elapsed_s=elapsed_s,
+            eta_s=0.0,
+            test_accuracy=done.test_accuracy,
+            saved_as=name,
+            stopped_early=done.stopped,
+        )
+
+
+def busy_message(snapshot: Snapshot) -> str:
+    progress = f", {snapshot.fraction:.0%} done" if snapshot.total_steps else ""
+    return (
+        f"The server is busy training {snapshot.name!r} ({snapshot.recipe}{progress}). "
+        "One training runs at a time per server: please try again when it finishes."
+    )

@@ -1,0 +1,114 @@
+"""The models a server offers: checkpoints in one folder, each loaded and evaluated once.
+
+Predictors and test-set evaluations are cached per checkpoint file version (name and
+modification time), so the app answers clicks from memory and still notices a checkpoint
+that was replaced on disk.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from .checkpoint import WEIGHTS_DIR, checkpoint_path, list_checkpoints, load_checkpoint
+from .data import Mnist, load_mnist
+from .evaluation import Evaluation, evaluate
+from .predict import Predictor
+
+NO_MODELS_HELP = (
+    "No trained model yet in {folder}. Train one in the **Train** tab (the `speedrun` "
+    "recipe takes about a minute on a CPU), or run "
+    "`python -m mnist_app.train --recipe speedrun --name speedrun`."
+)
+
+
+class ModelLibrary:
+    """Checkpoints of one weights folder, plus the MNIST data they are trained and judged on."""
+
+    def __init__(
+        self,
+        weights_dir: str | os.PathLike | None = None,
+        data_dir: str | os.PathLike | None = None,
+    ):
+        self.weights_dir = Path(weights_dir or WEIGHTS_DIR)
+        self.data_dir = data_dir
+        self._lock = threading.Lock()
+        self._data_lock = threading.Lock()
+        self._data: Mnist | None = None
+        self._predictors: dict[tuple[str, float], Predictor] = {}
+        self._evaluations: dict[tuple[str, float], Evaluation] = {}
+
+    def names(self) -> list[str]:
+        """Checkpoint names, newest first."""
+        if not self.weights_dir.is_dir():
+            return []
+        return list_checkpoints(self.weights_dir)
+
+    def best_name(self) -> str | None:
+        """The checkpoint with the highest recorded test accuracy (newest on ties): what a
+        visitor should meet first."""
+        scored = []
+        for name in self.names():
+            try:
+                accuracy = self.predictor(name).checkpoint.metrics.get("test_accuracy") or 0.0
+            except ValueError:  # unreadable checkpoint: the selectors still list it
+                accuracy = -1.0
+            scored.append((accuracy, name))
+        return max(scored, key=lambda item: item[0])[1] if scored else None
+
+    def no_models_help(self) -> str:
+        return NO_MODELS_HELP.format(folder=f"`{self.weights_dir}`")
+
+    def path(self, name: str) -> Path:
+        return checkpoint_path(name, self.weights_dir)
+
+    def exists(self, name: str) -> bool:
+        return self.path(name).exists()
+
+    def free_name(self, base: str) -> str:
+        """`base`, or `base-2`, `base-3`... whichever names no checkpoint yet."""
+        name, n = base, 1
+        while self.exists(name):
+            n += 1
+            name = f"{base}-{n}"
+        return name
+
+    def data(self) -> Mnist:
+        """MNIST, loaded on first use (raises MnistNotFoundError with instructions)."""
+        with self._data_lock:
+            if self._data is None:
+                self._data = load_mnist(self.data_dir)
+            return self._data
+
+    def predictor(self, name: str) -> Predictor:
+        """The model behind checkpoint `name` (raises ValueError / CheckpointError)."""
+        key = self._key(name)
+        with self._lock:
+            if key not in self._predictors:
+                self._predictors[key] = Predictor(load_checkpoint(self.path(name)))
+            return self._predictors[key]
+
+    def evaluation(self, name: str) -> Evaluation:
+        """The model's results on the 10,000 MNIST test images, computed once per version."""
+        key = self._key(name)
+        predictor = self.predictor(name)
+        data = self.data()
+        with self._lock:
+            if key not in self._evaluations:
+                checkpoint = predictor.checkpoint
+                self._evaluations[key] = evaluate(
+                    predictor.model,
+                    data.test_images,
+                    data.test_labels,
+                    checkpoint.mean,
+                    checkpoint.std,
+                )
+            return self._evaluations[key]
+
+    def _key(self, name: str) -> tuple[str, float]:
+        path = self.path(name)
+        try:
+            return name, path.stat().st_mtime
+        except FileNotFoundError:
+            raise ValueError(f"no model named {name!r} in {self.weights_dir}") from None

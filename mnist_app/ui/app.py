@@ -1,0 +1,83 @@
+"""The web app: three tabs over one model library and one training-job manager."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import gradio as gr
+
+from ..jobs import TrainingJobs
+from ..library import ModelLibrary
+from .draw_tab import build_draw_tab
+from .mistakes_tab import build_mistakes_tab
+from .train_tab import build_train_tab
+
+log = logging.getLogger(__name__)
+
+TITLE = "MNIST studio"
+THEME = gr.themes.Soft(primary_hue="orange", secondary_hue="blue")
+CSS = """
+.pixelated img { image-rendering: pixelated; }
+.notice { border-left: 4px solid #ea580c; padding-left: 0.8em; }
+.train-progress .bar { height: 14px; border-radius: 7px; background: #e5e7eb; overflow: hidden; }
+.train-progress .fill { height: 100%; background: #ea580c; transition: width 0.4s; }
+.train-progress.done .fill { background: #16a34a; }
+.train-progress.failed .fill, .train-progress.cancelled .fill { background: #dc2626; }
+.train-progress .detail { margin-top: 0.4em; font-size: 0.95em; }
+.train-progress.idle { color: #6b7280; padding: 0.4em 0; }
+#mistakes-gallery .caption-label { max-width: 96%; white-space: normal; font-size: 0.8em; }
+"""
+
+
+def build_app(library: ModelLibrary, jobs: TrainingJobs | None = None) -> gr.Blocks:
+    jobs = jobs or TrainingJobs(library)
+    with gr.Blocks(title=TITLE) as demo:
+        gr.Markdown(
+            f"# {TITLE}\nTrain handwritten-digit classifiers on MNIST, draw digits for them "
+            "to read, and see which test digits they get wrong."
+        )
+        with gr.Tabs():
+            with gr.Tab("Draw", id="draw") as draw_page:
+                draw = build_draw_tab(library)
+            with gr.Tab("Train", id="train"):
+                connect_train = build_train_tab(jobs)
+            with gr.Tab("Mistakes", id="mistakes") as mistakes_page:
+                mistakes = build_mistakes_tab(library)
+        connect_train([draw.model, mistakes.model], [draw.no_models])
+
+        def refresh_models(current: str | None):
+            """Models trained elsewhere (another user, the command line) show up too."""
+            names = library.names()
+            value = current if current in names else library.best_name()
+            return gr.update(choices=names, value=value), gr.update(visible=not names)
+
+        draw_page.select(
+            refresh_models, draw.model, [draw.model, draw.no_models], api_visibility="private"
+        )
+        mistakes_page.select(
+            lambda current: refresh_models(current)[0],
+            mistakes.model,
+            mistakes.model,
+            api_visibility="private",
+        ).then(mistakes.show, mistakes.inputs, mistakes.outputs, api_visibility="private")
+    return demo
+
+
+def warm_up(library: ModelLibrary) -> threading.Thread:
+    """Load MNIST and evaluate the default model in the background, so that the first visit
+    to the Mistakes tab is instant rather than a few seconds."""
+
+    def work() -> None:
+        try:
+            best = library.best_name()
+            if best:
+                library.evaluation(best)
+            else:
+                library.data()
+        except Exception as err:  # the tabs report such problems to the user themselves
+            log.warning("warm-up failed: %s", err)
+
+    thread = threading.Thread(target=work, name="warm-up", daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,117 @@
+"""Draw tab: a digit drawn or uploaded, the model's ten probabilities, and what it saw."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+import numpy as np
+
+from ..library import ModelLibrary
+from ..preprocess import DRAW_A_DIGIT, to_mnist
+from .charts import enlarge
+
+NO_MODEL = "no model yet: train one first"
+
+
+@dataclass
+class DrawTab:
+    model: gr.Dropdown
+    no_models: gr.Markdown  # hidden once a model exists
+
+
+def build_draw_tab(library: ModelLibrary) -> DrawTab:
+    names = library.names()
+    gr.Markdown(
+        "Draw a digit with the mouse (or a finger): the prediction updates after every "
+        "stroke. The picture on the right is exactly what the model sees: your ink, cropped, "
+        "scaled into 20x20 and centred in 28x28, like MNIST."
+    )
+    no_models = gr.Markdown(library.no_models_help(), visible=not names, elem_classes="notice")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=320):
+            sketch = gr.Sketchpad(
+                label="Draw a digit",
+                canvas_size=(280, 280),
+                type="numpy",
+                image_mode="RGBA",
+                brush=gr.Brush(default_size=12, colors=["#000000"], color_mode="fixed"),
+                layers=False,
+                transforms=(),
+                elem_id="sketch",
+            )
+            with gr.Row():
+                predict = gr.Button("Predict", variant="primary")
+                clear = gr.Button("Clear")
+        with gr.Column(scale=2, min_width=240):
+            model = gr.Dropdown(
+                names,
+                value=library.best_name(),
+                label="Model",
+                allow_custom_value=True,  # API callers may name a model trained after page load
+                elem_id="draw-model",
+            )
+            gr.Markdown("**What the model sees** (28x28, enlarged)")
+            seen = gr.Image(
+                label="Model input",
+                show_label=False,
+                format="png",
+                interactive=False,
+                buttons=[],
+                height=168,
+                width=168,
+                elem_id="model-input",
+                elem_classes="pixelated",
+            )
+            with gr.Accordion("Or upload an image", open=True):
+                upload = gr.Image(
+                    label="PNG or JPEG, any size, light or dark background",
+                    type="numpy",
+                    image_mode="RGBA",
+                    sources=["upload", "clipboard"],
+                    height=170,
+                )
+        with gr.Column(scale=2, min_width=240):
+            label = gr.Label(
+                DRAW_A_DIGIT, num_top_classes=10, label="Prediction", elem_id="prediction"
+            )
+
+    def predict_sketch(sketch_value: dict | None, model_name: str | None):
+        return _predict(library, sketch_value, model_name)
+
+    def predict_image(image: np.ndarray | None, model_name: str | None):
+        return _predict(library, image, model_name)
+
+    outputs = [label, seen]
+    live = dict(outputs=outputs, show_progress="minimal")
+    sketch.change(predict_sketch, [sketch, model], api_name="predict", **live)
+    predict.click(predict_sketch, [sketch, model], api_visibility="private", **live)
+    model.change(predict_sketch, [sketch, model], api_visibility="private", **live)
+    upload.change(predict_image, [upload, model], api_name="predict_image", **live)
+    clear.click(
+        lambda: (None, DRAW_A_DIGIT, None),
+        outputs=[sketch, label, seen],
+        api_visibility="private",
+        queue=False,
+    )
+    return DrawTab(model=model, no_models=no_models)
+
+
+def _predict(library: ModelLibrary, source: Any, model_name: str | None):
+    """Ten probabilities and the enlarged model input, or "draw a digit" for a blank."""
+    try:
+        image = to_mnist(source)
+    except (ValueError, OSError) as err:
+        raise gr.Error(f"Could not read that image: {err}") from None
+    if image is None:
+        return DRAW_A_DIGIT, None
+    if not model_name:
+        gr.Warning(library.no_models_help())
+        return NO_MODEL, enlarge(image)
+    try:
+        predictor = library.predictor(model_name)
+    except ValueError as err:  # includes CheckpointError: missing or corrupt file
+        raise gr.Error(str(err)) from None
+    probabilities = predictor.probabilities(image)
+    return {str(d): float(p) for d, p in enumerate(probabilities)}, enlarge(image)

@@ -1,0 +1,128 @@
+"""Refresh the README screenshots (docs/draw.png, docs/train.png, docs/mistakes.png).
+
+Serves the app on the shipped checkpoints (copied to a temporary folder, so the quick
+training run shown in the Train tab leaves weights/ untouched), then drives headless
+Chromium: draws a digit, trains the small t5_mlp_bn recipe for two epochs, opens Mistakes.
+
+    python scripts/screenshots.py            # needs /usr/bin/chromium and MNIST (MNIST_DIR)
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from playwright.sync_api import Page, sync_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from mnist_app.checkpoint import WEIGHTS_DIR
+from mnist_app.library import ModelLibrary
+from mnist_app.ui import CSS, THEME, build_app
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# A two in five points around the canvas centre (few points: each mouse move is slow here).
+TWO = [(-70, -60), (-10, -100), (65, -55), (-75, 95), (80, 95)]
+
+
+def draw(page: Page, points: list[tuple[float, float]]) -> None:
+    page.get_by_role("button", name="Brush").click()
+    box = page.locator("#sketch canvas").first.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx + points[0][0], cy + points[0][1])
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(cx + x, cy + y, steps=3)
+    page.mouse.up()
+
+
+def wait_until(check, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"gave up waiting for {what}")
+        time.sleep(0.3)
+
+
+def choose(page: Page, label: str, value: str) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.click()
+    box.fill(value)
+    page.get_by_role("option", name=value, exact=True).click()
+
+
+def take_screenshots(url: str, out: Path) -> None:
+    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
+        context = playwright.chromium.launch_persistent_context(
+            profile,
+            executable_path="/usr/bin/chromium",
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 860},
+        )
+        page = context.new_page()
+        page.goto(url)
+        page.wait_for_selector("#sketch canvas", timeout=60_000)
+
+        label = page.locator('#prediction [data-testid="label-output-value"]')
+        draw(page, TWO)
+        wait_until(lambda: label.inner_text().strip().isdigit(), 60, "a prediction")
+        wait_until(lambda: page.locator("#model-input img").count() > 0, 30, "model input")
+        time.sleep(1)
+        page.screenshot(path=out / "draw.png", full_page=True)
+
+        page.get_by_role("tab", name="Train").click()
+        choose(page, "Recipe", "t5_mlp_bn")
+        page.get_by_label("Epochs", exact=True).fill("2")
+        page.locator("#train-button").click()
+        wait_until(
+            lambda: "Test accuracy" in page.locator("#train-result").inner_text(), 300, "training"
+        )
+        time.sleep(1.5)
+        page.screenshot(path=out / "train.png", full_page=True)
+
+        page.get_by_role("tab", name="Mistakes").click()
+        gallery = page.locator("#mistakes-gallery img")
+        wait_until(lambda: gallery.count() > 12, 120, "the mistakes gallery")
+        time.sleep(2)
+        page.screenshot(path=out / "mistakes.png", full_page=True)
+        context.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as weights:
+        for checkpoint in WEIGHTS_DIR.glob("*.pt"):
+            shutil.copy2(checkpoint, weights)
+        library = ModelLibrary(weights)
+        if not library.names():
+            print("no checkpoints in weights/: train one first (see README)", file=sys.stderr)
+            return 2
+        demo = build_app(library).queue()
+        _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, theme=THEME, css=CSS)
+        try:
+            take_screenshots(url, args.out)
+        finally:
+            demo.close()
+    print(f"wrote {', '.join(p.name for p in sorted(args.out.glob('*.png')))} to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""Helpers for the app tests: a checkpoint trained in seconds, and app.py launched for real."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+from mnist_app.checkpoint import checkpoint_path, make_checkpoint, save_checkpoint
+from mnist_app.data import Mnist
+from mnist_app.recipes import make_config
+from mnist_app.trainer import run
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = "quick"
+_trained: dict[str, Path] = {}
+
+
+def quick_checkpoint(mnist: Mnist) -> Path:
+    """A speedrun model after 150 steps (~97% on MNIST), trained once per test process."""
+    if MODEL not in _trained:
+        config = make_config("speedrun", steps=150)
+        done = run(config, mnist)
+        checkpoint = make_checkpoint(MODEL, done.model, config, "speedrun", done.metrics())
+        folder = Path(tempfile.mkdtemp(prefix="mnist-app-test-"))
+        _trained[MODEL] = save_checkpoint(checkpoint, checkpoint_path(MODEL, folder))
+    return _trained[MODEL]
+
+
+def weights_with_quick_model(mnist: Mnist, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(quick_checkpoint(mnist), folder / f"{MODEL}.pt")
+    return folder
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def launched_app(weights_dir: Path, mnist_dir: Path, log: Path) -> Iterator[str]:
+    """`python app.py` in a subprocess on a free port; yields its URL once it answers."""
+    port = free_port()
+    env = {**os.environ, "MNIST_DIR": str(mnist_dir), "GRADIO_ANALYTICS_ENABLED": "False"}
+    command = [sys.executable, "app.py", "--port", str(port), "--weights-dir", str(weights_dir)]
+    with open(log, "w") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_until_serving(url, process, log)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _wait_until_serving(url: str, process: subprocess.Popen, log: Path) -> None:
+    # A generous bound: importing torch and Gradio takes ~10 s on a busy 2-core machine.
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"app.py exited with {process.returncode}:\n{log.read_text()}")
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=5) as response:
+            if response.status == 200:
+                return
+        time.sleep(0.5)
+    raise RuntimeError(f"app.py did not start serving {url}:\n{log.read_text()}")

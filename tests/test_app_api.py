@@ -1,0 +1,204 @@
+"""The launched app, driven through its API with gradio_client, as a script user would."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from app_server import MODEL, launched_app, weights_with_quick_model
+from conftest import MNIST_DIR
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
+from PIL import Image
+
+from mnist_app.pendigits import parse, render
+
+PEN_DIGITS = MNIST_DIR.parent / "handwriting" / "pendigits" / "pendigits-orig.tes"
+CAPTION = re.compile(r"^true (\d) -> predicted (\d) \((\d+)%\)$")
+
+
+@pytest.fixture(scope="module")
+def app_url(mnist, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("app-api")
+    weights = weights_with_quick_model(mnist, folder / "weights")
+    (weights / "broken.pt").write_bytes(b"not a checkpoint")  # a corrupt file must not crash
+    with launched_app(weights, MNIST_DIR, folder / "app.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def client(app_url):
+    return Client(app_url, verbose=False)
+
+
+def sketch(path: Path) -> dict:
+    # A bare handle_file arrives as an empty canvas; the drawing must be the composite.
+    return {"background": None, "layers": [], "composite": handle_file(str(path))}
+
+
+def as_drawing(mnist_image: np.ndarray, path: Path, size: int = 280) -> Path:
+    """An MNIST digit as someone would draw it on the canvas: big, dark ink on white."""
+    big = Image.fromarray(mnist_image).resize((size, size), Image.Resampling.BILINEAR)
+    Image.fromarray(255 - np.asarray(big)).save(path)
+    return path
+
+
+def pen_drawing(index: int, path: Path) -> tuple[Path, int]:
+    """A real pen-drawn digit (a writer unseen by any tuning) as a canvas drawing."""
+    digit = parse(PEN_DIGITS)[index]
+    Image.fromarray(render(digit.fit(280, 180, (140, 140)), brush_radius=9)).save(path)
+    return path, digit.label
+
+
+def label_of(result) -> str:
+    return result[0]["label"]
+
+
+def test_predict_reads_drawn_digits(client, mnist, tmp_path):
+    labels = []
+    for i in range(12):
+        png = as_drawing(mnist.test_images[i].numpy(), tmp_path / f"{i}.png")
+        result = client.predict(sketch(png), MODEL, api_name="/predict")
+        confidences = result[0]["confidences"]
+        assert len(confidences) == 10
+        assert sum(c["confidence"] for c in confidences) == pytest.approx(1, abs=1e-3)
+        assert Path(result[1]).is_file()  # the 28x28 model input, enlarged
+        labels.append(int(label_of(result)))
+    truth = mnist.test_labels[:12].tolist()
+    assert sum(a == b for a, b in zip(labels, truth, strict=True)) >= 11, (labels, truth)
+
+
+def test_predict_reads_most_pen_drawn_digits(client, tmp_path):
+    right = 0
+    for i in range(20):
+        png, label = pen_drawing(i, tmp_path / f"pen{i}.png")
+        right += label_of(client.predict(sketch(png), MODEL, api_name="/predict")) == str(label)
+    assert right >= 14, f"only {right} of 20 pen-drawn digits read correctly"
+
+
+def test_empty_canvas_asks_for_a_digit(client, tmp_path):
+    cleared = {"background": None, "layers": [], "composite": None}
+    result = client.predict(cleared, MODEL, api_name="/predict")
+    assert label_of(result) == "draw a digit"
+    assert result[1] is None
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (280, 280), "white").save(blank)
+    assert label_of(client.predict(sketch(blank), MODEL, api_name="/predict")) == "draw a digit"
+
+
+@pytest.mark.parametrize("background", ["light", "dark"])
+def test_uploaded_photo_of_a_digit_is_read(client, mnist, tmp_path, background):
+    digit = mnist.test_images[0].numpy()  # a 7
+    big = np.asarray(Image.fromarray(digit).resize((400, 300), Image.Resampling.BICUBIC))
+    pixels = 255 - big if background == "light" else big
+    jpeg = tmp_path / "digit.jpg"
+    Image.fromarray(pixels).convert("RGB").save(jpeg, quality=80)
+    result = client.predict(handle_file(str(jpeg)), MODEL, api_name="/predict_image")
+    assert label_of(result) == "7"
+
+
+def test_a_corrupt_checkpoint_gets_a_clear_message(client, tmp_path):
+    png, _ = pen_drawing(0, tmp_path / "pen.png")
+    with pytest.raises(AppError, match="not a readable mnist_app checkpoint"):
+        client.predict(sketch(png), "broken", api_name="/predict")
+    with pytest.raises(AppError, match="no model named 'missing'"):
+        client.predict(sketch(png), "missing", api_name="/predict")
+
+
+def test_mistakes_lists_captioned_images_most_confident_first(client):
+    gallery, summary, confusion, per_class = client.predict(
+        MODEL, "any", "any", api_name="/mistakes"
+    )
+    assert len(gallery) > 10
+    confidences = []
+    for item in gallery:
+        match = CAPTION.match(item["caption"])
+        assert match, item["caption"]
+        true, predicted, percent = map(int, match.groups())
+        assert true != predicted
+        confidences.append(percent)
+        assert Path(item["image"]).is_file()
+    assert confidences == sorted(confidences, reverse=True)
+    assert "test accuracy" in summary
+    assert Path(confusion).is_file()
+    assert [row[0] for row in per_class["data"]] == [str(d) for d in range(10)]
+
+
+def test_mistakes_filter_by_true_and_predicted_digit(client):
+    gallery = client.predict(MODEL, "4", "any", api_name="/mistakes")[0]
+    assert gallery and all(item["caption"].startswith("true 4 ->") for item in gallery)
+    gallery = client.predict(MODEL, "any", "9", api_name="/mistakes")[0]
+    assert gallery and all("-> predicted 9 " in item["caption"] for item in gallery)
+
+
+def train_args(**changes) -> dict:
+    args = dict(
+        recipe="t5_mlp_bn",
+        epochs=1,
+        steps=60,
+        lr=0.02,
+        batch_size=128,
+        optimizer="sgd",
+        loss="cross_entropy",
+        schedule="none",
+        augment=False,
+        seed=0,
+        device="cpu",
+        name="tiny",
+    )
+    return {**args, **changes}
+
+
+@pytest.mark.slow
+def test_training_streams_progress_and_serves_the_new_model(client, app_url, tmp_path):
+    job = client.submit(**train_args(), api_name="/train")
+    updates = list(job)
+    assert len(updates) >= 2, "progress should stream, not arrive only at the end"
+    assert "done" not in updates[0][0]
+    progress, _loss, _accuracy, result, next_name = updates[-1]
+    assert "step 60/60" in progress
+    assert "Test accuracy" in result and "tiny" in result
+    assert next_name != "tiny"  # the name box moves on, so a rerun cannot collide
+    drawn, _ = pen_drawing(0, tmp_path / "pen.png")
+    probabilities = client.predict(sketch(drawn), "tiny", api_name="/predict")[0]
+    assert len(probabilities["confidences"]) == 10
+    assert client.predict("tiny", "any", "any", api_name="/mistakes")[0]
+
+
+def test_existing_model_name_is_never_overwritten(client):
+    with pytest.raises(AppError, match="already exists"):
+        client.predict(**train_args(name=MODEL), api_name="/train")
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (dict(name="../evil"), "invalid model name"),
+        (dict(name=""), "invalid model name"),
+        (dict(lr=0), "learning rate must be positive"),
+        (dict(epochs=0, steps=0), "at least one epoch"),
+        (dict(batch_size=-5), "batch size"),
+        (dict(lr=None), "enter a value for: lr"),
+    ],
+)
+def test_bad_training_settings_get_a_clear_message(client, changes, message):
+    with pytest.raises(AppError, match=re.escape(message)):
+        client.predict(**train_args(**changes), api_name="/train")
+
+
+@pytest.mark.slow
+def test_a_second_training_gets_a_busy_message_and_stop_saves_the_first(app_url):
+    first, second = Client(app_url, verbose=False), Client(app_url, verbose=False)
+    job = first.submit(**train_args(steps=100_000, name="long"), api_name="/train")
+    for update in job:  # wait until the run is really under way
+        if "step " in update[0]:  # a first step is done
+            break
+    with pytest.raises(AppError, match="busy training 'long'"):
+        second.predict(**train_args(name="other"), api_name="/train")
+    assert "someone else" in second.predict(api_name="/stop")
+    assert "Stopping" in first.predict(api_name="/stop")
+    job.result(timeout=300)
+    result = job.outputs()[-1][3]
+    assert "Stopped early" in result and "long" in result

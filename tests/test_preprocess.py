@@ -1,0 +1,171 @@
+"""What the model sees of a drawing: the same MNIST-style 28x28 whatever the canvas did."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from PIL import Image, ImageDraw
+
+from mnist_app.preprocess import to_mnist
+
+SEVEN = [(80, 60), (200, 60), (120, 230)]
+DARK_THEME = (0x33, 0x33, 0x33)
+
+
+def drawing(
+    points=SEVEN,
+    size: int = 280,
+    ink=(0, 0, 0),
+    background=(255, 255, 255),
+    width: int = 20,
+    offset=(0, 0),
+    scale: float = 1.0,
+) -> np.ndarray:
+    image = Image.new("RGB", (size, size), background)
+    moved = [(x * scale + offset[0], y * scale + offset[1]) for x, y in points]
+    ImageDraw.Draw(image).line(moved, fill=ink, width=round(width * scale), joint="curve")
+    return np.asarray(image)
+
+
+def sketch_value(ink_alpha: np.ndarray, background=(255, 255, 255)) -> dict:
+    """A Sketchpad value: a transparent stroke layer and the composite over `background`."""
+    height, width = ink_alpha.shape
+    layer = np.zeros((height, width, 4), np.uint8)
+    layer[..., 3] = ink_alpha
+    composite = np.empty((height, width, 4), np.uint8)
+    composite[..., :3] = background
+    composite[..., 3] = 255
+    composite[ink_alpha > 0, :3] = 0
+    return {"background": None, "layers": [layer], "composite": composite}
+
+
+def ink_box(image: np.ndarray) -> tuple[int, int]:
+    rows, cols = np.nonzero(image.any(axis=1))[0], np.nonzero(image.any(axis=0))[0]
+    return rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+
+
+def center_of_mass(image: np.ndarray) -> tuple[float, float]:
+    total = image.sum()
+    ys, xs = np.indices(image.shape)
+    return (ys * image).sum() / total, (xs * image).sum() / total
+
+
+def close(a: np.ndarray, b: np.ndarray, tolerance: float = 0.03) -> bool:
+    return float(np.abs(a - b).mean()) < tolerance
+
+
+@pytest.mark.parametrize(
+    "blank",
+    [
+        None,
+        {"background": None, "layers": [], "composite": None},
+        {"background": None, "layers": [np.zeros((280, 280, 4), np.uint8)], "composite": None},
+        np.full((280, 280, 3), 255, np.uint8),
+        np.zeros((280, 280), np.uint8),
+        np.full((280, 280, 3), DARK_THEME, np.uint8),
+        np.zeros((0, 0), np.uint8),
+    ],
+    ids=["none", "cleared", "empty-layer", "white", "black", "dark-theme", "zero-size"],
+)
+def test_an_empty_canvas_gives_no_image(blank):
+    assert to_mnist(blank) is None
+
+
+def test_a_photo_of_an_empty_page_gives_no_image():
+    noise = np.random.default_rng(0).integers(-8, 9, size=(300, 400))
+    assert to_mnist((230 + noise).astype(np.uint8)) is None
+
+
+def test_output_is_mnist_style_20x20_ink_centred_in_28x28():
+    image = to_mnist(drawing())
+    assert image.shape == (28, 28) and image.dtype == np.float32
+    assert image.min() >= 0 and image.max() <= 1 and image.max() > 0.8
+    assert max(ink_box(image)) in (20, 21)  # the longer side fills the 20-pixel box
+    y, x = center_of_mass(image)
+    assert abs(y - 13.5) <= 1 and abs(x - 13.5) <= 1
+    assert image[0].sum() == image[-1].sum() == image[:, 0].sum() == image[:, -1].sum() == 0
+
+
+def test_ink_is_light_on_dark_like_mnist():
+    image = to_mnist(drawing())
+    assert image[:3, :3].max() == 0  # background corner is dark
+    assert image.max() > 0.8  # strokes are bright
+
+
+def test_dark_or_light_background_and_ink_colour_do_not_matter():
+    reference = to_mnist(drawing())
+    assert close(to_mnist(drawing(ink=(255, 255, 255), background=(0, 0, 0))), reference)
+    assert close(to_mnist(drawing(ink=(255, 255, 255), background=DARK_THEME)), reference)
+    assert close(to_mnist(drawing(ink=(20, 40, 160), background=(250, 245, 230))), reference)
+
+
+def test_sketch_strokes_are_read_from_the_layer_alpha_even_on_a_dark_canvas():
+    alpha = 255 - drawing()[..., 0]
+    reference = to_mnist(drawing())
+    assert close(to_mnist(sketch_value(alpha)), reference)
+    # Dark theme: black strokes on a 0x333333 composite are barely visible in it.
+    assert close(to_mnist(sketch_value(alpha, background=DARK_THEME)), reference)
+
+
+def test_a_drawing_sent_as_composite_only_is_read():
+    composite = np.dstack([drawing(), np.full((280, 280), 255, np.uint8)])
+    value = {"background": None, "layers": [], "composite": composite}
+    assert close(to_mnist(value), to_mnist(drawing()))
+
+
+def test_transparent_png_uses_alpha_as_ink(tmp_path):
+    rgba = np.zeros((280, 280, 4), np.uint8)
+    rgba[..., 3] = 255 - drawing()[..., 0]  # black ink, transparent paper
+    path = tmp_path / "digit.png"
+    Image.fromarray(rgba).save(path)
+    assert close(to_mnist(path), to_mnist(drawing()))
+    assert close(to_mnist(Image.open(path)), to_mnist(drawing()))
+
+
+def test_size_and_position_on_the_canvas_do_not_matter():
+    reference = to_mnist(drawing())
+    assert close(to_mnist(drawing(size=600, scale=2)), reference, 0.04)
+    assert close(to_mnist(drawing(size=400, offset=(110, 90))), reference)
+    assert close(to_mnist(drawing(scale=0.5, offset=(10, 100))), reference, 0.05)
+
+
+def test_a_tall_thin_one_keeps_its_aspect_ratio():
+    one = to_mnist(drawing(points=[(140, 30), (140, 250)], width=16))
+    height, width = ink_box(one)
+    assert height >= 19 and width <= 4
+
+
+def test_float_and_uint8_inputs_agree():
+    image = drawing()
+    assert close(to_mnist(image.astype(np.float32) / 255), to_mnist(image), 1e-3)
+
+
+def test_non_finite_values_are_refused_with_a_message():
+    image = np.zeros((50, 50), np.float32)
+    image[10, 10] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        to_mnist(image)
+
+
+def test_mnist_digits_come_through_almost_unchanged(mnist):
+    originals = mnist.test_images[:200].numpy()
+    processed = np.stack([to_mnist(image) for image in originals])
+    assert float(np.abs(processed - originals / 255).mean()) < 0.08
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    arrays(
+        np.uint8,
+        st.tuples(st.integers(1, 90), st.integers(1, 90), st.sampled_from([1, 3, 4])),
+    )
+)
+def test_any_image_gives_none_or_a_valid_28x28(pixels):
+    image = to_mnist(pixels[..., 0] if pixels.shape[2] == 1 else pixels)
+    if image is not None:
+        assert image.shape == (28, 28)
+        assert np.isfinite(image).all() and image.min() >= 0 and image.max() <= 1
+        assert max(ink_box(image)) <= 21
