@@ -43,6 +43,10 @@ class TrainConfig:
     mean: float = MNIST_MEAN
     std: float = MNIST_STD
     val_size: int = 5000
+    # Extra training data: a UNIPEN pendigits file whose pen-drawn digits are replayed as
+    # sketches through the app's preprocessing ("" for MNIST only), `drawn_copies` each.
+    drawn_data: str = ""
+    drawn_copies: int = 2
     seed: int = 0
     device: str = "auto"
 
@@ -64,6 +68,7 @@ class TrainConfig:
             (self.val_size >= 0, "validation size must not be negative"),
             (self.step_size >= 1, "StepLR step size must be at least 1 epoch"),
             (0 <= self.thickness <= 1, "thickness augmentation must be in [0, 1]"),
+            (self.drawn_copies >= 1, "drawn copies must be at least 1"),
         ]
         for ok, message in checks:
             if not ok:

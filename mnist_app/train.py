@@ -77,6 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
     knobs.add_argument("--thickness", type=float, help="stroke-thickness augmentation, 0-1")
     knobs.add_argument("--dropout", type=float)
     knobs.add_argument("--val-size", type=int, help="validation images carved from training")
+    knobs.add_argument(
+        "--drawn-data",
+        help="also train on pen-drawn digits replayed as sketches: a pendigits UNIPEN file, "
+        "e.g. ../shared/handwriting/pendigits/pendigits-orig.tra (train writers)",
+    )
+    knobs.add_argument("--drawn-copies", type=int, help="renderings of each drawn digit")
     knobs.add_argument("--seed", type=int)
     knobs.add_argument("--device", help="auto, cpu, cuda or mps")
     return parser

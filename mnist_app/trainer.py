@@ -25,6 +25,7 @@ from .data import Mnist, Split, normalize
 from .device import pick_device
 from .evaluation import evaluate
 from .models import build_model, count_parameters, is_convolutional
+from .pendigits import drawn_training_set
 from .recipes import TrainConfig
 
 
@@ -62,6 +63,7 @@ class DoneEvent:
     train_time_s: float  # training steps only, excluding data loading and evaluation
     steps: int
     stopped: bool  # True when stopped early from outside
+    train_images: int = 0  # size of the training set (MNIST minus validation, plus drawn)
     history: list[EpochEvent] = field(default_factory=list)
 
     def metrics(self) -> dict:
@@ -70,6 +72,7 @@ class DoneEvent:
             "train_time_s": round(self.train_time_s, 3),
             "steps": self.steps,
             "stopped_early": self.stopped,
+            "train_images": self.train_images,
             "parameters": count_parameters(self.model),
             "history": [vars(e) for e in self.history],
         }
@@ -174,6 +177,15 @@ class _Batches:
         return normalize(x, c.mean, c.std)
 
 
+def _with_drawn_digits(split: Split, config: TrainConfig) -> Split:
+    """The MNIST training images plus pen-drawn digits (validation stays pure MNIST)."""
+    try:
+        images, labels = drawn_training_set(config.drawn_data, config.drawn_copies, config.seed)
+    except OSError as err:
+        raise ValueError(f"cannot read drawn digits from {config.drawn_data}: {err}") from err
+    return Split(torch.cat([split.images, images]), torch.cat([split.labels, labels]))
+
+
 def train(
     config: TrainConfig,
     data: Mnist,
@@ -188,6 +200,8 @@ def train(
     device = pick_device(config.device)
     torch.manual_seed(config.seed)
     train_split, val_split = data.split(config.val_size, seed=config.seed)
+    if config.drawn_data:
+        train_split = _with_drawn_digits(train_split, config)
     batches = _Batches(train_split, config, device)
     model = build_model(config.arch, **config.arch_kwargs).to(device)
     conv = is_convolutional(model)
@@ -267,6 +281,7 @@ def train(
         train_time_s=train_time,
         steps=step,
         stopped=stopped,
+        train_images=batches.n,
         history=history,
     )
 

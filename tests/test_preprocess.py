@@ -169,3 +169,29 @@ def test_any_image_gives_none_or_a_valid_28x28(pixels):
         assert image.shape == (28, 28)
         assert np.isfinite(image).all() and image.min() >= 0 and image.max() <= 1
         assert max(ink_box(image)) <= 21
+
+
+def test_thin_and_thick_brushes_give_mnist_like_stroke_widths():
+    """Brushes from 6 to 40 px give strokes near MNIST's width (untreated, a 40 px brush
+    on this 7 comes out ~4 px wide and a 6 px one ~0.7 px)."""
+    from mnist_app.preprocess import MNIST_STROKE_WIDTH
+    from mnist_app.strokes import stroke_width
+
+    def width_28(brush: int) -> float:
+        image = to_mnist(drawing(width=brush))
+        big = Image.fromarray((image * 255).astype(np.uint8)).resize((112, 112))
+        return stroke_width(np.asarray(big) > 127) / 4
+
+    widths = [width_28(brush) for brush in (6, 12, 20, 40)]
+    assert widths == pytest.approx([MNIST_STROKE_WIDTH] * 4, rel=0.45)
+    assert max(widths) / min(widths) < 1.7
+
+
+def test_preprocess_returns_every_stage_for_the_draw_tab():
+    from mnist_app.preprocess import preprocess
+
+    stages = preprocess(drawing())
+    assert stages.ink.shape == (280, 280)
+    assert stages.crop.shape[0] < 280 and max(stages.box.shape) == 20
+    assert np.array_equal(stages.image, to_mnist(drawing()))
+    assert preprocess(np.full((280, 280, 3), 255, np.uint8)) is None

@@ -1,0 +1,91 @@
+"""Pen-drawn digits: parsing UNIPEN, replaying as sketches, and using them for training."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from mnist_app.pendigits import drawn_training_set, parse, random_sketches, render
+from mnist_app.recipes import make_config
+from mnist_app.trainer import run
+
+PENDIGITS = Path(__file__).resolve().parent.parent.parent / "shared/handwriting/pendigits"
+
+TINY = """.SEGMENT DIGIT    0 ? "1"
+.COMMENT 1 7 1
+.PEN_DOWN
+ 250 400
+ 250 100
+.PEN_UP
+.SEGMENT DIGIT    1 ? "7"
+.COMMENT 7 7 2
+.PEN_DOWN
+ 100 400
+ 400 400
+ 200 100
+.PEN_UP
+.PEN_DOWN
+ 150 250
+ 300 250
+.PEN_UP
+"""
+
+
+@pytest.fixture
+def tiny_file(tmp_path) -> Path:
+    path = tmp_path / "tiny.tra"
+    path.write_text(TINY)
+    return path
+
+
+def test_parse_reads_labels_writers_and_strokes(tiny_file):
+    one, seven = parse(tiny_file)
+    assert (one.label, one.writer, len(one.strokes)) == (1, 7, 1)
+    assert (seven.label, len(seven.strokes)) == (7, 2)
+    assert seven.strokes[0][1] == (400.0, 400.0)
+
+
+def test_real_test_writers_cover_every_digit():
+    digits = parse(PENDIGITS / "pendigits-orig.tes")
+    assert len(digits) == 3498
+    assert sorted({d.label for d in digits}) == list(range(10))
+
+
+def test_replayed_digit_is_upright_and_placed_where_asked(tiny_file):
+    seven = parse(tiny_file)[1]
+    strokes = seven.fit(canvas=280, size=140, center=(140, 140))
+    top_bar_y = strokes[0][0][1]
+    assert top_bar_y == pytest.approx(70)  # tablet y points up: the 7's bar ends on top
+    sketch = render(strokes, brush_radius=6)
+    ink = sketch[..., 0] < 128
+    rows, _ = np.nonzero(ink)
+    assert rows.min() == pytest.approx(64, abs=2) and rows.max() == pytest.approx(216, abs=2)
+    assert sketch.shape == (280, 280, 3)
+
+
+def test_random_sketches_vary_size_and_position(tiny_file):
+    digits = parse(tiny_file) * 3
+    boxes = set()
+    for sketch, _ in random_sketches(digits, brush_radius=8, seed=1):
+        rows, cols = np.nonzero(sketch[..., 0] < 128)
+        boxes.add((rows.min() // 10, cols.min() // 10, rows.max() // 10))
+    assert len(boxes) == 6
+
+
+def test_drawn_training_set_goes_through_the_app_preprocessing(tiny_file):
+    images, labels = drawn_training_set(tiny_file, copies=3)
+    assert images.shape == (6, 28, 28) and images.dtype == torch.uint8
+    assert labels.tolist() == [1, 7, 1, 7, 1, 7]
+    assert images[:, 0].sum() == 0 and images.max() > 200  # MNIST-style: framed, bright ink
+
+
+def test_training_with_drawn_digits_adds_them_to_the_training_set(tiny_file, small_mnist):
+    config = make_config(
+        "t5_mlp_bn", steps=3, val_size=500, batch_size=0, drawn_data=str(tiny_file), drawn_copies=2
+    )
+    done = run(config, small_mnist)
+    assert done.train_images == 5500 + 4  # MNIST minus validation, plus 2 x 2 drawn digits
+    assert run(make_config("t5_mlp_bn", steps=1, val_size=500), small_mnist).train_images == 5500
+    with pytest.raises(ValueError, match="cannot read drawn digits"):
+        run(make_config("t5_mlp_bn", steps=1, drawn_data="/no/such/file"), small_mnist)
