@@ -1,0 +1,36 @@
+"""Print the README's recipe table from the shipped checkpoints' own metrics.
+
+python scripts/recipe_table.py        # paste the output into README.md
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from mnist_app.checkpoint import checkpoint_path, load_checkpoint
+from mnist_app.recipes import RECIPES
+
+
+def main() -> None:
+    print("| recipe | tutorial | what it is | parameters | test accuracy | training time |")
+    print("|---|---|---|---|---|---|")
+    for name, recipe in RECIPES.items():
+        path = checkpoint_path(name)
+        if path.exists():
+            metrics = load_checkpoint(path).metrics
+            params = f"{metrics['parameters']:,}"
+            accuracy = f"{metrics['test_accuracy']:.2%}"
+            seconds = f"{metrics['train_time_s']:.0f} s"
+        else:
+            params = accuracy = seconds = "not shipped"
+        print(
+            f"| `{name}` | {recipe.tutorial} | {recipe.description} | {params} | {accuracy} "
+            f"| {seconds} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
