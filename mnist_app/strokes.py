@@ -1,5 +1,6 @@
-"""Stroke width, in numpy: thin a binary drawing to its 1-pixel skeleton and redraw it
-with a pen of a chosen radius, so thin and thick brushes look alike to the model."""
+"""Strokes in numpy: dilation with a round pen (preprocessing brings strokes to MNIST's
+width with it) and stroke width as ink area over skeleton length (how that width, 2.55 px,
+was measured on MNIST, and how the tests check the result)."""
 
 from __future__ import annotations
 
@@ -61,8 +62,3 @@ def stroke_width(mask: np.ndarray) -> float:
     """Mean stroke width in pixels: ink area over skeleton length."""
     length = skeletonize(mask).sum()
     return float(mask.sum() / length) if length else 0.0
-
-
-def redraw(mask: np.ndarray, radius: float) -> np.ndarray:
-    """The drawing's skeleton traced again with a round pen of `radius` pixels."""
-    return dilate(skeletonize(mask), radius)
