@@ -80,7 +80,7 @@ def take_screenshots(url: str, out: Path) -> None:
         label = page.locator('#prediction [data-testid="label-output-value"]')
         draw(page, TWO)
         wait_until(lambda: label.inner_text().strip().isdigit(), 60, "a prediction")
-        wait_until(lambda: page.locator("#model-input img").count() > 0, 30, "model input")
+        wait_until(lambda: page.locator("#stages img").count() > 0, 30, "the stage strip")
         time.sleep(1)
         page.screenshot(path=out / "draw.png", full_page=True)
 

@@ -64,7 +64,7 @@ def test_predict_reads_drawn_digits(client, mnist, tmp_path):
         confidences = result[0]["confidences"]
         assert len(confidences) == 10
         assert sum(c["confidence"] for c in confidences) == pytest.approx(1, abs=1e-3)
-        assert Path(result[1]).is_file()  # the 28x28 model input, enlarged
+        assert Path(result[1]).is_file()  # the strip of preprocessing stages
         labels.append(int(label_of(result)))
     truth = mnist.test_labels[:12].tolist()
     assert sum(a == b for a, b in zip(labels, truth, strict=True)) >= 11, (labels, truth)

@@ -9,10 +9,13 @@ import gradio as gr
 import numpy as np
 
 from ..library import ModelLibrary
-from ..preprocess import DRAW_A_DIGIT, to_mnist
-from .charts import enlarge
+from ..preprocess import DRAW_A_DIGIT, preprocess
+from .stage_strip import HEIGHT, stage_strip
 
 NO_MODEL = "no model yet: train one first"
+CLICK_CANVAS_CLEAR = """() => {
+    document.querySelector('#sketch button[aria-label="Clear canvas"]')?.click();
+}"""
 
 
 @dataclass
@@ -25,8 +28,9 @@ def build_draw_tab(library: ModelLibrary) -> DrawTab:
     names = library.names()
     gr.Markdown(
         "Draw a digit with the mouse (or a finger): the prediction updates after every "
-        "stroke. The picture on the right is exactly what the model sees: your ink, cropped, "
-        "scaled into 20x20 and centred in 28x28, like MNIST."
+        "stroke. The strip below shows how your drawing becomes what the model sees: the "
+        "ink is cropped, traced again with MNIST's pen width, fitted into 20x20 and centred "
+        "in 28x28, like MNIST."
     )
     no_models = gr.Markdown(library.no_models_help(), visible=not names, elem_classes="notice")
     with gr.Row(equal_height=False):
@@ -52,18 +56,6 @@ def build_draw_tab(library: ModelLibrary) -> DrawTab:
                 allow_custom_value=True,  # API callers may name a model trained after page load
                 elem_id="draw-model",
             )
-            gr.Markdown("**What the model sees** (28x28, enlarged)")
-            seen = gr.Image(
-                label="Model input",
-                show_label=False,
-                format="png",
-                interactive=False,
-                buttons=[],
-                height=168,
-                width=168,
-                elem_id="model-input",
-                elem_classes="pixelated",
-            )
             with gr.Accordion("Or upload an image", open=True):
                 upload = gr.Image(
                     label="PNG or JPEG, any size, light or dark background",
@@ -76,6 +68,15 @@ def build_draw_tab(library: ModelLibrary) -> DrawTab:
             label = gr.Label(
                 DRAW_A_DIGIT, num_top_classes=10, label="Prediction", elem_id="prediction"
             )
+    stages = gr.Image(
+        label="What the model sees",
+        format="png",
+        interactive=False,
+        buttons=[],
+        height=HEIGHT + 48,  # the picture at its own size, below the label's badge
+        elem_id="stages",
+        elem_classes="pixelated",
+    )
 
     def predict_sketch(sketch_value: dict | None, model_name: str | None):
         return _predict(library, sketch_value, model_name)
@@ -83,15 +84,18 @@ def build_draw_tab(library: ModelLibrary) -> DrawTab:
     def predict_image(image: np.ndarray | None, model_name: str | None):
         return _predict(library, image, model_name)
 
-    outputs = [label, seen]
+    outputs = [label, stages]
     live = dict(outputs=outputs, show_progress="minimal")
     sketch.change(predict_sketch, [sketch, model], api_name="predict", **live)
     predict.click(predict_sketch, [sketch, model], api_visibility="private", **live)
     model.change(predict_sketch, [sketch, model], api_visibility="private", **live)
     upload.change(predict_image, [upload, model], api_name="predict_image", **live)
+    # Setting the Sketchpad's value to None from Python empties the canvas only the first
+    # time (Gradio 6.31), so the button presses the canvas's own "Clear canvas" instead.
     clear.click(
         lambda: (None, DRAW_A_DIGIT, None),
-        outputs=[sketch, label, seen],
+        outputs=[upload, label, stages],
+        js=CLICK_CANVAS_CLEAR,
         api_visibility="private",
         queue=False,
     )
@@ -99,19 +103,19 @@ def build_draw_tab(library: ModelLibrary) -> DrawTab:
 
 
 def _predict(library: ModelLibrary, source: Any, model_name: str | None):
-    """Ten probabilities and the enlarged model input, or "draw a digit" for a blank."""
+    """Ten probabilities and the preprocessing strip, or "draw a digit" for a blank."""
     try:
-        image = to_mnist(source)
+        stages = preprocess(source)
     except (ValueError, OSError) as err:
         raise gr.Error(f"Could not read that image: {err}") from None
-    if image is None:
+    if stages is None:
         return DRAW_A_DIGIT, None
     if not model_name:
         gr.Warning(library.no_models_help())
-        return NO_MODEL, enlarge(image)
+        return NO_MODEL, stage_strip(stages)
     try:
         predictor = library.predictor(model_name)
     except ValueError as err:  # includes CheckpointError: missing or corrupt file
         raise gr.Error(str(err)) from None
-    probabilities = predictor.probabilities(image)
-    return {str(d): float(p) for d, p in enumerate(probabilities)}, enlarge(image)
+    probabilities = predictor.probabilities(stages.image)
+    return {str(d): float(p) for d, p in enumerate(probabilities)}, stage_strip(stages)
