@@ -11,7 +11,9 @@ float 0-1. The checkpoint's own normalisation is applied here.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +41,8 @@ class Predictor:
             raise ValueError(
                 f"expected 28x28 images, (N, 28, 28) or (N, 1, 28, 28); got {tuple(tensor.shape)}"
             )
-        logits = predict_logits(self.model, batch, self.checkpoint.mean, self.checkpoint.std)
+        with _threads(1 if len(batch) <= _SMALL_BATCH else torch.get_num_threads()):
+            logits = predict_logits(self.model, batch, self.checkpoint.mean, self.checkpoint.std)
         probs = torch.softmax(logits, dim=1).numpy()
         return probs[0] if single else probs
 
@@ -47,6 +50,23 @@ class Predictor:
         """The most likely digit (an int for one image, an array for a batch)."""
         probs = self.probabilities(images)
         return int(probs.argmax()) if probs.ndim == 1 else probs.argmax(axis=1)
+
+
+# Up to this many images, one thread is faster: waking a second one costs more than it
+# saves on a 28x28 input (resnet_mini, one image: 1.6 ms on one thread, 3.6 ms on two).
+_SMALL_BATCH = 8
+
+
+@contextlib.contextmanager
+def _threads(count: int) -> Iterator[None]:
+    """Intra-op threads for the calling thread only (OpenMP keeps the setting per thread,
+    so a training run in another thread keeps its own)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _as_tensor(images) -> torch.Tensor:

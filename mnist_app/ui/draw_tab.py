@@ -9,7 +9,7 @@ import gradio as gr
 import numpy as np
 
 from ..library import ModelLibrary
-from ..preprocess import DRAW_A_DIGIT, preprocess
+from ..preprocess import DRAW_A_DIGIT, Preprocessed, preprocess
 from .stage_strip import HEIGHT, stage_strip
 
 NO_MODEL = "no model yet: train one first"
@@ -46,7 +46,7 @@ def build_draw_tab(library: ModelLibrary) -> DrawTab:
                 elem_id="sketch",
             )
             with gr.Row():
-                predict = gr.Button("Predict", variant="primary")
+                predict_button = gr.Button("Predict", variant="primary")
                 clear = gr.Button("Clear")
         with gr.Column(scale=2, min_width=240):
             model = gr.Dropdown(
@@ -78,18 +78,18 @@ def build_draw_tab(library: ModelLibrary) -> DrawTab:
         elem_classes="pixelated",
     )
 
-    def predict_sketch(sketch_value: dict | None, model_name: str | None):
-        return _predict(library, sketch_value, model_name)
+    def predict(source: Any, model_name: str | None):
+        return _predict(library, source, model_name)
 
-    def predict_image(image: np.ndarray | None, model_name: str | None):
-        return _predict(library, image, model_name)
-
-    outputs = [label, stages]
-    live = dict(outputs=outputs, show_progress="minimal")
-    sketch.change(predict_sketch, [sketch, model], api_name="predict", **live)
-    predict.click(predict_sketch, [sketch, model], api_visibility="private", **live)
-    model.change(predict_sketch, [sketch, model], api_visibility="private", **live)
-    upload.change(predict_image, [upload, model], api_name="predict_image", **live)
+    # The named endpoints answer with the ten probabilities only (what an API caller
+    # wants, without an image file to fetch per call); the strip is the page's own event.
+    live = dict(show_progress="minimal")
+    sketch.change(predict, [sketch, model], label, api_name="predict", **live)
+    sketch.change(_stages, sketch, stages, api_visibility="private", **live)
+    upload.change(predict, [upload, model], label, api_name="predict_image", **live)
+    upload.change(_stages, upload, stages, api_visibility="private", **live)
+    predict_button.click(predict, [sketch, model], label, api_visibility="private", **live)
+    model.change(predict, [sketch, model], label, api_visibility="private", **live)
     # Setting the Sketchpad's value to None from Python empties the canvas only the first
     # time (Gradio 6.31), so the button presses the canvas's own "Clear canvas" instead.
     clear.click(
@@ -102,20 +102,30 @@ def build_draw_tab(library: ModelLibrary) -> DrawTab:
     return DrawTab(model=model, no_models=no_models)
 
 
-def _predict(library: ModelLibrary, source: Any, model_name: str | None):
-    """Ten probabilities and the preprocessing strip, or "draw a digit" for a blank."""
+def _read(source: Any) -> Preprocessed | None:
     try:
-        stages = preprocess(source)
+        return preprocess(source)
     except (ValueError, OSError) as err:
         raise gr.Error(f"Could not read that image: {err}") from None
+
+
+def _stages(source: Any) -> np.ndarray | None:
+    """The strip of preprocessing stages, or nothing for a blank canvas."""
+    stages = _read(source)
+    return None if stages is None else stage_strip(stages)
+
+
+def _predict(library: ModelLibrary, source: Any, model_name: str | None):
+    """Ten probabilities, or "draw a digit" for a blank."""
+    stages = _read(source)
     if stages is None:
-        return DRAW_A_DIGIT, None
+        return DRAW_A_DIGIT
     if not model_name:
         gr.Warning(library.no_models_help())
-        return NO_MODEL, stage_strip(stages)
+        return NO_MODEL
     try:
         predictor = library.predictor(model_name)
     except ValueError as err:  # includes CheckpointError: missing or corrupt file
         raise gr.Error(str(err)) from None
     probabilities = predictor.probabilities(stages.image)
-    return {str(d): float(p) for d, p in enumerate(probabilities)}, stage_strip(stages)
+    return {str(d): float(p) for d, p in enumerate(probabilities)}
