@@ -4,8 +4,8 @@ One function, ``preprocess`` (``to_mnist`` for just the result), serves the web 
 API, the benchmarks and the tests, so that every face of the project sees a drawing the
 same way. It follows MNIST's own recipe: take the ink, crop it to its bounding box, fit it
 into 20x20 keeping the aspect ratio (anti-aliased), then place it in 28x28 with its centre
-of mass at the centre. One step is added: the strokes are traced again at MNIST's typical
-width, because a canvas brush can be far thinner or thicker than the pens in MNIST.
+of mass at the centre. One step is added: the strokes are eroded or dilated to MNIST's
+typical width, because a canvas brush can be far thinner or thicker than MNIST's pens.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ _BOX, _SIZE = 20, 28
 # MNIST's median stroke width in 28x28 pixels (ink above half intensity, measured on the
 # training set as ink area over skeleton length).
 MNIST_STROKE_WIDTH = 2.55
-# Strokes are re-traced on a grid whose longer side is this many pixels (4x the 20 px box).
+# Stroke width is changed on a grid whose longer side is this many pixels (4x the 20 px box).
 _WORK = 80
 
 
@@ -42,7 +42,7 @@ class Preprocessed:
 
     ink: np.ndarray  # ink strength on the original canvas
     crop: np.ndarray  # cropped to the ink's bounding box
-    retraced: np.ndarray  # strokes traced again at MNIST's width (working resolution)
+    restroked: np.ndarray  # strokes brought to MNIST's width (working resolution)
     box: np.ndarray  # fitted into 20x20, aspect ratio kept
     image: np.ndarray  # 28x28, centre of mass at the centre: the model's input
 
@@ -58,9 +58,9 @@ def preprocess(source: Any) -> Preprocessed | None:
     if ink is None:
         return None
     crop = _crop(ink)
-    retraced = _retrace(crop)
-    box = _fit_box(retraced)
-    return Preprocessed(ink=ink, crop=crop, retraced=retraced, box=box, image=_center(box))
+    restroked = _restroke(crop)
+    box = _fit_box(restroked)
+    return Preprocessed(ink=ink, crop=crop, restroked=restroked, box=box, image=_center(box))
 
 
 def to_mnist(source: Any) -> np.ndarray | None:
@@ -136,7 +136,7 @@ def _crop(ink: np.ndarray) -> np.ndarray:
     return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
 
-def _retrace(crop: np.ndarray) -> np.ndarray:
+def _restroke(crop: np.ndarray) -> np.ndarray:
     """The ink with its strokes eroded or dilated to the width that, once fitted into
     20x20, matches MNIST_STROKE_WIDTH: thin and thick brushes then look alike to the model.
     (Erosion, not skeleton-and-redraw: a fat brush fills a digit's corners, and a skeleton

@@ -29,7 +29,7 @@ def build_draw_tab(library: ModelLibrary) -> DrawTab:
     gr.Markdown(
         "Draw a digit with the mouse (or a finger): the prediction updates after every "
         "stroke. The strip below shows how your drawing becomes what the model sees: the "
-        "ink is cropped, traced again with MNIST's pen width, fitted into 20x20 and centred "
+        "ink is cropped, its strokes brought to MNIST's pen width, fitted into 20x20 and centred "
         "in 28x28, like MNIST."
     )
     no_models = gr.Markdown(library.no_models_help(), visible=not names, elem_classes="notice")

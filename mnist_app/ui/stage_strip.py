@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ..preprocess import Preprocessed
 
-CAPTIONS = ("your ink", "cropped", "re-traced", "fitted in 20x20", "28x28: model input")
+CAPTIONS = ("your ink", "cropped", "MNIST pen width", "fitted in 20x20", "28x28: model input")
 # Each stage is scaled to fit a CELL x CELL square: whole pixels for 20x20 (7x) and 28x28 (5x).
 CELL = 140
 GAP = 28  # room for an arrow between stages
@@ -22,10 +22,10 @@ HEIGHT = 2 * MARGIN + CELL + CAPTION_HEIGHT
 
 
 def stage_strip(stages: Preprocessed) -> np.ndarray:
-    """An RGB uint8 strip: ink, crop, re-traced, 20x20 and 28x28, light ink on black, each
+    """An RGB uint8 strip: ink, crop, MNIST pen width, 20x20 and 28x28, light ink on black, each
     scaled to the same height (nearest neighbour, so the model's pixels stay visible)."""
     strip = _captioned_background().copy()
-    pictures = (stages.ink, stages.crop, stages.retraced, stages.box, stages.image)
+    pictures = (stages.ink, stages.crop, stages.restroked, stages.box, stages.image)
     for index, picture in enumerate(pictures):
         cell = _fit_cell(picture)
         height, width = cell.shape
