@@ -14,10 +14,8 @@ import pandas as pd
 
 from ..jobs import Snapshot
 
-ZOOM = 5  # 28x28 shown as 140x140, pixels kept square
 
-
-def enlarge(image: np.ndarray, zoom: int = ZOOM) -> np.ndarray:
+def enlarge(image: np.ndarray, zoom: int) -> np.ndarray:
     """A [0, 1] or uint8 image scaled up by whole pixels, as uint8 (crisp, not blurred)."""
     pixels = image if image.dtype == np.uint8 else (np.clip(image, 0, 1) * 255).astype(np.uint8)
     return pixels.repeat(zoom, axis=0).repeat(zoom, axis=1)
