@@ -24,7 +24,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mnist_app.checkpoint import list_checkpoints
-from mnist_app.pendigits import parse, random_sketches
+from mnist_app.pen_replay import parse, random_sketches
 from mnist_app.predict import load_predictor
 from mnist_app.preprocess import to_mnist
 

@@ -27,7 +27,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mnist_app.library import ModelLibrary
-from mnist_app.pendigits import parse, render
+from mnist_app.pen_replay import parse, render
 from mnist_app.preprocess import to_mnist
 
 ROOT = Path(__file__).resolve().parent.parent

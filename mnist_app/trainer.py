@@ -25,7 +25,7 @@ from .data import Mnist, Split, normalize
 from .device import pick_device
 from .evaluation import evaluate
 from .models import build_model, count_parameters, is_convolutional
-from .pendigits import drawn_training_set
+from .pen_replay import drawn_training_set
 from .recipes import TrainConfig
 
 

@@ -13,7 +13,7 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from mnist_app.pendigits import parse, render
+from mnist_app.pen_replay import parse, render
 
 PEN_DIGITS = MNIST_DIR.parent / "handwriting" / "pendigits" / "pendigits-orig.tes"
 CAPTION = re.compile(r"^true (\d) -> predicted (\d) \((\d+)%\)$")

@@ -15,7 +15,7 @@ from app_server import ROOT, launched_app, weights_with_quick_model
 from conftest import MNIST_DIR
 from playwright.sync_api import Page, sync_playwright
 
-from mnist_app.pendigits import PenDigit, Stroke, parse
+from mnist_app.pen_replay import PenDigit, Stroke, parse
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

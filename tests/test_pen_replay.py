@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from mnist_app.pendigits import drawn_training_set, parse, random_sketches, render
+from mnist_app.pen_replay import drawn_training_set, parse, random_sketches, render
 from mnist_app.recipes import make_config
 from mnist_app.trainer import run
 
