@@ -19,34 +19,17 @@ from pathlib import Path
 from playwright.sync_api import Page, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from browser import draw, launch_chromium
 
 from mnist_app.checkpoint import WEIGHTS_DIR
 from mnist_app.library import ModelLibrary
 from mnist_app.ui import CSS, THEME, build_app
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # A two in five points around the canvas centre (few points: each mouse move is slow here).
 TWO = [(-70, -60), (-10, -100), (65, -55), (-75, 95), (80, 95)]
-
-
-def draw(page: Page, points: list[tuple[float, float]]) -> None:
-    page.get_by_role("button", name="Brush").click()
-    box = page.locator("#sketch canvas").first.bounding_box()
-    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    page.mouse.move(cx + points[0][0], cy + points[0][1])
-    page.mouse.down()
-    for x, y in points[1:]:
-        page.mouse.move(cx + x, cy + y, steps=3)
-    page.mouse.up()
 
 
 def wait_until(check, timeout_s: float, what: str) -> None:
@@ -66,19 +49,13 @@ def choose(page: Page, label: str, value: str) -> None:
 
 def take_screenshots(url: str, out: Path) -> None:
     with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
-        context = playwright.chromium.launch_persistent_context(
-            profile,
-            executable_path="/usr/bin/chromium",
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 860},
-        )
+        context = launch_chromium(playwright, profile, height=860)
         page = context.new_page()
         page.goto(url)
         page.wait_for_selector("#sketch canvas", timeout=60_000)
 
         label = page.locator('#prediction [data-testid="label-output-value"]')
-        draw(page, TWO)
+        draw(page, TWO, steps=3)
         wait_until(lambda: label.inner_text().strip().isdigit(), 60, "a prediction")
         wait_until(lambda: page.locator("#stages img").count() > 0, 30, "the stage strip")
         time.sleep(1)

@@ -12,21 +12,12 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 from app_server import ROOT, launched_app, weights_with_quick_model
+from browser import draw, launch_chromium, select_brush
 from conftest import MNIST_DIR
 from playwright.sync_api import Page, sync_playwright
 
 from mnist_app.pen_replay import PenDigit, Stroke, parse
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # A seven in three points, relative to the canvas centre: each mouse move costs ~200 ms of
 # software rendering, so the strokes are few and straight.
 SEVEN = [(-80, -90), (80, -90), (-10, 100)]
@@ -49,40 +40,12 @@ def page(mnist, tmp_path_factory):
         sync_playwright() as playwright,
         tempfile.TemporaryDirectory() as profile,
     ):
-        context = playwright.chromium.launch_persistent_context(
-            profile,
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 900},
-        )
+        context = launch_chromium(playwright, profile, height=900)
         page = context.new_page()
         page.goto(url)
         page.wait_for_selector("#sketch canvas", timeout=60_000)
         yield page
         context.close()
-
-
-def select_brush(page: Page) -> None:
-    """Drawing needs the Brush tool selected; Clear deselects it, a second click toggles."""
-    brush = page.get_by_role("button", name="Brush", exact=True)
-    if "highlight" not in (brush.get_attribute("class") or ""):
-        brush.click()
-    page.wait_for_function(
-        "() => document.querySelector('button[aria-label=\"Brush\"]')"
-        ".classList.contains('highlight')"
-    )
-
-
-def draw(page: Page, points: list[tuple[float, float]]) -> None:
-    select_brush(page)
-    box = page.locator("#sketch canvas").first.bounding_box()
-    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    page.mouse.move(cx + points[0][0], cy + points[0][1])
-    page.mouse.down()
-    for x, y in points[1:]:
-        page.mouse.move(cx + x, cy + y, steps=2)
-    page.mouse.up()
 
 
 def heading(page: Page) -> str:
