@@ -21,7 +21,8 @@ from .recipes import TrainConfig
 
 FORMAT = "mnist_app.checkpoint/1"
 WEIGHTS_DIR = PROJECT_ROOT / "weights"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+MAX_NAME = 64
+_NAME = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9_.-]{{0,{MAX_NAME - 1}}}$")
 
 
 class CheckpointError(ValueError):
@@ -57,7 +58,7 @@ def check_name(name: str) -> str:
     """A checkpoint name must be a plain file stem: no paths, spaces or odd characters."""
     if not _NAME.match(name or ""):
         raise ValueError(
-            f"invalid model name {name!r}: use 1-64 letters, digits, '_', '-' or '.', "
+            f"invalid model name {name!r}: use 1-{MAX_NAME} letters, digits, '_', '-' or '.', "
             "starting with a letter or digit"
         )
     return name
@@ -85,9 +86,13 @@ def make_checkpoint(
     )
 
 
-def save_checkpoint(checkpoint: Checkpoint, path: str | os.PathLike) -> Path:
-    """Write to a temporary file in the same folder, fsync, then rename over the target:
-    a crash leaves either the old file or the new one, never half of one."""
+def save_checkpoint(
+    checkpoint: Checkpoint, path: str | os.PathLike, overwrite: bool = False
+) -> Path:
+    """Write to a temporary file in the same folder, fsync, then move it into place: a
+    crash leaves either the old file or the new one, never half of one. Unless `overwrite`,
+    an existing file is never replaced (FileExistsError), even one that appeared while
+    this was writing."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"format": FORMAT, **dataclasses.asdict(checkpoint)}
@@ -98,11 +103,23 @@ def save_checkpoint(checkpoint: Checkpoint, path: str | os.PathLike) -> Path:
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; a checkpoint is for sharing
-        os.replace(tmp, path)
-    except BaseException:
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)  # atomic, and fails rather than replace an existing file
+    finally:
         Path(tmp).unlink(missing_ok=True)
-        raise
     return path
+
+
+def free_name(base: str, weights_dir: str | os.PathLike | None = None) -> str:
+    """`base`, or `base-2`, `base-3`... whichever names no checkpoint yet."""
+    name, n = base, 1
+    while checkpoint_path(name, weights_dir).exists():
+        n += 1
+        suffix = f"-{n}"
+        name = base[: MAX_NAME - len(suffix)] + suffix
+    return name
 
 
 def load_checkpoint(path: str | os.PathLike) -> Checkpoint:

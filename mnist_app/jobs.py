@@ -18,7 +18,7 @@ from .data import MnistFormatError, MnistNotFoundError
 from .device import describe_device, pick_device
 from .library import ModelLibrary
 from .recipes import TrainConfig
-from .trainer import DoneEvent, EpochEvent, StepEvent, TrainingDiverged, train
+from .trainer import DoneEvent, EpochEvent, Evaluating, StepEvent, TrainingDiverged, train
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class Snapshot:
     name: str
     recipe: str
     device: str
-    # starting, loading data, running, stopping, then done, cancelled or failed
+    # starting, loading data, running, stopping, evaluating, then done, cancelled or failed
     state: str = "starting"
     step: int = 0
     total_steps: int = 0
@@ -82,7 +82,8 @@ class Snapshot:
 class Job:
     config: TrainConfig
     owner: str
-    snapshot: Snapshot
+    snapshot: Snapshot  # all but the losses, which are copied only when a viewer asks
+    losses: list[LossPoint] = field(default_factory=list)
     stop_event: threading.Event = field(default_factory=threading.Event)
     finished_event: threading.Event = field(default_factory=threading.Event)
 
@@ -124,8 +125,10 @@ class TrainingJobs:
             return "No training is running."
         if job.owner != owner:
             return "The training in progress was started by someone else; only they can stop it."
-        job.stop_event.set()
         with self._lock:
+            if job.snapshot.state == "evaluating":
+                return "Training is over; the model is being evaluated and will then be saved."
+            job.stop_event.set()
             if not job.snapshot.finished:
                 job.snapshot = replace(job.snapshot, state="stopping")
         return "Stopping after the current step; the model trained so far will be saved."
@@ -137,7 +140,7 @@ class TrainingJobs:
 
     def snapshot(self, job: Job) -> Snapshot:
         with self._lock:
-            return job.snapshot
+            return replace(job.snapshot, losses=tuple(job.losses))
 
     def _update(self, job: Job, **changes) -> None:
         with self._lock:
@@ -160,7 +163,6 @@ class TrainingJobs:
             job.finished_event.set()
 
     def _train(self, job: Job, data) -> None:
-        losses: list[LossPoint] = []
         epochs: list[EpochEvent] = []
         average, start = 0.0, time.perf_counter()
         for event in train(job.config, data, job.stop_event):
@@ -168,7 +170,8 @@ class TrainingJobs:
                 average = LOSS_SMOOTHING * average + (1 - LOSS_SMOOTHING) * event.loss
                 # Dividing out the zero start keeps the first points from hugging zero.
                 debiased = average / (1 - LOSS_SMOOTHING**event.step)
-                losses.append(LossPoint(event.step, event.loss, debiased))
+                with self._lock:
+                    job.losses.append(LossPoint(event.step, event.loss, debiased))
                 self._update(
                     job,
                     step=event.step,
@@ -177,11 +180,12 @@ class TrainingJobs:
                     images_per_s=event.images_per_s,
                     elapsed_s=event.elapsed_s,
                     eta_s=event.eta_s,
-                    losses=tuple(losses),
                 )
             elif isinstance(event, EpochEvent):
                 epochs.append(event)
                 self._update(job, epochs=tuple(epochs))
+            elif isinstance(event, Evaluating):
+                self._update(job, state="evaluating")
             elif isinstance(event, DoneEvent):
                 self._save(job, event, time.perf_counter() - start)
 
@@ -192,9 +196,14 @@ class TrainingJobs:
         snap = job.snapshot
         # The name was free at the start; if a checkpoint appeared meanwhile (say, from the
         # command line), keep both rather than overwrite it.
-        name = self.library.free_name(snap.name)
-        checkpoint = make_checkpoint(name, done.model, done.config, snap.recipe, done.metrics())
-        save_checkpoint(checkpoint, self.library.path(name))
+        while True:
+            name = self.library.free_name(snap.name)
+            checkpoint = make_checkpoint(name, done.model, done.config, snap.recipe, done.metrics())
+            try:
+                save_checkpoint(checkpoint, self.library.path(name))
+                break
+            except FileExistsError:  # taken between free_name and the save: try the next
+                continue
         self._update(
             job,
             state="done",

@@ -11,7 +11,13 @@ import os
 import threading
 from pathlib import Path
 
-from .checkpoint import WEIGHTS_DIR, checkpoint_path, list_checkpoints, load_checkpoint
+from .checkpoint import (
+    WEIGHTS_DIR,
+    checkpoint_path,
+    free_name,
+    list_checkpoints,
+    load_checkpoint,
+)
 from .data import Mnist, load_mnist
 from .evaluation import Evaluation, evaluate
 from .predict import Predictor
@@ -68,11 +74,7 @@ class ModelLibrary:
 
     def free_name(self, base: str) -> str:
         """`base`, or `base-2`, `base-3`... whichever names no checkpoint yet."""
-        name, n = base, 1
-        while self.exists(name):
-            n += 1
-            name = f"{base}-{n}"
-        return name
+        return free_name(base, self.weights_dir)
 
     def data(self) -> Mnist:
         """MNIST, loaded on first use (raises MnistNotFoundError with instructions)."""

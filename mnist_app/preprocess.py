@@ -22,6 +22,8 @@ from PIL import Image
 from .strokes import dilate
 
 DRAW_A_DIGIT = "draw a digit"
+FILLED = "the ink fills the canvas: clear it and draw one digit"
+DOT = "that is a dot, not a digit: draw the whole digit"
 
 # Ink weaker than this fraction of the strongest ink is paper texture or JPEG noise.
 _NOISE = 0.2
@@ -34,6 +36,25 @@ _BOX, _SIZE = 20, 28
 MNIST_STROKE_WIDTH = 2.55
 # Stroke width is changed on a grid whose longer side is this many pixels (4x the 20 px box).
 _WORK = 80
+# Ink over this fraction of the canvas is a fill, not a digit: the fattest pen-drawn digits
+# (20-28 px brush, 75% of a 280 px canvas) cover under 60%, MNIST digits under 40%.
+_MAX_COVERAGE = 0.8
+# A dot: ink whose extent is under this many pen widths (a round dab measures 1.8-2.5; the
+# thickest pen-drawn digits 2.0 and up, so a dot must also be small on the canvas) ...
+_DOT_SHAPE = 2.6
+# ... and under this fraction of the canvas's shorter side (digits are drawn larger).
+_DOT_EXTENT = 0.25
+# Larger images are shrunk to this many pixels on the longer side before anything else:
+# an 8000x8000 upload would otherwise cost gigabytes of float arrays for no better result.
+MAX_SIDE = 2048
+
+
+class NotADigit(ValueError):
+    """Ink that cannot be a digit (a dot, a filled canvas); the message says what to do."""
+
+
+class UnreadableImage(ValueError):
+    """A file that is not an image, or a damaged one; the message says which."""
 
 
 @dataclass(frozen=True)
@@ -51,14 +72,18 @@ def preprocess(source: Any) -> Preprocessed | None:
     """All stages from a drawing to the model's input, or None when there is no ink.
 
     `source` may be a Sketchpad value (dict with ``layers`` and ``composite``), a PIL image,
-    a numpy array (HxW, HxWx3 or HxWx4; uint8 or float in [0, 1]) or an image file path.
-    Dark ink on a light background and light ink on a dark one are both recognised.
+    a numpy array (HxW, HxWx1-4; uint8, or any real dtype and range, see `ink_map`) or an
+    image file path. Dark ink on a light background and light ink on a dark one are both
+    recognised. Raises NotADigit for a dot or a filled canvas, UnreadableImage for a file
+    that is not an image, ValueError for an array that is not one.
     """
     ink = ink_map(source)
     if ink is None:
         return None
     crop = _crop(ink)
-    restroked = _restroke(crop)
+    mask = _working_mask(crop)
+    _check_looks_like_writing(ink, crop, mask)
+    restroked = _restroke(crop, mask)
     box = _fit_box(restroked)
     return Preprocessed(ink=ink, crop=crop, restroked=restroked, box=box, image=_center(box))
 
@@ -70,17 +95,63 @@ def to_mnist(source: Any) -> np.ndarray | None:
 
 
 def ink_map(source: Any) -> np.ndarray | None:
-    """Ink strength per pixel (float32, 0 = background, 1 = strongest ink), or None."""
+    """Ink strength per pixel (float32, 0 = background, 1 = strongest ink), or None.
+
+    Arrays: uint8 is 0-255; other real dtypes are read as 0-1 when they fit, else as 0-255
+    when they fit, else (16-bit scans, signed data) their own min-max range is stretched.
+    """
     if isinstance(source, Mapping):
         return _sketch_ink(source)
     if isinstance(source, str | os.PathLike):
-        with Image.open(Path(source)) as image:
-            source = image.copy()
+        source = read_image(source)
     if isinstance(source, Image.Image):
-        source = np.asarray(source.convert("RGBA") if "A" in source.getbands() else source)
+        source = _pil_pixels(source)
     if source is None:
         return None
     return _image_ink(np.asarray(source))
+
+
+def read_image(path: str | os.PathLike) -> Image.Image:
+    """An image file, fully decoded (and shrunk when huge), or UnreadableImage saying why."""
+    try:
+        with Image.open(Path(path)) as image:
+            image.draft("RGB", (MAX_SIDE, MAX_SIDE))  # JPEG: decode at reduced size
+            image.load()
+            return _shrink(image)
+    except Exception as err:
+        raise UnreadableImage(unreadable_message(err)) from None
+
+
+def unreadable_message(err: Exception) -> str:
+    """What went wrong opening an image file, in a user's words (Pillow's are terse)."""
+    if isinstance(err, Image.DecompressionBombError):
+        return f"the image has too many pixels to open safely ({err})"
+    if isinstance(err, Image.UnidentifiedImageError):
+        return "the file is not an image (PNG, JPEG, WebP, GIF, BMP or TIFF)"
+    if isinstance(err, FileNotFoundError):
+        return f"no such file: {err.filename}"
+    return f"the image file is damaged or truncated ({err})"
+
+
+def _shrink(image: Image.Image) -> Image.Image:
+    if max(image.size) <= MAX_SIDE:
+        return image.copy()
+    image = image.convert("RGBA" if _has_alpha(image) else "RGB")
+    image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BOX)
+    return image
+
+
+def _has_alpha(image: Image.Image) -> bool:
+    return "A" in image.getbands() or "transparency" in image.info
+
+
+def _pil_pixels(image: Image.Image) -> np.ndarray:
+    """Any Pillow mode as an array `_image_ink` reads: 16- and 32-bit grey stay numeric
+    (converting them to "L" would clip at 255), palettes and CMYK become RGB(A)."""
+    image = _shrink(image)
+    if image.mode in ("L", "RGB", "RGBA") or image.mode.startswith(("I", "F")):
+        return np.asarray(image)
+    return np.asarray(image.convert("RGBA" if _has_alpha(image) else "RGB"))
 
 
 def _sketch_ink(value: Mapping) -> np.ndarray | None:
@@ -97,13 +168,19 @@ def _sketch_ink(value: Mapping) -> np.ndarray | None:
 
 
 def _image_ink(array: np.ndarray) -> np.ndarray | None:
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (1, 2, 3, 4)):
+        raise ValueError(
+            "expected an image: HxW, or HxWxC with 1 (grey), 2 (grey + alpha), 3 (RGB) "
+            f"or 4 (RGBA) channels; got shape {array.shape}"
+        )
     if array.size == 0:
         return None
-    if array.dtype != np.uint8:
-        array = np.asarray(array, dtype=np.float32)
-        if not np.isfinite(array).all():
-            raise ValueError("image contains NaN or infinite values")
-        array = np.clip(array * 255 if array.max() <= 1 else array, 0, 255)
+    array = _to_0_255(array)
+    if max(array.shape[:2]) > MAX_SIDE:
+        array = _block_mean(array, -(-max(array.shape[:2]) // MAX_SIDE))
+    if array.ndim == 3 and array.shape[2] in (1, 2):  # grey, or grey + alpha as RGBA
+        grey = array[..., :1].repeat(3, axis=2)
+        array = np.concatenate([grey, array[..., 1:]], axis=2) if array.shape[2] == 2 else grey
     if array.ndim == 3 and array.shape[2] == 4:
         alpha = array[..., 3].astype(np.float32)
         if alpha.min() < 255:  # transparent background: the alpha channel is the ink
@@ -111,8 +188,6 @@ def _image_ink(array: np.ndarray) -> np.ndarray | None:
         array = array[..., :3]
     if array.ndim == 3:
         array = array.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-    if array.ndim != 2:
-        raise ValueError(f"expected a grayscale, RGB or RGBA image; got shape {array.shape}")
     gray = array.astype(np.float32)
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     background = float(np.median(border))
@@ -120,6 +195,37 @@ def _image_ink(array: np.ndarray) -> np.ndarray | None:
     # The ink is whichever side of the background goes further: dark pen on paper, or
     # chalk-like light strokes on a dark canvas.
     return _normalise(darker if darker.max() >= lighter.max() else lighter)
+
+
+def _block_mean(array: np.ndarray, factor: int) -> np.ndarray:
+    """Shrink by `factor` averaging each factor x factor block (thin strokes survive)."""
+    height, width = (array.shape[0] // factor) * factor, (array.shape[1] // factor) * factor
+    if not (height and width):  # a sliver thinner than one block: nothing to average
+        return array[::factor, ::factor]
+    blocks = array[:height, :width].reshape(
+        height // factor, factor, width // factor, factor, *array.shape[2:]
+    )
+    return blocks.mean(axis=(1, 3))
+
+
+def _to_0_255(array: np.ndarray) -> np.ndarray:
+    if array.dtype == np.uint8:
+        return array
+    if array.dtype == np.bool_:
+        return array.astype(np.uint8) * 255
+    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
+        raise ValueError(f"expected real-valued pixels; got dtype {array.dtype}")
+    array = np.asarray(array, dtype=np.float64)
+    if not np.isfinite(array).all():
+        raise ValueError("image contains NaN or infinite values")
+    low, high = float(array.min()), float(array.max())
+    if low >= 0 and high <= 1:
+        return (array * 255).astype(np.float32)
+    if low >= 0 and high <= 255:
+        return array.astype(np.float32)
+    if high == low:  # one value everywhere: blank whatever it is
+        return np.zeros(array.shape, np.float32)
+    return ((array - low) * (255 / (high - low))).astype(np.float32)
 
 
 def _normalise(ink: np.ndarray) -> np.ndarray | None:
@@ -136,18 +242,30 @@ def _crop(ink: np.ndarray) -> np.ndarray:
     return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
 
-def _restroke(crop: np.ndarray) -> np.ndarray:
-    """The ink with its strokes eroded or dilated to the width that, once fitted into
-    20x20, matches MNIST_STROKE_WIDTH: thin and thick brushes then look alike to the model.
-    (Erosion, not skeleton-and-redraw: a fat brush fills a digit's corners, and a skeleton
-    of that blob loses the shape that the eroded outline keeps.)"""
-    mask = crop > 0.5
+def _working_mask(crop: np.ndarray) -> np.ndarray:
+    """The ink as a boolean mask whose longer side is _WORK pixels."""
     height, width = crop.shape
     scale = _WORK / max(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     # Area-average then threshold at half: holes in thick strokes stay open.
-    shrunk = Image.fromarray((mask * 255).astype(np.uint8)).resize(size, Image.Resampling.BOX)
-    mask = np.asarray(shrunk) >= 128
+    mask = Image.fromarray(((crop > 0.5) * 255).astype(np.uint8))
+    return np.asarray(mask.resize(size, Image.Resampling.BOX)) >= 128
+
+
+def _check_looks_like_writing(ink: np.ndarray, crop: np.ndarray, mask: np.ndarray) -> None:
+    """NotADigit for ink no model should be asked about: it would still name a digit."""
+    if (ink > 0.5).mean() > _MAX_COVERAGE:
+        raise NotADigit(FILLED)
+    small = max(crop.shape) < _DOT_EXTENT * min(ink.shape)
+    if small and mask.any() and max(mask.shape) < _DOT_SHAPE * _stroke_width_estimate(mask):
+        raise NotADigit(DOT)
+
+
+def _restroke(crop: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The ink with its strokes eroded or dilated to the width that, once fitted into
+    20x20, matches MNIST_STROKE_WIDTH: thin and thick brushes then look alike to the model.
+    (Erosion, not skeleton-and-redraw: a fat brush fills a digit's corners, and a skeleton
+    of that blob loses the shape that the eroded outline keeps.)"""
     if not mask.any():
         return crop
     pen = _stroke_width_estimate(mask)

@@ -17,6 +17,11 @@ SCHEDULES = ("none", "step", "onecycle")
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 
 
+# Far beyond any useful MNIST run, yet a typo (1e9 epochs) is caught before it starts.
+MAX_EPOCHS = 10_000
+MAX_STEPS = 10_000_000
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     arch: str
@@ -58,9 +63,13 @@ class TrainConfig:
             (self.schedule in SCHEDULES, f"schedule must be one of {', '.join(SCHEDULES)}"),
             (self.lr > 0, "learning rate must be positive"),
             (self.batch_size >= 0, "batch size must be positive (or 0 for full batch)"),
-            (self.epochs >= 1 or self.steps >= 1, "train for at least one epoch or one step"),
+            (self.epochs >= 0, "epochs must not be negative"),
             (self.steps >= 0, "steps must not be negative"),
-            (self.epochs <= 10_000 and self.steps <= 10_000_000, "too many epochs or steps"),
+            (self.epochs >= 1 or self.steps >= 1, "train for at least one epoch or one step"),
+            (
+                self.epochs <= MAX_EPOCHS and self.steps <= MAX_STEPS,
+                f"too many epochs or steps: at most {MAX_EPOCHS:,} epochs or {MAX_STEPS:,} steps",
+            ),
             (0 <= self.momentum < 1, "momentum must be in [0, 1)"),
             (self.weight_decay >= 0, "weight decay must not be negative"),
             (0 <= self.label_smoothing < 1, "label smoothing must be in [0, 1)"),

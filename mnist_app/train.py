@@ -16,7 +16,13 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .checkpoint import check_name, checkpoint_path, make_checkpoint, save_checkpoint
+from .checkpoint import (
+    check_name,
+    checkpoint_path,
+    free_name,
+    make_checkpoint,
+    save_checkpoint,
+)
 from .data import MnistFormatError, MnistNotFoundError, load_mnist
 from .device import describe_device, pick_device
 from .recipes import (
@@ -29,7 +35,7 @@ from .recipes import (
     TrainConfig,
     make_config,
 )
-from .trainer import DoneEvent, EpochEvent, StepEvent, TrainingDiverged, train
+from .trainer import DoneEvent, EpochEvent, Evaluating, StepEvent, TrainingDiverged, train
 
 CONFIG_FIELDS = [f.name for f in dataclasses.fields(TrainConfig)]
 
@@ -137,6 +143,10 @@ def main(argv: list[str] | None = None) -> int:
                     f"acc {event.train_accuracy:.2%}  val loss {event.val_loss:.4f} "
                     f"acc {event.val_accuracy:.2%}"
                 )
+            elif isinstance(event, Evaluating):
+                if bar is not None:
+                    bar.close()
+                print("evaluating on the MNIST test set...", flush=True)
             elif isinstance(event, DoneEvent):
                 done = event
     except TrainingDiverged as err:
@@ -149,8 +159,15 @@ def main(argv: list[str] | None = None) -> int:
         if bar is not None:
             bar.close()
 
-    checkpoint = make_checkpoint(name, done.model, config, args.recipe, done.metrics())
-    save_checkpoint(checkpoint, path)
+    while True:
+        checkpoint = make_checkpoint(name, done.model, config, args.recipe, done.metrics())
+        try:
+            save_checkpoint(checkpoint, path, overwrite=args.overwrite)
+            break
+        except FileExistsError:  # created during training (the app, another run): keep both
+            taken, name = name, free_name(name, args.weights_dir)
+            path = checkpoint_path(name, args.weights_dir)
+            print(f"{taken} was created during training; saving as {name} instead")
     print(
         ("stopped early: " if done.stopped else "")
         + f"test accuracy {done.test_accuracy:.2%} after {done.steps} steps, "

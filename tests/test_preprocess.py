@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import MNIST_DIR
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from PIL import Image, ImageDraw
 
-from mnist_app.preprocess import to_mnist
+from mnist_app.pen_replay import parse, random_sketches, render
+from mnist_app.preprocess import DOT, FILLED, NotADigit, to_mnist
 
 SEVEN = [(80, 60), (200, 60), (120, 230)]
 DARK_THEME = (0x33, 0x33, 0x33)
+PEN_TEST = MNIST_DIR.parent / "handwriting" / "pendigits" / "pendigits-orig.tes"
 
 
 def drawing(
@@ -156,19 +159,94 @@ def test_mnist_digits_come_through_almost_unchanged(mnist):
     assert float(np.abs(processed - originals / 255).mean()) < 0.08
 
 
-@settings(max_examples=60, deadline=None)
-@given(
-    arrays(
-        np.uint8,
-        st.tuples(st.integers(1, 90), st.integers(1, 90), st.sampled_from([1, 3, 4])),
-    )
-)
-def test_any_image_gives_none_or_a_valid_28x28(pixels):
-    image = to_mnist(pixels[..., 0] if pixels.shape[2] == 1 else pixels)
+def valid_or_clear_error(source) -> None:
+    """What every input must give: None (no ink), a valid 28x28, or a ValueError saying why."""
+    try:
+        image = to_mnist(source)
+    except ValueError as err:
+        assert len(str(err)) > 10
+        return
     if image is not None:
-        assert image.shape == (28, 28)
+        assert image.shape == (28, 28) and image.dtype == np.float32
         assert np.isfinite(image).all() and image.min() >= 0 and image.max() <= 1
         assert max(ink_box(image)) <= 21
+
+
+DTYPES = [np.uint8, np.uint16, np.int8, np.int16, np.int32, np.int64]
+DTYPES += [np.float16, np.float32, np.float64, np.bool_]
+
+
+def image_shapes(size: tuple[int, int]) -> st.SearchStrategy:
+    return st.sampled_from([size, *((*size, channels) for channels in (1, 2, 3, 4))])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(DTYPES).flatmap(
+        lambda dtype: arrays(
+            dtype, st.tuples(st.integers(0, 70), st.integers(0, 70)).flatmap(image_shapes)
+        )
+    )
+)
+def test_any_image_array_gives_none_a_valid_28x28_or_a_clear_error(pixels):
+    valid_or_clear_error(pixels)
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays(np.float32, st.lists(st.integers(0, 6), max_size=5).map(tuple)))
+def test_any_array_shape_gives_none_a_valid_28x28_or_a_clear_error(pixels):
+    valid_or_clear_error(pixels)
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (np.zeros((28, 28, 5), np.uint8), "channels"),
+        (np.zeros((2, 28, 28, 1), np.uint8), "shape"),
+        (np.zeros((28, 28), np.complex64), "real-valued"),
+        (np.array([["a"] * 28] * 28), "real-valued"),
+    ],
+    ids=["5-channels", "4-d", "complex", "strings"],
+)
+def test_arrays_that_are_not_images_get_a_message(bad, message):
+    with pytest.raises(ValueError, match=message):
+        to_mnist(bad)
+
+
+def test_sixteen_bit_and_signed_arrays_are_read_by_their_own_range():
+    image = drawing()[..., 0]
+    expected = to_mnist(image)
+    assert close(to_mnist(image.astype(np.uint16) * 257), expected, 1e-3)
+    assert close(to_mnist(image.astype(np.int16) - 128), expected, 1e-3)
+
+
+@pytest.mark.parametrize("radius", [3, 6, 12, 20])
+def test_a_dot_is_not_read_as_a_digit(radius):
+    with pytest.raises(NotADigit, match=DOT):
+        to_mnist(render([[(100, 120)]], brush_radius=radius))
+
+
+def test_an_all_ink_canvas_is_not_read_as_a_digit():
+    alpha = np.full((280, 280), 255, np.uint8)
+    with pytest.raises(NotADigit, match=FILLED):
+        to_mnist(sketch_value(alpha))
+    alpha[:30] = 0  # nearly all: a scribble over the whole canvas
+    with pytest.raises(NotADigit, match=FILLED):
+        to_mnist(sketch_value(alpha))
+
+
+def test_small_fat_and_large_fat_pen_digits_still_count_as_digits():
+    """The dot and fill checks must not refuse real digits, thin or fat, small or large."""
+    digits = parse(PEN_TEST)[:200]
+    for radius, sizes in ((6, (0.35, 0.4)), (28, (0.35, 0.4)), (28, (0.7, 0.75))):
+        for sketch, _ in random_sketches(digits, radius, size_range=sizes):
+            assert to_mnist(sketch) is not None
+
+
+def test_a_huge_image_is_shrunk_first_and_reads_like_a_small_one():
+    small = drawing(size=280)
+    huge = np.asarray(Image.fromarray(small).resize((8000, 8000), Image.Resampling.NEAREST))
+    assert close(to_mnist(huge), to_mnist(small), 0.02)
 
 
 def test_thin_and_thick_brushes_give_mnist_like_stroke_widths():

@@ -9,7 +9,8 @@ import gradio as gr
 import numpy as np
 
 from ..library import ModelLibrary
-from ..preprocess import DRAW_A_DIGIT, Preprocessed, preprocess
+from ..preprocess import DRAW_A_DIGIT, NotADigit, Preprocessed, preprocess
+from .inputs import with_readable_errors
 from .stage_strip import HEIGHT, stage_strip
 
 NO_MODEL = "no model yet: train one first"
@@ -45,6 +46,7 @@ def build_draw_tab(library: ModelLibrary) -> DrawTab:
                 transforms=(),
                 elem_id="sketch",
             )
+            with_readable_errors(sketch)
             with gr.Row():
                 predict_button = gr.Button("Predict", variant="primary")
                 clear = gr.Button("Clear")
@@ -59,11 +61,12 @@ def build_draw_tab(library: ModelLibrary) -> DrawTab:
             with gr.Accordion("Or upload an image", open=True):
                 upload = gr.Image(
                     label="PNG or JPEG, any size, light or dark background",
-                    type="numpy",
-                    image_mode="RGBA",
+                    type="pil",  # decoded by preprocess: 16-bit stays 16-bit, huge is shrunk
+                    image_mode=None,
                     sources=["upload", "clipboard"],
                     height=170,
                 )
+                with_readable_errors(upload)
         with gr.Column(scale=2, min_width=240):
             label = gr.Label(
                 DRAW_A_DIGIT, num_top_classes=10, label="Prediction", elem_id="prediction"
@@ -102,24 +105,27 @@ def build_draw_tab(library: ModelLibrary) -> DrawTab:
     return DrawTab(model=model, no_models=no_models)
 
 
-def _read(source: Any) -> Preprocessed | None:
+def _read(source: Any) -> Preprocessed | str:
+    """The preprocessing stages, or what to tell the user instead (blank, dot, fill)."""
     try:
-        return preprocess(source)
+        return preprocess(source) or DRAW_A_DIGIT
+    except NotADigit as err:
+        return str(err)
     except (ValueError, OSError) as err:
         raise gr.Error(f"Could not read that image: {err}") from None
 
 
 def _stages(source: Any) -> np.ndarray | None:
-    """The strip of preprocessing stages, or nothing for a blank canvas."""
+    """The strip of preprocessing stages, or nothing when there is no digit."""
     stages = _read(source)
-    return None if stages is None else stage_strip(stages)
+    return stage_strip(stages) if isinstance(stages, Preprocessed) else None
 
 
 def _predict(library: ModelLibrary, source: Any, model_name: str | None):
-    """Ten probabilities, or "draw a digit" for a blank."""
+    """Ten probabilities, or a message: "draw a digit" for a blank, and so on."""
     stages = _read(source)
-    if stages is None:
-        return DRAW_A_DIGIT
+    if isinstance(stages, str):
+        return stages
     if not model_name:
         gr.Warning(library.no_models_help())
         return NO_MODEL

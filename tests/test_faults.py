@@ -1,0 +1,165 @@
+"""Faults a careless user or a crash can cause: runs stopped at awkward moments, settings
+that would exhaust memory, checkpoints written while something else writes or dies."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import torch
+
+from mnist_app import trainer
+from mnist_app.checkpoint import (
+    free_name,
+    list_checkpoints,
+    load_checkpoint,
+    make_checkpoint,
+    save_checkpoint,
+)
+from mnist_app.jobs import TrainingJobs
+from mnist_app.library import ModelLibrary
+from mnist_app.models import build_model
+from mnist_app.recipes import make_config
+from mnist_app.trainer import run
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class SlowLibrary(ModelLibrary):
+    """A real library whose MNIST arrives only when `arrive` is set (a slow disk)."""
+
+    def __init__(self, weights_dir, mnist):
+        super().__init__(weights_dir)
+        self.mnist, self.arrive = mnist, threading.Event()
+
+    def data(self):
+        self.arrive.wait(30)
+        return self.mnist
+
+
+def finished(jobs: TrainingJobs, job, timeout: float = 120):
+    snapshot = jobs.wait(job, timeout)
+    assert snapshot.finished, snapshot
+    return snapshot
+
+
+def test_stop_before_the_first_step_saves_nothing_and_says_so(tmp_path, small_mnist):
+    library = SlowLibrary(tmp_path, small_mnist)
+    jobs = TrainingJobs(library)
+    job = jobs.start("speedrun", make_config("speedrun", steps=50), "early", owner="me")
+    assert "Stopping" in jobs.stop(owner="me")
+    library.arrive.set()
+    snapshot = finished(jobs, job)
+    assert snapshot.state == "cancelled" and "before the first step" in snapshot.error
+    assert library.names() == []
+
+
+def test_stop_during_the_final_evaluation_still_saves_the_whole_run(tmp_path, small_mnist):
+    library = SlowLibrary(tmp_path, small_mnist)
+    library.arrive.set()
+    jobs = TrainingJobs(library)
+    job = jobs.start("speedrun", make_config("speedrun", steps=40), "late", owner="me")
+    deadline = time.monotonic() + 120
+    while jobs.snapshot(job).state != "evaluating":
+        assert not jobs.snapshot(job).finished, "never saw the evaluation"
+        assert time.monotonic() < deadline
+        time.sleep(0.002)
+    assert "being evaluated" in jobs.stop(owner="me")
+    snapshot = finished(jobs, job)
+    assert snapshot.state == "done" and not snapshot.stopped_early
+    assert load_checkpoint(library.path("late")).metrics["steps"] == 40
+
+
+def test_diverging_run_in_the_app_engine_saves_no_model(tmp_path, small_mnist):
+    library = SlowLibrary(tmp_path, small_mnist)
+    library.arrive.set()
+    jobs = TrainingJobs(library)
+    job = jobs.start("t1_mlp_mse", make_config("t1_mlp_mse", lr=1000, steps=50), "boom")
+    snapshot = finished(jobs, job)
+    assert snapshot.state == "failed" and "lower learning rate" in snapshot.error
+    assert "Nothing was saved" in snapshot.error and library.names() == []
+
+
+def test_full_batch_conv_net_runs_in_chunks_with_the_same_gradient(small_mnist, monkeypatch):
+    """Full batch through a CNN would need tens of GB at once on full MNIST; chunked
+    forward/backward passes must add up to the same step (LeNet-5: no batch norm)."""
+    config = make_config("t4_lenet5", batch_size=0, steps=2, val_size=500, augment=False)
+    monkeypatch.setattr(trainer, "CONV_CHUNK", 100_000)
+    whole = run(config, small_mnist).model.state_dict()
+    monkeypatch.setattr(trainer, "CONV_CHUNK", 700)
+    chunked = run(config, small_mnist).model.state_dict()
+    for key in whole:
+        torch.testing.assert_close(chunked[key], whole[key], atol=2e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"epochs": -3}, "epochs must not be negative"),
+        ({"epochs": 10**9}, "at most 10,000 epochs"),
+        ({"steps": -1}, "steps must not be negative"),
+        ({"steps": 10**12}, "at most 10,000 epochs or 10,000,000 steps"),
+    ],
+)
+def test_negative_or_absurd_run_lengths_are_refused(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        make_config("speedrun", **overrides)
+
+
+def small_checkpoint(name: str, seed: int):
+    torch.manual_seed(seed)
+    config = make_config("t4_lenet5")
+    return make_checkpoint(name, build_model("lenet5"), config, "t4_lenet5", {"seed": seed})
+
+
+def test_an_existing_checkpoint_is_never_replaced_unless_asked(tmp_path):
+    path = save_checkpoint(small_checkpoint("m", 0), tmp_path / "m.pt")
+    with pytest.raises(FileExistsError):
+        save_checkpoint(small_checkpoint("m", 1), path)
+    assert load_checkpoint(path).metrics == {"seed": 0}
+    save_checkpoint(small_checkpoint("m", 2), path, overwrite=True)
+    assert load_checkpoint(path).metrics == {"seed": 2}
+    assert free_name("m", tmp_path) == "m-2" and free_name("x" * 64, tmp_path) == "x" * 64
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.pt"]
+
+
+KILLED_WRITER = """
+import os, sys, time
+from pathlib import Path
+sys.path.insert(0, {root!r})
+import torch
+from mnist_app.checkpoint import make_checkpoint, save_checkpoint
+from mnist_app.models import build_model
+from mnist_app.recipes import make_config
+
+real_fsync = os.fsync
+def fsync_then_hang(fd):
+    real_fsync(fd)
+    print("new checkpoint written, not yet in place", flush=True)
+    time.sleep(120)
+os.fsync = fsync_then_hang
+model = build_model("lenet5")
+checkpoint = make_checkpoint("m", model, make_config("t4_lenet5"), "t4_lenet5", {{"seed": 9}})
+save_checkpoint(checkpoint, Path({path!r}), overwrite=True)
+"""
+
+
+def test_killed_in_the_middle_of_saving_the_previous_checkpoint_stays_valid(tmp_path):
+    path = save_checkpoint(small_checkpoint("m", 0), tmp_path / "m.pt")
+    before = load_checkpoint(path).state_dict
+    script = KILLED_WRITER.format(root=ROOT, path=str(path))
+    writer = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert "not yet in place" in writer.stdout.readline()
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait(30)
+    after = load_checkpoint(path)
+    assert after.metrics == {"seed": 0}
+    assert all(torch.equal(after.state_dict[k], v) for k, v in before.items())
+    assert list_checkpoints(tmp_path) == ["m"]  # the orphaned temporary file is not a model
