@@ -4,8 +4,12 @@
     python app.py --host 0.0.0.0 --port 8080 --weights-dir /srv/weights
     python app.py --share                  # also a public gradio.live link
 
+    MNIST_APP_USERNAME=ada MNIST_APP_PASSWORD=... python app.py --host 0.0.0.0
+
 Environment variables give the defaults: MNIST_APP_HOST, MNIST_APP_PORT,
-MNIST_APP_WEIGHTS (the weights folder) and MNIST_DIR (the MNIST files).
+MNIST_APP_WEIGHTS (the weights folder), MNIST_DIR (the MNIST files),
+MNIST_APP_USERNAME and MNIST_APP_PASSWORD (a login; prefer the environment to --password,
+which other users of the machine can read in the process list), MNIST_APP_MAX_UPLOAD_MB.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import logging
 import os
 import sys
 from pathlib import Path
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -33,7 +39,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="folder of checkpoints to serve, where new models are saved too (default: weights/)",
     )
     parser.add_argument("--data-dir", default=env("MNIST_DIR"), help="folder of the MNIST files")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--username", default=env("MNIST_APP_USERNAME"), help="require this login (with a password)"
+    )
+    # Read from the environment after parsing, so that --help never prints it.
+    parser.add_argument("--password", help="the login's password (or MNIST_APP_PASSWORD)")
+    parser.add_argument(
+        "--max-upload-mb",
+        type=float,
+        default=float(env("MNIST_APP_MAX_UPLOAD_MB", "10")),
+        help="largest file a user may upload",
+    )
+    args = parser.parse_args(argv)
+    args.password = args.password or env("MNIST_APP_PASSWORD")
+    if bool(args.username) != bool(args.password):
+        parser.error("a login needs both a username and a password")
+    if args.max_upload_mb <= 0:
+        parser.error("--max-upload-mb must be positive")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,12 +74,21 @@ def main(argv: list[str] | None = None) -> int:
         else f"no models in {library.weights_dir} yet: train one in the Train tab",
         flush=True,
     )
+    if not args.username and (args.share or args.host not in LOOPBACK):
+        print(
+            f"warning: serving on {'a public link' if args.share else args.host} without a "
+            "login: anyone who can reach it can train models and use this machine's CPU/GPU. "
+            "Set MNIST_APP_USERNAME and MNIST_APP_PASSWORD to require one.",
+            file=sys.stderr,
+        )
     warm_up(library)
     demo = build_app(library)
     demo.queue(default_concurrency_limit=1).launch(
         server_name=args.host,
         server_port=args.port,
         share=args.share,
+        auth=(args.username, args.password) if args.username else None,
+        max_file_size=int(args.max_upload_mb * 1024 * 1024),
         theme=THEME,
         css=CSS,
         footer_links=["api"],

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from mnist_app.checkpoint import list_checkpoints
 from mnist_app.pen_replay import parse, random_sketches
 from mnist_app.predict import load_predictor
-from mnist_app.preprocess import to_mnist
+from mnist_app.preprocess import NotADigit, to_mnist
 
 ROOT = Path(__file__).resolve().parent.parent
 PENDIGITS = ROOT.parent / "shared" / "handwriting" / "pendigits"
@@ -39,7 +39,12 @@ def naive(sketch: np.ndarray) -> np.ndarray:
 
 
 def pipeline(sketch: np.ndarray) -> np.ndarray:
-    image = to_mnist(sketch)
+    """The app's input; a blank for a sketch it refuses (no ink, a dot), which then counts
+    as a mistake."""
+    try:
+        image = to_mnist(sketch)
+    except NotADigit:
+        image = None
     return np.zeros((28, 28), np.float32) if image is None else image
 
 
@@ -58,15 +63,18 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="use only the first N digits")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data", type=Path, default=PENDIGITS)
+    parser.add_argument("--file", type=Path, help="a UNIPEN file to read instead of --split")
+    parser.add_argument("--weights-dir", type=Path, help="where the checkpoints are")
     args = parser.parse_args()
 
     suffix = "tes" if args.split == "test" else "tra"
-    digits = parse(args.data / f"pendigits-orig.{suffix}")
+    source = args.file or args.data / f"pendigits-orig.{suffix}"
+    digits = parse(source)
     if args.limit:
         digits = digits[: args.limit]
-    names = args.models or list_checkpoints()
-    predictors = [load_predictor(name) for name in names]
-    print(f"{len(digits)} pendigits {args.split}-writer digits, 280x280 canvas, size 35-75%")
+    names = args.models or list_checkpoints(args.weights_dir)
+    predictors = [load_predictor(name, weights_dir=args.weights_dir) for name in names]
+    print(f"{len(digits)} digits from {source.name}, 280x280 canvas, size 35-75%")
 
     inputs: dict[tuple[str, float], np.ndarray] = {}
     labels = np.array([d.label for d in digits])

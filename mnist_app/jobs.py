@@ -154,7 +154,7 @@ class TrainingJobs:
             self._train(job, data)
         except TrainingDiverged as err:
             self._update(job, state="failed", error=f"{err} Nothing was saved.")
-        except (MnistNotFoundError, MnistFormatError) as err:
+        except (ValueError, MnistNotFoundError, MnistFormatError) as err:  # bad settings, data
             self._update(job, state="failed", error=str(err))
         except Exception as err:  # the thread must always end with a state the user can read
             log.exception("training %s failed", job.snapshot.name)

@@ -14,13 +14,19 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+from gradio_client import handle_file
+from PIL import Image
+
 from mnist_app.checkpoint import checkpoint_path, make_checkpoint, save_checkpoint
 from mnist_app.data import Mnist
+from mnist_app.pen_replay import parse, render
 from mnist_app.recipes import make_config
 from mnist_app.trainer import run
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = "quick"
+SHARED = Path(os.environ.get("MNIST_DIR", ROOT.parent / "shared" / "mnist")).parent
+PEN_DIGITS = SHARED / "handwriting" / "pendigits" / "pendigits-orig.tes"
 _trained: dict[str, Path] = {}
 
 
@@ -48,10 +54,17 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def launched_app(weights_dir: Path, mnist_dir: Path, log: Path) -> Iterator[str]:
+def launched_app(
+    weights_dir: Path, mnist_dir: Path, log: Path, env: dict[str, str] | None = None
+) -> Iterator[str]:
     """`python app.py` in a subprocess on a free port; yields its URL once it answers."""
     port = free_port()
-    env = {**os.environ, "MNIST_DIR": str(mnist_dir), "GRADIO_ANALYTICS_ENABLED": "False"}
+    env = {
+        **os.environ,
+        "MNIST_DIR": str(mnist_dir),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        **(env or {}),
+    }
     command = [sys.executable, "app.py", "--port", str(port), "--weights-dir", str(weights_dir)]
     with open(log, "w") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
@@ -78,3 +91,38 @@ def _wait_until_serving(url: str, process: subprocess.Popen, log: Path) -> None:
                 return
         time.sleep(0.5)
     raise RuntimeError(f"app.py did not start serving {url}:\n{log.read_text()}")
+
+
+def sketch(path: Path) -> dict:
+    """A drawing sent to /predict: a bare handle_file arrives as an empty canvas, so the
+    image goes in as the composite."""
+    return {"background": None, "layers": [], "composite": handle_file(str(path))}
+
+
+def pen_drawing(index: int, path: Path) -> tuple[Path, int]:
+    """A real pen-drawn digit (a writer unseen by any tuning) as a canvas drawing."""
+    digit = parse(PEN_DIGITS)[index]
+    Image.fromarray(render(digit.fit(280, 180, (140, 140)), brush_radius=9)).save(path)
+    return path, digit.label
+
+
+def label_of(result) -> str:
+    return result["label"]
+
+
+def train_args(**changes) -> dict:
+    args = dict(
+        recipe="t5_mlp_bn",
+        epochs=1,
+        steps=60,
+        lr=0.02,
+        batch_size=128,
+        optimizer="sgd",
+        loss="cross_entropy",
+        schedule="none",
+        augment=False,
+        seed=0,
+        device="cpu",
+        name="tiny",
+    )
+    return {**args, **changes}

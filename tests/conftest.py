@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
+from app_server import launched_app, weights_with_quick_model
+from gradio_client import Client
 
 from mnist_app.data import Mnist, load_mnist
 
@@ -30,3 +32,24 @@ def small_mnist(mnist: Mnist) -> Mnist:
         test_labels=mnist.test_labels[:1000],
         source=mnist.source,
     )
+
+
+@pytest.fixture(scope="session")
+def app_weights(mnist, tmp_path_factory) -> Path:
+    """The launched app's weights folder: a quick model and a corrupt checkpoint (which
+    must not crash it)."""
+    weights = weights_with_quick_model(mnist, tmp_path_factory.mktemp("app-api") / "weights")
+    (weights / "broken.pt").write_bytes(b"not a checkpoint")
+    return weights
+
+
+@pytest.fixture(scope="session")
+def app_url(app_weights: Path):
+    """`python app.py` launched once for all the API tests."""
+    with launched_app(app_weights, MNIST_DIR, app_weights.parent / "app.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def client(app_url):
+    return Client(app_url, verbose=False)

@@ -7,35 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from app_server import MODEL, launched_app, weights_with_quick_model
-from conftest import MNIST_DIR
+from app_server import MODEL, label_of, pen_drawing, sketch, train_args
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from mnist_app.pen_replay import parse, render
-
-PEN_DIGITS = MNIST_DIR.parent / "handwriting" / "pendigits" / "pendigits-orig.tes"
 CAPTION = re.compile(r"^true (\d) -> predicted (\d) \((\d+)%\)$")
-
-
-@pytest.fixture(scope="module")
-def app_url(mnist, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("app-api")
-    weights = weights_with_quick_model(mnist, folder / "weights")
-    (weights / "broken.pt").write_bytes(b"not a checkpoint")  # a corrupt file must not crash
-    with launched_app(weights, MNIST_DIR, folder / "app.log") as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def client(app_url):
-    return Client(app_url, verbose=False)
-
-
-def sketch(path: Path) -> dict:
-    # A bare handle_file arrives as an empty canvas; the drawing must be the composite.
-    return {"background": None, "layers": [], "composite": handle_file(str(path))}
 
 
 def as_drawing(mnist_image: np.ndarray, path: Path, size: int = 280) -> Path:
@@ -43,17 +20,6 @@ def as_drawing(mnist_image: np.ndarray, path: Path, size: int = 280) -> Path:
     big = Image.fromarray(mnist_image).resize((size, size), Image.Resampling.BILINEAR)
     Image.fromarray(255 - np.asarray(big)).save(path)
     return path
-
-
-def pen_drawing(index: int, path: Path) -> tuple[Path, int]:
-    """A real pen-drawn digit (a writer unseen by any tuning) as a canvas drawing."""
-    digit = parse(PEN_DIGITS)[index]
-    Image.fromarray(render(digit.fit(280, 180, (140, 140)), brush_radius=9)).save(path)
-    return path, digit.label
-
-
-def label_of(result) -> str:
-    return result["label"]
 
 
 def test_predict_reads_drawn_digits(client, mnist, tmp_path):
@@ -129,24 +95,6 @@ def test_mistakes_filter_by_true_and_predicted_digit(client):
     assert gallery and all(item["caption"].startswith("true 4 ->") for item in gallery)
     gallery = client.predict(MODEL, "any", "9", api_name="/mistakes")[0]
     assert gallery and all("-> predicted 9 " in item["caption"] for item in gallery)
-
-
-def train_args(**changes) -> dict:
-    args = dict(
-        recipe="t5_mlp_bn",
-        epochs=1,
-        steps=60,
-        lr=0.02,
-        batch_size=128,
-        optimizer="sgd",
-        loss="cross_entropy",
-        schedule="none",
-        augment=False,
-        seed=0,
-        device="cpu",
-        name="tiny",
-    )
-    return {**args, **changes}
 
 
 @pytest.mark.slow

@@ -17,6 +17,7 @@ from conftest import MNIST_DIR
 from playwright.sync_api import Page, sync_playwright
 
 from mnist_app.pen_replay import PenDigit, Stroke, parse
+from mnist_app.preprocess import DOT
 
 # A seven in three points, relative to the canvas centre: each mouse move costs ~200 ms of
 # software rendering, so the strokes are few and straight.
@@ -89,6 +90,24 @@ def test_drawing_a_seven_with_the_mouse_predicts_seven(page):
 def test_drawing_a_one_after_clearing_predicts_one(page):
     draw(page, ONE)
     assert predicted_label(page) == "1"
+    clear(page)
+
+
+def test_a_single_click_is_a_dot_not_a_digit(page):
+    draw(page, [(-40, 50)])
+    assert wait_for_heading(page, lambda text: text != "draw a digit") == DOT
+    clear(page)
+
+
+def test_uploading_a_file_that_is_not_an_image_shows_why(page, tmp_path):
+    fake = tmp_path / "digit.png"
+    fake.write_text("not an image at all\n" * 20)
+    page.locator("#upload input[type=file]").set_input_files(fake)
+    toast = page.get_by_text("Could not read that image: the file is not an image")
+    toast.first.wait_for(timeout=60_000)
+    assert heading(page) == "draw a digit"  # no stale or made-up prediction
+    draw(page, SEVEN)  # and the app still works
+    assert predicted_label(page) == "7"
     clear(page)
 
 

@@ -64,6 +64,7 @@ def build_draw_tab(library: ModelLibrary) -> DrawTab:
                     type="pil",  # decoded by preprocess: 16-bit stays 16-bit, huge is shrunk
                     image_mode=None,
                     sources=["upload", "clipboard"],
+                    elem_id="upload",
                     height=170,
                 )
                 with_readable_errors(upload)

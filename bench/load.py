@@ -1,0 +1,177 @@
+"""Load: many people drawing while someone trains, on one server.
+
+Launches `python app.py` (a copy of weights/ in a temporary folder), then:
+1. trains a run through /train with no other traffic: the reference accuracy and time;
+2. trains the same run (same seed) again while N gradio_client clients call /predict
+   back to back for D seconds, each call uploading a real pen-drawn digit as the Sketchpad
+   sends it.
+Reports every request's outcome, latency p50/p95/p99/max, and both runs' test accuracy.
+Targets (2 CPU cores): zero errors, p99 <= 1.5 s, the same accuracy under load.
+
+    python bench/load.py                          # 50 clients, 60 s, resnet_mini serving
+    python bench/load.py --clients 10 --seconds 20 --train-steps 500
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from app_server import launched_app
+from gradio_client import Client, handle_file
+
+from mnist_app.checkpoint import WEIGHTS_DIR
+from mnist_app.pen_replay import parse, render
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+PENDIGITS = SHARED / "handwriting" / "pendigits" / "pendigits-orig.tes"
+
+
+def train_args(name: str, steps: int) -> dict:
+    """The speedrun recipe for `steps` steps, seed 0: long enough to span the load."""
+    return dict(
+        recipe="speedrun",
+        epochs=1,
+        steps=steps,
+        lr=0.1,
+        batch_size=128,
+        optimizer="sgd",
+        loss="cross_entropy",
+        schedule="onecycle",
+        augment=False,
+        seed=0,
+        device="cpu",
+        name=name,
+    )
+
+
+def train(url: str, name: str, steps: int) -> tuple[str, float]:
+    """Train through the app; the result text and the wall time."""
+    start = time.perf_counter()
+    outputs = Client(url, verbose=False).predict(**train_args(name, steps), api_name="/train")
+    return outputs[3], time.perf_counter() - start
+
+
+def drawings(folder: Path, count: int) -> list[dict]:
+    """Pen-drawn test-writer digits as PNG canvases, sent as the Sketchpad's composite."""
+    values = []
+    for i, digit in enumerate(parse(PENDIGITS)[:count]):
+        path = folder / f"digit{i}.png"
+        Image.fromarray(render(digit.fit(280, 180, (140, 140)), brush_radius=10)).save(path)
+        values.append({"background": None, "layers": [], "composite": handle_file(str(path))})
+    return values
+
+
+def client_loop(url, model, values, until, latencies, errors, lock) -> None:
+    try:
+        client = Client(url, verbose=False)
+    except Exception as err:  # a refused connection counts like a failed request
+        with lock:
+            errors.append(f"connect: {type(err).__name__}: {err}")
+        return
+    i = 0
+    while time.monotonic() < until:
+        start = time.perf_counter()
+        try:
+            result = client.predict(values[i % len(values)], model, api_name="/predict")
+            if len(result.get("confidences") or []) != 10:
+                raise RuntimeError(f"unexpected answer {result}")
+            with lock:
+                latencies.append(time.perf_counter() - start)
+        except Exception as err:
+            with lock:
+                errors.append(f"{type(err).__name__}: {err}")
+        i += 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--model", default="resnet_mini", help="the model the clients ask")
+    parser.add_argument("--train-steps", type=int, default=1500, help="speedrun steps per run")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        weights = folder / "weights"
+        shutil.copytree(WEIGHTS_DIR, weights)
+        values = drawings(folder, 40)
+        with launched_app(weights, SHARED / "mnist", folder / "app.log") as url:
+            Client(url, verbose=False).predict(values[0], args.model, api_name="/predict")
+            quiet_result, quiet_time = train(url, "quiet", args.train_steps)
+            print(f"training without load: {quiet_time:.1f} s  {quiet_result}")
+
+            latencies: list[float] = []
+            errors: list[str] = []
+            lock = threading.Lock()
+            trained: dict[str, tuple[str, float]] = {}
+            trainer = threading.Thread(
+                target=lambda: trained.update(run=train(url, "loaded", args.train_steps))
+            )
+            trainer.start()
+            time.sleep(2)  # the run is under way before the clients arrive
+            until = time.monotonic() + args.seconds
+            clients = [
+                threading.Thread(
+                    target=client_loop,
+                    args=(url, args.model, values, until, latencies, errors, lock),
+                )
+                for _ in range(args.clients)
+            ]
+            for thread in clients:
+                thread.start()
+            for thread in clients:
+                thread.join()
+            still_training = trainer.is_alive()
+            trainer.join()
+            loaded_result, loaded_time = trained["run"]
+
+    ms = np.array(latencies) * 1000
+    total = len(latencies) + len(errors)
+    print(
+        f"\n{args.clients} clients for {args.seconds:.0f} s asking {args.model}, training "
+        f"{'throughout' if still_training else 'ENDED BEFORE THE LOAD DID'}:"
+    )
+    print(f"  requests {total}  answered {len(latencies)}  errors {len(errors)}")
+    print(f"  throughput {len(latencies) / args.seconds:.1f} predictions/s")
+    if len(ms):
+        p50, p95, p99 = np.percentile(ms, [50, 95, 99])
+        print(
+            f"  latency p50 {p50:.0f} ms  p95 {p95:.0f} ms  p99 {p99:.0f} ms  "
+            f"max {ms.max():.0f} ms  (target p99 <= 1500 ms)"
+        )
+    for message, count in _most_common(errors):
+        print(f"  error x{count}: {message}")
+    print(f"training under load: {loaded_time:.1f} s  {loaded_result}")
+    same = _accuracy(quiet_result) == _accuracy(loaded_result)
+    print(f"  same test accuracy as without load: {'yes' if same else 'NO'}")
+    return 0 if not errors and same else 1
+
+
+def _accuracy(result: str) -> str:
+    """'99.01%' out of the Train tab's result text."""
+    return result.split("Test accuracy ")[1].split("%")[0] if "Test accuracy" in result else result
+
+
+def _most_common(errors: list[str]) -> list[tuple[str, int]]:
+    counts: dict[str, int] = {}
+    for message in errors:
+        counts[message[:200]] = counts.get(message[:200], 0) + 1
+    return sorted(counts.items(), key=lambda item: -item[1])[:5]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
