@@ -108,7 +108,7 @@ def drawn_training_set(
     path: str | os.PathLike, copies: int = 2, seed: int = 0
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Pen-drawn digits as extra training images: each digit rendered `copies` times at a
-    random brush radius (4-22 px), size and position, then put through the app's own
+    random brush radius (4-28 px), size and position, then put through the app's own
     preprocessing, exactly as a drawing on the canvas would be. uint8 (N, 28, 28), labels."""
     from .preprocess import to_mnist  # preprocess imports nothing from here; keep it lazy
 
@@ -117,7 +117,7 @@ def drawn_training_set(
     images, labels = [], []
     for _ in range(copies):
         for digit in digits:
-            radius = float(rng.uniform(4, 22))
+            radius = float(rng.uniform(4, 28))
             ((sketch, label),) = random_sketches([digit], radius, seed=int(rng.integers(1 << 31)))
             image = to_mnist(sketch)
             if image is not None:

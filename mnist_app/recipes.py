@@ -51,7 +51,7 @@ class TrainConfig:
     # Extra training data: a UNIPEN pendigits file whose pen-drawn digits are replayed as
     # sketches through the app's preprocessing ("" for MNIST only), `drawn_copies` each.
     drawn_data: str = ""
-    drawn_copies: int = 2
+    drawn_copies: int = 3
     seed: int = 0
     device: str = "auto"
 
