@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import httpx._transports.default
-from app_server import launched_app
+from app_server import launched_app, train_args
 from gradio_client import Client, handle_file
 
 from mnist_app.checkpoint import WEIGHTS_DIR
@@ -49,28 +49,12 @@ SHARED = ROOT.parent / "shared"
 PENDIGITS = SHARED / "handwriting" / "pendigits" / "pendigits-orig.tes"
 
 
-def train_args(name: str, steps: int) -> dict:
-    """The speedrun recipe for `steps` steps, seed 0: long enough to span the load."""
-    return dict(
-        recipe="speedrun",
-        epochs=1,
-        steps=steps,
-        lr=0.1,
-        batch_size=128,
-        optimizer="sgd",
-        loss="cross_entropy",
-        schedule="onecycle",
-        augment=False,
-        seed=0,
-        device="cpu",
-        name=name,
-    )
-
-
 def train(url: str, name: str, steps: int) -> tuple[str, float]:
     """Train through the app; the result text and the wall time."""
     start = time.perf_counter()
-    outputs = Client(url, verbose=False).predict(**train_args(name, steps), api_name="/train")
+    # The speedrun recipe for `steps` steps, seed 0: long enough to span the load.
+    args = train_args(recipe="speedrun", steps=steps, lr=0.1, schedule="onecycle", name=name)
+    outputs = Client(url, verbose=False).predict(**args, api_name="/train")
     return outputs[3], time.perf_counter() - start
 
 

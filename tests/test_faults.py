@@ -3,6 +3,7 @@ that would exhaust memory, checkpoints written while something else writes or di
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -59,8 +60,13 @@ def test_stop_before_the_first_step_saves_nothing_and_says_so(tmp_path, small_mn
     assert library.names() == []
 
 
-def test_stop_during_the_final_evaluation_still_saves_the_whole_run(tmp_path, small_mnist):
-    library = SlowLibrary(tmp_path, small_mnist)
+def test_stop_during_the_final_evaluation_still_saves_the_whole_run(tmp_path, mnist, small_mnist):
+    # A short run on few images, judged on all 10,000 test images: the evaluation lasts
+    # long enough (~0.5 s) to be caught in the act.
+    data = dataclasses.replace(
+        small_mnist, test_images=mnist.test_images, test_labels=mnist.test_labels
+    )
+    library = SlowLibrary(tmp_path, data)
     library.arrive.set()
     jobs = TrainingJobs(library)
     job = jobs.start("speedrun", make_config("speedrun", steps=40), "late", owner="me")

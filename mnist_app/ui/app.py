@@ -32,7 +32,8 @@ CSS = """
 
 def build_app(library: ModelLibrary, jobs: TrainingJobs | None = None) -> gr.Blocks:
     jobs = jobs or TrainingJobs(library)
-    with gr.Blocks(title=TITLE) as demo:
+    # Uploaded files are deleted from the cache after an hour (checked hourly).
+    with gr.Blocks(title=TITLE, delete_cache=(3600, 3600)) as demo:
         gr.Markdown(
             f"# {TITLE}\nTrain handwritten-digit classifiers on MNIST, draw digits for them "
             "to read, and see which test digits they get wrong."
