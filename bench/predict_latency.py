@@ -26,6 +26,8 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from trivial_server import trivial_app
+
 from mnist_app.library import ModelLibrary
 from mnist_app.pen_replay import parse, render
 from mnist_app.preprocess import to_mnist
@@ -63,17 +65,6 @@ def server_side(library: ModelLibrary, model: str, repeats: int) -> list[float]:
         predictor.probabilities(to_mnist(value))
         times.append((time.perf_counter() - start) * 1000)
     return times
-
-
-def trivial_app():
-    import gradio as gr
-
-    constant = {str(d): 0.1 for d in range(10)}
-    with gr.Blocks() as demo:
-        sketch = gr.Sketchpad(canvas_size=(280, 280), type="numpy")
-        label = gr.Label(num_top_classes=10)
-        sketch.change(lambda value: constant, sketch, label, api_name="predict")
-    return demo
 
 
 def round_trips(library: ModelLibrary, model: str, calls: int) -> tuple[list[float], list[float]]:

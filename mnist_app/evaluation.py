@@ -13,7 +13,7 @@ from torch import nn
 from .data import normalize
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def predict_logits(
     model: nn.Module,
     images: torch.Tensor,

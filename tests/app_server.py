@@ -53,19 +53,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@contextlib.contextmanager
 def launched_app(
     weights_dir: Path, mnist_dir: Path, log: Path, env: dict[str, str] | None = None
-) -> Iterator[str]:
+) -> contextlib.AbstractContextManager[str]:
     """`python app.py` in a subprocess on a free port; yields its URL once it answers."""
+    env = {"MNIST_DIR": str(mnist_dir), **(env or {})}
+    return launched_server(["app.py", "--weights-dir", str(weights_dir)], log, env)
+
+
+@contextlib.contextmanager
+def launched_server(
+    script_and_args: list[str], log: Path, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """A Python web server script (taking --port) in a subprocess; yields its URL."""
     port = free_port()
-    env = {
-        **os.environ,
-        "MNIST_DIR": str(mnist_dir),
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        **(env or {}),
-    }
-    command = [sys.executable, "app.py", "--port", str(port), "--weights-dir", str(weights_dir)]
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", **(env or {})}
+    command = [sys.executable, *script_and_args, "--port", str(port)]
     with open(log, "w") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
     url = f"http://127.0.0.1:{port}/"
@@ -85,12 +88,12 @@ def _wait_until_serving(url: str, process: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"app.py exited with {process.returncode}:\n{log.read_text()}")
+            raise RuntimeError(f"the server exited with {process.returncode}:\n{log.read_text()}")
         with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=5) as response:
             if response.status == 200:
                 return
         time.sleep(0.5)
-    raise RuntimeError(f"app.py did not start serving {url}:\n{log.read_text()}")
+    raise RuntimeError(f"the server did not start serving {url}:\n{log.read_text()}")
 
 
 def sketch(path: Path) -> dict:

@@ -87,7 +87,7 @@ def build_draw_tab(library: ModelLibrary) -> DrawTab:
 
     # The named endpoints answer with the ten probabilities only (what an API caller
     # wants, without an image file to fetch per call); the strip is the page's own event.
-    live = dict(show_progress="minimal")
+    live = dict(show_progress="minimal", concurrency_limit=2)
     sketch.change(predict, [sketch, model], label, api_name="predict", **live)
     sketch.change(_stages, sketch, stages, api_visibility="private", **live)
     upload.change(predict, [upload, model], label, api_name="predict_image", **live)
