@@ -115,7 +115,7 @@ def read_image(path: str | os.PathLike) -> Image.Image:
     """An image file, fully decoded (and shrunk when huge), or UnreadableImage saying why."""
     try:
         with Image.open(Path(path)) as image:
-            image.draft("RGB", (MAX_SIDE, MAX_SIDE))  # JPEG: decode at reduced size
+            image.draft(image.mode, (MAX_SIDE, MAX_SIDE))  # JPEG: decode at reduced size
             image.load()
             return _shrink(image)
     except Exception as err:

@@ -273,3 +273,27 @@ def test_preprocess_returns_every_stage_for_the_draw_tab():
     assert stages.crop.shape[0] < 280 and max(stages.box.shape) == 20
     assert np.array_equal(stages.image, to_mnist(drawing()))
     assert preprocess(np.full((280, 280, 3), 255, np.uint8)) is None
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "CMYK"])
+def test_an_image_file_of_any_jpeg_mode_and_size_is_read(tmp_path, mode):
+    expected = to_mnist(drawing())
+    big = Image.fromarray(drawing()).resize((4000, 4000), Image.Resampling.NEAREST)
+    big.convert(mode).save(tmp_path / "digit.jpg", quality=90)
+    assert close(to_mnist(tmp_path / "digit.jpg"), expected, 0.03)
+
+
+def test_unreadable_files_say_what_is_wrong(tmp_path):
+    from mnist_app.preprocess import UnreadableImage
+
+    (tmp_path / "text.png").write_text("hello\n" * 100)
+    Image.fromarray(drawing()).save(tmp_path / "whole.png")
+    data = (tmp_path / "whole.png").read_bytes()
+    (tmp_path / "cut.png").write_bytes(data[: len(data) // 2])
+    for name, message in [
+        ("text.png", "not an image"),
+        ("cut.png", "damaged or truncated"),
+        ("missing.png", "no such file"),
+    ]:
+        with pytest.raises(UnreadableImage, match=message):
+            to_mnist(tmp_path / name)
