@@ -87,7 +87,7 @@ def main() -> None:
         print(f"  brush {brush:g}: rendered and preprocessed ({per_image:.1f} ms/image)")
 
     header = "".join(f"{f'r={b:g}':>9}" for b in args.brushes)
-    print(f"\n{'model':<16}{'method':<10}{header}{'overall':>9}")
+    print(f"\n{'model':<18}{'method':<10}{header}{'overall':>9}")
     for predictor in predictors:
         for method in ("naive", "pipeline"):
             accs = []
@@ -95,7 +95,7 @@ def main() -> None:
                 predicted = predictor.probabilities(inputs[method, brush]).argmax(axis=1)
                 accs.append((predicted == labels).mean())
             cells = "".join(f"{a:>9.2%}" for a in accs)
-            print(f"{predictor.name:<16}{method:<10}{cells}{np.mean(accs):>9.2%}")
+            print(f"{predictor.name:<18}{method:<10}{cells}{np.mean(accs):>9.2%}")
 
 
 if __name__ == "__main__":
