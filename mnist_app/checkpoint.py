@@ -7,6 +7,7 @@ import dataclasses
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -120,6 +121,20 @@ def free_name(base: str, weights_dir: str | os.PathLike | None = None) -> str:
         suffix = f"-{n}"
         name = base[: MAX_NAME - len(suffix)] + suffix
     return name
+
+
+def save_under_free_name(
+    make: Callable[[str], Checkpoint], base: str, weights_dir: str | os.PathLike | None = None
+) -> str:
+    """Save `make(name)` as `base`, or `base-2`, `base-3`... whichever is free, even if a
+    file takes a name between the check and the save; return the name used."""
+    while True:
+        name = free_name(base, weights_dir)
+        try:
+            save_checkpoint(make(name), checkpoint_path(name, weights_dir))
+            return name
+        except FileExistsError:
+            continue
 
 
 def load_checkpoint(path: str | os.PathLike) -> Checkpoint:

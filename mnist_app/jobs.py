@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 
-from .checkpoint import check_name, make_checkpoint, save_checkpoint
+from .checkpoint import check_name, make_checkpoint, save_under_free_name
 from .data import MnistFormatError, MnistNotFoundError
 from .device import describe_device, pick_device
 from .library import ModelLibrary
@@ -199,14 +199,13 @@ class TrainingJobs:
         snap = job.snapshot
         # The name was free at the start; if a checkpoint appeared meanwhile (say, from the
         # command line), keep both rather than overwrite it.
-        while True:
-            name = self.library.free_name(snap.name)
-            checkpoint = make_checkpoint(name, done.model, done.config, snap.recipe, done.metrics())
-            try:
-                save_checkpoint(checkpoint, self.library.path(name))
-                break
-            except FileExistsError:  # taken between free_name and the save: try the next
-                continue
+        name = save_under_free_name(
+            lambda name: make_checkpoint(
+                name, done.model, done.config, snap.recipe, done.metrics()
+            ),
+            snap.name,
+            self.library.weights_dir,
+        )
         self._update(
             job,
             state="done",

@@ -105,7 +105,7 @@ def random_sketches(
 
 
 def drawn_training_set(
-    path: str | os.PathLike, copies: int = 2, seed: int = 0
+    path: str | os.PathLike, copies: int = 3, seed: int = 0
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Pen-drawn digits as extra training images: each digit rendered `copies` times at a
     random brush radius (4-28 px), size and position, then put through the app's own

@@ -117,7 +117,8 @@ def read_image(path: str | os.PathLike) -> Image.Image:
         with Image.open(Path(path)) as image:
             image.draft(image.mode, (MAX_SIDE, MAX_SIDE))  # JPEG: decode at reduced size
             image.load()
-            return _shrink(image)
+            shrunk = _shrink(image)
+            return image.copy() if shrunk is image else shrunk  # outlive the closed file
     except Exception as err:
         raise UnreadableImage(unreadable_message(err)) from None
 
@@ -134,8 +135,9 @@ def unreadable_message(err: Exception) -> str:
 
 
 def _shrink(image: Image.Image) -> Image.Image:
+    """The image itself when it fits MAX_SIDE, else a shrunk copy."""
     if max(image.size) <= MAX_SIDE:
-        return image.copy()
+        return image
     image = image.convert("RGBA" if _has_alpha(image) else "RGB")
     image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BOX)
     return image

@@ -17,11 +17,12 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .checkpoint import (
+    Checkpoint,
     check_name,
     checkpoint_path,
-    free_name,
     make_checkpoint,
     save_checkpoint,
+    save_under_free_name,
 )
 from .data import MnistFormatError, MnistNotFoundError, load_mnist
 from .device import describe_device, pick_device
@@ -159,15 +160,16 @@ def main(argv: list[str] | None = None) -> int:
         if bar is not None:
             bar.close()
 
-    while True:
-        checkpoint = make_checkpoint(name, done.model, config, args.recipe, done.metrics())
-        try:
-            save_checkpoint(checkpoint, path, overwrite=args.overwrite)
-            break
-        except FileExistsError:  # created during training (the app, another run): keep both
-            taken, name = name, free_name(name, args.weights_dir)
-            path = checkpoint_path(name, args.weights_dir)
-            print(f"{taken} was created during training; saving as {name} instead")
+    def make(name: str) -> Checkpoint:
+        return make_checkpoint(name, done.model, config, args.recipe, done.metrics())
+
+    if args.overwrite:
+        save_checkpoint(make(name), path, overwrite=True)
+    else:  # a file created meanwhile (by the app, another run) is kept: save beside it
+        saved = save_under_free_name(make, name, args.weights_dir)
+        if saved != name:
+            print(f"{name} was created during training; saving as {saved} instead")
+            name, path = saved, checkpoint_path(saved, args.weights_dir)
     print(
         ("stopped early: " if done.stopped else "")
         + f"test accuracy {done.test_accuracy:.2%} after {done.steps} steps, "

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import torch
+from app_server import RunsCode
 from torch import nn
 
 from mnist_app.checkpoint import (
@@ -68,15 +69,11 @@ def test_foreign_checkpoint_is_refused(tmp_path):
         load_checkpoint(path)
 
 
-class _RunsCode:
-    def __reduce__(self):
-        return (exec, ("import pathlib; pathlib.Path('PWNED').write_text('x')",))
-
-
 def test_a_pickle_with_code_is_refused_and_never_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "evil.pt"
-    torch.save({"format": "mnist_app.checkpoint/1", "payload": _RunsCode()}, path)
+    code = RunsCode("import pathlib; pathlib.Path('PWNED').write_text('x')")
+    torch.save({"format": "mnist_app.checkpoint/1", "payload": code}, path)
     with pytest.raises(CheckpointError):
         load_checkpoint(path)
     assert not (tmp_path / "PWNED").exists()

@@ -21,6 +21,7 @@ from mnist_app.checkpoint import (
     load_checkpoint,
     make_checkpoint,
     save_checkpoint,
+    save_under_free_name,
 )
 from mnist_app.jobs import TrainingJobs
 from mnist_app.library import ModelLibrary
@@ -169,3 +170,14 @@ def test_killed_in_the_middle_of_saving_the_previous_checkpoint_stays_valid(tmp_
     assert after.metrics == {"seed": 0}
     assert all(torch.equal(after.state_dict[k], v) for k, v in before.items())
     assert list_checkpoints(tmp_path) == ["m"]  # the orphaned temporary file is not a model
+
+
+def test_a_name_taken_during_the_save_moves_the_new_model_to_the_next_free_name(tmp_path):
+    def make_while_someone_else_saves(name: str):
+        if name == "m":  # another run saves "m" just before this one can
+            save_checkpoint(small_checkpoint("m", 0), tmp_path / "m.pt")
+        return small_checkpoint(name, 1)
+
+    assert save_under_free_name(make_while_someone_else_saves, "m", tmp_path) == "m-2"
+    assert load_checkpoint(tmp_path / "m.pt").metrics == {"seed": 0}
+    assert load_checkpoint(tmp_path / "m-2.pt").metrics == {"seed": 1}
