@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     # Imported here so that --help answers at once, without loading torch and Gradio.
     from mnist_app.library import ModelLibrary
-    from mnist_app.ui import CSS, THEME, build_app, warm_up
+    from mnist_app.ui import CSS, THEME, build_app, warm_up, with_queue
 
     library = ModelLibrary(args.weights_dir, args.data_dir)
     names = library.names()
@@ -82,8 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
     warm_up(library)
-    demo = build_app(library)
-    demo.queue(default_concurrency_limit=1).launch(
+    with_queue(build_app(library)).launch(
         server_name=args.host,
         server_port=args.port,
         share=args.share,

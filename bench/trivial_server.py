@@ -1,7 +1,7 @@
 """The floor for any Gradio endpoint: a Sketchpad -> Label app that does no work at all.
 
-The benchmarks compare the app against it (same protocol, same uploads, same machine) to
-tell the app's own cost from Gradio's.
+The benchmarks compare the app against it (same protocol, same uploads, same queue settings,
+same machine) to tell the app's own cost from Gradio's.
 
     python bench/trivial_server.py --port 7999
 """
@@ -9,8 +9,13 @@ tell the app's own cost from Gradio's.
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 import gradio as gr
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from mnist_app.ui import with_queue
 
 CONSTANT = {str(d): 0.1 for d in range(10)}
 
@@ -27,4 +32,4 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=7999)
     port = parser.parse_args().port
-    trivial_app().queue(default_concurrency_limit=1).launch(server_port=port, quiet=True)
+    with_queue(trivial_app()).launch(server_port=port, quiet=True)

@@ -2,15 +2,14 @@
 
 A web request must not block for minutes, and two people training at once on one machine
 would each get half of it and a confusing result, so a server owns one ``TrainingJobs``:
-``start`` refuses a second run with a clear message, the run's thread records every event,
-and any number of viewers read consistent ``Snapshot`` copies of it.
+``start`` refuses a second run with a clear message, the run trains in a child process
+(``training_process``) while a thread here records its every event, and any number of
+viewers read consistent ``Snapshot`` copies of it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -20,7 +19,8 @@ from .data import MnistFormatError, MnistNotFoundError
 from .device import describe_device, pick_device
 from .library import ModelLibrary
 from .recipes import TrainConfig
-from .trainer import DoneEvent, EpochEvent, Evaluating, StepEvent, TrainingDiverged, train
+from .trainer import DoneEvent, EpochEvent, Evaluating, StepEvent, TrainingDiverged
+from .training_process import train_in_process
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,8 @@ class Job:
 
 
 class TrainingJobs:
-    """Runs `trainer.train` in a thread; one run at a time; saves the checkpoint at the end."""
+    """Runs `trainer.train` in a child process; one run at a time; saves the checkpoint at
+    the end."""
 
     def __init__(self, library: ModelLibrary):
         self.library = library
@@ -149,7 +150,6 @@ class TrainingJobs:
             job.snapshot = replace(job.snapshot, **changes)
 
     def _run(self, job: Job) -> None:
-        _yield_to_requests()
         try:
             self._update(job, state="loading data")
             data = self.library.data()
@@ -168,7 +168,7 @@ class TrainingJobs:
     def _train(self, job: Job, data) -> None:
         epochs: list[EpochEvent] = []
         average, start = 0.0, time.perf_counter()
-        for event in train(job.config, data, job.stop_event):
+        for event in train_in_process(job.config, data, job.stop_event):
             if isinstance(event, StepEvent):
                 average = LOSS_SMOOTHING * average + (1 - LOSS_SMOOTHING) * event.loss
                 # Dividing out the zero start keeps the first points from hugging zero.
@@ -215,17 +215,6 @@ class TrainingJobs:
             saved_as=name,
             stopped_early=done.stopped,
         )
-
-
-# Niceness of the training thread (and the OpenMP workers it spawns, which inherit it): the
-# scheduler then runs prediction requests first and gives training every cycle they leave.
-TRAINING_NICENESS = 10
-
-
-def _yield_to_requests() -> None:
-    """Lower the calling thread's CPU priority (Linux schedules threads individually)."""
-    with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), TRAINING_NICENESS)
 
 
 def busy_message(snapshot: Snapshot) -> str:

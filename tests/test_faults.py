@@ -3,7 +3,9 @@ that would exhaust memory, checkpoints written while something else writes or di
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -13,6 +15,9 @@ import time
 
 import pytest
 import torch
+from app_server import launched_app, train_args, weights_with_quick_model
+from conftest import MNIST_DIR
+from gradio_client import Client
 
 from mnist_app import trainer
 from mnist_app.checkpoint import (
@@ -90,6 +95,67 @@ def test_diverging_run_in_the_app_engine_saves_no_model(tmp_path, small_mnist):
     snapshot = finished(jobs, job)
     assert snapshot.state == "failed" and "lower learning rate" in snapshot.error
     assert "Nothing was saved" in snapshot.error and library.names() == []
+
+
+def test_a_training_process_that_dies_fails_the_run_and_the_next_run_still_trains(
+    tmp_path, small_mnist
+):
+    library = SlowLibrary(tmp_path, small_mnist)
+    library.arrive.set()
+    jobs = TrainingJobs(library)
+    job = jobs.start("speedrun", make_config("speedrun", steps=100_000), "doomed")
+    deadline = time.monotonic() + 60
+    while jobs.snapshot(job).step == 0:  # the run is under way in its own process
+        assert time.monotonic() < deadline and not jobs.snapshot(job).finished
+        time.sleep(0.01)
+    (training,) = [p for p in multiprocessing.active_children() if p.name == "training"]
+    os.kill(training.pid, signal.SIGKILL)  # what the kernel does when memory runs out
+    snapshot = finished(jobs, job, timeout=30)
+    assert snapshot.state == "failed" and "ended unexpectedly" in snapshot.error
+    assert library.names() == []
+    job = jobs.start("speedrun", make_config("speedrun", steps=5), "after")
+    assert finished(jobs, job).state == "done" and library.names() == ["after"]
+
+
+def children(pid: int) -> set[int]:
+    """The processes `pid` started, from the kernel's table of each thread's children."""
+    found = set()
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with contextlib.suppress(OSError), open(f"/proc/{pid}/task/{task}/children") as f:
+            found.update(map(int, f.read().split()))
+    return found
+
+
+def running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
+    except OSError:
+        return False
+
+
+def test_a_killed_server_leaves_no_training_process_behind(tmp_path, mnist):
+    weights = weights_with_quick_model(mnist, tmp_path / "weights")
+    before = children(os.getpid())
+    with launched_app(weights, MNIST_DIR, tmp_path / "app.log") as url:
+        (server,) = children(os.getpid()) - before
+        Client(url, verbose=False).submit(
+            **train_args(recipe="speedrun", steps=100_000, lr=0.1, name="orphan"),
+            api_name="/train",
+        )
+        deadline = time.monotonic() + 60
+        # The server's children: the fork server (and multiprocessing's resource tracker);
+        # the fork server's child: the training run.
+        while not (runs := {run for child in children(server) for run in children(child)}):
+            assert time.monotonic() < deadline, "the training process never started"
+            time.sleep(0.1)
+        left = runs | children(server)
+        os.kill(server, signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        while any(running(pid) for pid in left):
+            assert time.monotonic() < deadline, "the training process outlived the server"
+            time.sleep(0.1)
+    assert not (weights / "orphan.pt").exists()
 
 
 def test_full_batch_conv_net_runs_in_chunks_with_the_same_gradient(small_mnist, monkeypatch):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 
 import gradio as gr
 
 from ..jobs import TrainingJobs
 from ..library import ModelLibrary
+from ..training_process import prepare as prepare_training
 from .draw_tab import build_draw_tab
 from .mistakes_tab import build_mistakes_tab
 from .train_tab import build_train_tab
@@ -65,12 +67,27 @@ def build_app(library: ModelLibrary, jobs: TrainingJobs | None = None) -> gr.Blo
     return demo
 
 
+def with_queue(demo: gr.Blocks) -> gr.Blocks:
+    """The app's request queue, set up for many people at once.
+
+    Gradio's defaults cost more than the model itself under load (bench/load.py, 50
+    clients): every finished request sent each waiting one its new queue position
+    (quadratic in the queue's length) and rebuilt a pandas summary of the last 10,000
+    requests for a /monitoring page this app does not use. Positions now go out once a
+    second, the summary once per 1,000 requests.
+    """
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")  # read by .queue()
+    return demo.queue(default_concurrency_limit=1, status_update_rate=1.0)
+
+
 def warm_up(library: ModelLibrary) -> threading.Thread:
-    """Load MNIST and evaluate the default model in the background, so that the first visit
-    to the Mistakes tab is instant rather than a few seconds."""
+    """Load MNIST, evaluate the default model and start the training process's fork server
+    in the background, so that the first visit to the Mistakes tab and the first Train
+    click are instant rather than a few seconds."""
 
     def work() -> None:
         try:
+            prepare_training()
             best = library.best_name()
             if best:
                 library.evaluation(best)
