@@ -20,7 +20,7 @@ from .device import describe_device, pick_device
 from .library import ModelLibrary
 from .recipes import TrainConfig
 from .trainer import DoneEvent, EpochEvent, Evaluating, StepEvent, TrainingDiverged
-from .training_process import train_in_process
+from .training_process import TrainingProcessDied, train_in_process
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +155,7 @@ class TrainingJobs:
             data = self.library.data()
             self._update(job, state="stopping" if job.stop_event.is_set() else "running")
             self._train(job, data)
-        except TrainingDiverged as err:
+        except (TrainingDiverged, TrainingProcessDied) as err:
             self._update(job, state="failed", error=f"{err} Nothing was saved.")
         except (ValueError, MnistNotFoundError, MnistFormatError) as err:  # bad settings, data
             self._update(job, state="failed", error=str(err))

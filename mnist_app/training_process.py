@@ -59,7 +59,9 @@ def train_in_process(config: TrainConfig, data: Mnist, stop: threading.Event) ->
     """`trainer.train` run in a child process: the same events, the same exceptions.
 
     Setting `stop` asks the run to end after its current step, as in-process. Raises
-    TrainingProcessDied if the child disappears before its DoneEvent.
+    TrainingProcessDied if the child disappears before its DoneEvent. As with any
+    multiprocessing, a script calling this needs the ``if __name__ == "__main__":`` guard:
+    the child imports the script's module.
     """
     context = start_method()
     events, events_sender = context.Pipe(duplex=False)
@@ -85,10 +87,7 @@ def train_in_process(config: TrainConfig, data: Mnist, stop: threading.Event) ->
                 event = pickle.loads(events.recv_bytes())
             except EOFError:
                 child.join(5)
-                raise TrainingProcessDied(
-                    f"the training process ended unexpectedly (exit code {child.exitcode}); "
-                    "the machine may be out of memory"
-                ) from None
+                raise TrainingProcessDied(_how_it_ended(child.exitcode)) from None
             if isinstance(event, BaseException):
                 raise event
             yield event
@@ -100,6 +99,14 @@ def train_in_process(config: TrainConfig, data: Mnist, stop: threading.Event) ->
         child.join(5)
         if child.is_alive():
             child.kill()
+
+
+def _how_it_ended(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        how = f"was killed (signal {-exitcode}; out of memory, perhaps)"
+    else:
+        how = f"ended unexpectedly (exit code {exitcode})"
+    return f"The training process {how} before the run finished."
 
 
 def _child(events: Connection, orders: Connection) -> None:
