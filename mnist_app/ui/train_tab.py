@@ -198,18 +198,26 @@ def build_train_tab(jobs: TrainingJobs) -> Callable[[list[gr.Dropdown], list[gr.
             job = jobs.start(recipe, config, (name or "").strip(), owner=request.session_hash)
         except (ValueError, TrainingBusy) as err:
             raise gr.Error(str(err)) from None
+        shown_epochs = -1  # the first update clears the previous run's plot
         while True:
             snapshot = jobs.snapshot(job)
-            plots = (progress_html(snapshot), loss_frame(snapshot), accuracy_frame(snapshot))
+            progress, losses = progress_html(snapshot), loss_frame(snapshot)
             if snapshot.finished:
                 yield (
-                    *plots,
+                    progress,
+                    losses,
+                    accuracy_frame(snapshot),
                     result_markdown(snapshot),
                     library.free_name(recipe),
                     snapshot.saved_as,
                 )
                 return
-            yield *plots, "", gr.skip(), gr.skip()
+            # Each plot sent costs the server a JSON round trip of all its points: the
+            # accuracy plot goes out only when an epoch has added one.
+            changed = len(snapshot.epochs) != shown_epochs
+            shown_epochs = len(snapshot.epochs)
+            accuracy = accuracy_frame(snapshot) if changed else gr.skip()
+            yield progress, losses, accuracy, "", gr.skip(), gr.skip()
             jobs.wait(job, POLL_S)
 
     def stop_training(request: gr.Request) -> str:
