@@ -25,7 +25,7 @@ from browser import draw, launch_chromium
 
 from mnist_app.checkpoint import WEIGHTS_DIR
 from mnist_app.library import ModelLibrary
-from mnist_app.ui import CSS, THEME, build_app
+from mnist_app.ui import CSS, THEME, build_app, with_queue
 
 ROOT = Path(__file__).resolve().parent.parent
 # A two in five points around the canvas centre (few points: each mouse move is slow here).
@@ -91,7 +91,7 @@ def main() -> int:
         if not library.names():
             print("no checkpoints in weights/: train one first (see README)", file=sys.stderr)
             return 2
-        demo = build_app(library).queue()
+        demo = with_queue(build_app(library))
         _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, theme=THEME, css=CSS)
         try:
             take_screenshots(url, args.out)
