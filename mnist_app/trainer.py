@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import math
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .augment import random_affine, random_thickness
+from .cuda_graph import GraphedStep, eager_step
 from .data import Mnist, Split, normalize
 from .device import pick_device
 from .evaluation import evaluate
@@ -121,7 +123,9 @@ def _autocast(device: torch.device, conv: bool):
     """bf16 where it is measured to help: always on CUDA; on CPUs with native bf16
     (AVX512-BF16/AMX) for conv nets, ~1.35x faster training; never for CPU MLPs."""
     if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
+        # No cache of bf16 weight copies: a CUDA graph must not capture one (cuda_graph.py),
+        # and each weight is cast once per step anyway.
+        return torch.autocast("cuda", dtype=torch.bfloat16, cache_enabled=False)
     if device.type == "cpu" and conv and torch.ops.mkldnn._is_mkldnn_bf16_supported():
         return torch.autocast("cpu", dtype=torch.bfloat16)
     return contextlib.nullcontext()
@@ -260,6 +264,14 @@ def train(
     optimizer = _optimizer(model, config)
     scheduler = _scheduler(optimizer, config, total_steps, steps_per_epoch)
 
+    def forward_backward(images: torch.Tensor, labels: torch.Tensor):
+        return _forward_backward(model, images, labels, config, autocast, chunk)
+
+    if device.type == "cuda" and os.environ.get("MNIST_APP_CUDA_GRAPHS", "1") != "0":
+        step_gradients = GraphedStep(forward_backward, optimizer, batches.batch_size)
+    else:
+        step_gradients = eager_step(forward_backward, optimizer)
+
     history: list[EpochEvent] = []
     step, train_time, stopped = 0, 0.0, False
     loss_sum = torch.zeros((), device=device)
@@ -274,8 +286,7 @@ def train(
             break
         if channels_last:
             images = images.contiguous(memory_format=torch.channels_last)
-        optimizer.zero_grad(set_to_none=True)
-        logits, loss = _forward_backward(model, images, labels, config, autocast, chunk)
+        logits, loss = step_gradients(images, labels)
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
