@@ -24,7 +24,9 @@ WARMUP_STEPS = 3
 ForwardBackward = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
 
-def eager_step(forward_backward: ForwardBackward, optimizer: torch.optim.Optimizer):
+def eager_step(
+    forward_backward: ForwardBackward, optimizer: torch.optim.Optimizer
+) -> ForwardBackward:
     """`forward_backward` with the gradients cleared first: the step as written."""
 
     def step(images: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
