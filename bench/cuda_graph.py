@@ -12,15 +12,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from mnist_app.data import load_mnist
 from mnist_app.recipes import make_config
-from mnist_app.trainer import run
+from mnist_app.training import run
 
 # The long tutorial recipes are cut to 3 epochs: the step, not the run, is measured.
 DEFAULT = ["speedrun", "t1_mlp_mse", "t2_fullbatch_mlp", "t3_cnn", "t4_lenet5", "t4_mlp_bn"]

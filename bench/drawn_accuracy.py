@@ -14,22 +14,17 @@ for every shipped checkpoint (or those named).
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from mnist_app.checkpoint import list_checkpoints
-from mnist_app.pen_replay import parse, random_sketches
+from mnist_app.drawing import NotADigit, to_mnist
+from mnist_app.drawing.pen_replay import parse, random_sketches
+from mnist_app.paths import pendigits_file
 from mnist_app.predict import load_predictor
-from mnist_app.preprocess import NotADigit, to_mnist
-
-ROOT = Path(__file__).resolve().parent.parent
-PENDIGITS = ROOT.parent / "shared" / "handwriting" / "pendigits"
 
 
 def naive(sketch: np.ndarray) -> np.ndarray:
@@ -62,13 +57,11 @@ def main() -> None:
     )
     parser.add_argument("--limit", type=int, default=0, help="use only the first N digits")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--data", type=Path, default=PENDIGITS)
     parser.add_argument("--file", type=Path, help="a UNIPEN file to read instead of --split")
     parser.add_argument("--weights-dir", type=Path, help="where the checkpoints are")
     args = parser.parse_args()
 
-    suffix = "tes" if args.split == "test" else "tra"
-    source = args.file or args.data / f"pendigits-orig.{suffix}"
+    source = args.file or pendigits_file(args.split)
     digits = parse(source)
     if args.limit:
         digits = digits[: args.limit]

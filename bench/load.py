@@ -26,18 +26,13 @@ import threading
 import time
 from pathlib import Path
 
-import numpy as np
-from PIL import Image
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-
 import httpx._transports.default
-from app_server import launched_app, launched_server, train_args
-from gradio_client import Client, handle_file
+import numpy as np
+from gradio_client import Client
 
-from mnist_app.checkpoint import WEIGHTS_DIR
-from mnist_app.pen_replay import parse, render
+from mnist_app.paths import WEIGHTS_DIR, shared_mnist_dir
+from mnist_app.testing.server import launched_app, launched_server, train_args
+from mnist_app.testing.sketches import composite_value, pen_drawing
 
 # gradio_client opens a new httpx client, with a fresh SSL context (~5 ms of CPU parsing the
 # CA bundle, even for plain http), for every call. Fifty such clients on the server's own two
@@ -47,28 +42,22 @@ httpx._transports.default.create_ssl_context = functools.lru_cache(maxsize=8)(
     httpx._transports.default.create_ssl_context
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-PENDIGITS = SHARED / "handwriting" / "pendigits" / "pendigits-orig.tes"
-
 
 def train(url: str, name: str, steps: int) -> tuple[str, float]:
     """Train through the app; the result text and the wall time."""
     start = time.perf_counter()
     # The speedrun recipe for `steps` steps, seed 0: long enough to span the load.
     args = train_args(recipe="speedrun", steps=steps, lr=0.1, schedule="onecycle", name=name)
-    outputs = Client(url, verbose=False).predict(**args, api_name="/train")
-    return outputs[3], time.perf_counter() - start
+    final = Client(url, verbose=False).predict(**args, api_name="/train")
+    return final["message"], time.perf_counter() - start
 
 
 def drawings(folder: Path, count: int) -> list[dict]:
     """Pen-drawn test-writer digits as PNG canvases, sent as the Sketchpad's composite."""
-    values = []
-    for i, digit in enumerate(parse(PENDIGITS)[:count]):
-        path = folder / f"digit{i}.png"
-        Image.fromarray(render(digit.fit(280, 180, (140, 140)), brush_radius=10)).save(path)
-        values.append({"background": None, "layers": [], "composite": handle_file(str(path))})
-    return values
+    return [
+        composite_value(pen_drawing(i, folder / f"digit{i}.png", brush_radius=10)[0])
+        for i in range(count)
+    ]
 
 
 class Load:
@@ -158,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         weights = folder / "weights"
         shutil.copytree(WEIGHTS_DIR, weights)
         values = drawings(folder, 40)
-        with launched_app(weights, SHARED / "mnist", folder / "app.log") as url:
+        with launched_app(weights, shared_mnist_dir(), folder / "app.log") as url:
             warm = Client(url, verbose=False)
             warm.predict(values[0], args.model, api_name="/predict")
             warm.predict(args.model, "any", "any", api_name="/mistakes")  # waits for warm-up

@@ -1,8 +1,8 @@
 """Predict latency: server-side (preprocess + model) and gradio_client round trip.
 
-1. Server side: `to_mnist` + `Predictor.probabilities` on real pen-drawn digits replayed as
-   the Sketchpad sends them (RGBA stroke layer + composite), one at a time. Target: p50
-   <= 5 ms on 2 CPU cores.
+1. Server side: the Draw tab's `read_drawing` + `Predictor.probabilities` on real pen-drawn
+   digits replayed as the Sketchpad sends them (RGBA stroke layer + composite), one at a
+   time. Target: p50 <= 5 ms on 2 CPU cores.
 2. Round trip: the app's /predict endpoint and a trivial Sketchpad -> Label endpoint, both
    served from this process and called alternately with gradio_client, each call uploading
    the same PNG. Target: app median within 1.3x of the trivial one (absolute times drift
@@ -23,30 +23,12 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from trivial_server import trivial_app
 
 from mnist_app.library import ModelLibrary
-from mnist_app.pen_replay import parse, render
-from mnist_app.preprocess import to_mnist
-
-ROOT = Path(__file__).resolve().parent.parent
-PENDIGITS = ROOT.parent / "shared" / "handwriting" / "pendigits" / "pendigits-orig.tes"
-
-
-def sketch_values(count: int) -> list[dict]:
-    """Pen-drawn digits as the browser's Sketchpad delivers them."""
-    values = []
-    for digit in parse(PENDIGITS)[:count]:
-        rgb = render(digit.fit(280, 180, (140, 140)), brush_radius=10)
-        alpha = 255 - rgb[..., 0]
-        layer = np.zeros((280, 280, 4), np.uint8)
-        layer[..., 3] = alpha
-        composite = np.dstack([rgb, np.full((280, 280), 255, np.uint8)])
-        values.append({"background": None, "layers": [layer], "composite": composite})
-    return values
+from mnist_app.testing.sketches import composite_value, pen_sketchpad_values
+from mnist_app.ui.sketch import read_drawing
+from mnist_app.ui.text import no_models_help
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -55,20 +37,20 @@ def percentile(samples: list[float], q: float) -> float:
 
 def server_side(library: ModelLibrary, model: str, repeats: int) -> list[float]:
     predictor = library.predictor(model)
-    values = sketch_values(100)
+    values = pen_sketchpad_values(100)
     for value in values[:10]:  # warm-up: first calls pay for lazy initialisation
-        predictor.probabilities(to_mnist(value))
+        predictor.probabilities(read_drawing(value).image)
     times = []
     for i in range(repeats):
         value = values[i % len(values)]
         start = time.perf_counter()
-        predictor.probabilities(to_mnist(value))
+        predictor.probabilities(read_drawing(value).image)
         times.append((time.perf_counter() - start) * 1000)
     return times
 
 
 def round_trips(library: ModelLibrary, model: str, calls: int) -> tuple[list[float], list[float]]:
-    from gradio_client import Client, handle_file
+    from gradio_client import Client
 
     from mnist_app.ui import build_app
 
@@ -81,8 +63,8 @@ def round_trips(library: ModelLibrary, model: str, calls: int) -> tuple[list[flo
         trivial_client = Client(trivial_url, verbose=False)
         with tempfile.TemporaryDirectory() as tmp:
             png = Path(tmp) / "digit.png"
-            Image.fromarray(sketch_values(1)[0]["composite"]).save(png)
-            value = {"background": None, "layers": [], "composite": handle_file(str(png))}
+            Image.fromarray(pen_sketchpad_values(1)[0]["composite"]).save(png)
+            value = composite_value(png)
             app_times, trivial_times = [], []
             for i in range(calls + 5):
                 for client, times, args in (
@@ -109,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     library = ModelLibrary(args.weights_dir)
     model = args.model or library.best_name()
     if model is None:
-        print(library.no_models_help().replace("**", ""), file=sys.stderr)
+        print(no_models_help(library.weights_dir).replace("**", ""), file=sys.stderr)
         return 2
 
     times = server_side(library, model, args.repeats)

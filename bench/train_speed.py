@@ -15,7 +15,6 @@ import argparse
 import gzip
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,13 +24,11 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 from torchvision import datasets, transforms
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from mnist_app.data import FILES, load_mnist
 from mnist_app.evaluation import evaluate
 from mnist_app.models import build_model
 from mnist_app.recipes import make_config
-from mnist_app.trainer import run
+from mnist_app.training import run
 
 
 def torchvision_root(source: Path, root: Path) -> Path:

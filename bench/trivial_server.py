@@ -9,12 +9,9 @@ same machine) to tell the app's own cost from Gradio's.
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import gradio as gr
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from mnist_app.ui import with_queue
 
 CONSTANT = {str(d): 0.1 for d in range(10)}

@@ -15,18 +15,31 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from .checkpoint import CheckpointError, list_checkpoints, load_checkpoint, save_checkpoint
 from .data import MnistFormatError, MnistNotFoundError, load_mnist
 from .predict import Predictor, load_predictor
-from .recipes import DEFAULT_RECIPE, RECIPES, TrainConfig, make_config
-from .trainer import DoneEvent, EpochEvent, StepEvent, TrainingDiverged, train
+from .recipes import DEFAULT_RECIPE, RECIPES, make_config
+from .settings import SETTINGS, TrainConfig
+from .training import (
+    DoneEvent,
+    EpochEvent,
+    Finished,
+    RunOrder,
+    StepEvent,
+    TrainingDiverged,
+    train,
+    train_and_save,
+)
 
 __all__ = [
     "DEFAULT_RECIPE",
     "RECIPES",
+    "SETTINGS",
     "CheckpointError",
     "DoneEvent",
     "EpochEvent",
+    "Finished",
     "MnistFormatError",
     "MnistNotFoundError",
     "Predictor",
+    "RunOrder",
     "StepEvent",
     "TrainConfig",
     "TrainingDiverged",
@@ -37,4 +50,5 @@ __all__ = [
     "make_config",
     "save_checkpoint",
     "train",
+    "train_and_save",
 ]

@@ -1,5 +1,10 @@
 """Checkpoints: one self-describing ``.pt`` file per model, written atomically and read
-with ``weights_only=True`` so that loading never runs code from the file."""
+with ``weights_only=True`` so that loading never runs code from the file.
+
+Also the one naming policy: which names are valid (`check_name`), which are free
+(`free_name`), when a file may be replaced (`save_checkpoint`'s `overwrite`), and how a
+name or a path becomes a file (`checkpoint_path` for names, `locate` for either).
+"""
 
 from __future__ import annotations
 
@@ -16,12 +21,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from .data import PROJECT_ROOT
+from .drawing.mnist_style import PREPROCESSING
 from .models import build_model
-from .recipes import TrainConfig
+from .paths import WEIGHTS_DIR
+from .settings import TrainConfig
 
 FORMAT = "mnist_app.checkpoint/1"
-WEIGHTS_DIR = PROJECT_ROOT / "weights"
 MAX_NAME = 64
 _NAME = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9_.-]{{0,{MAX_NAME - 1}}}$")
 
@@ -42,6 +47,14 @@ class Checkpoint:
     config: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     created: str = ""
+    # How drawings were turned into 28x28 inputs when this model was trained and measured
+    # (drawing.mnist_style.PREPROCESSING); "" for checkpoints from before it was recorded.
+    preprocessing: str = ""
+
+    @property
+    def preprocessing_matches(self) -> bool:
+        """Whether the app reads drawings as this model was trained to see them."""
+        return self.preprocessing == PREPROCESSING
 
     def build(self, device: str | torch.device = "cpu") -> nn.Module:
         """The model with its weights, in eval mode, on `device`."""
@@ -76,7 +89,7 @@ def make_checkpoint(
     return Checkpoint(
         name=check_name(name),
         arch=config.arch,
-        arch_kwargs=dict(config.arch_kwargs),
+        arch_kwargs=config.model_kwargs(),
         state_dict=state,
         mean=config.mean,
         std=config.std,
@@ -84,6 +97,7 @@ def make_checkpoint(
         config=dataclasses.asdict(config),
         metrics=metrics,
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        preprocessing=PREPROCESSING,
     )
 
 
@@ -123,16 +137,33 @@ def free_name(base: str, weights_dir: str | os.PathLike | None = None) -> str:
     return name
 
 
-def save_under_free_name(
-    make: Callable[[str], Checkpoint], base: str, weights_dir: str | os.PathLike | None = None
+def check_free(name: str, weights_dir: str | os.PathLike | None = None) -> str:
+    """`name` if no checkpoint has it yet; else ValueError suggesting a free one."""
+    if checkpoint_path(name, weights_dir).exists():
+        raise ValueError(
+            f"a model named {name!r} already exists; choose another name "
+            f"(for example {free_name(name, weights_dir)!r}) or overwrite it"
+        )
+    return name
+
+
+def save_under_name(
+    make: Callable[[str], Checkpoint],
+    name: str,
+    weights_dir: str | os.PathLike | None = None,
+    overwrite: bool = False,
 ) -> str:
-    """Save `make(name)` as `base`, or `base-2`, `base-3`... whichever is free, even if a
-    file takes a name between the check and the save; return the name used."""
+    """Save `make(name)`, replacing a file of that name only if `overwrite`; otherwise as
+    `name`, or `name-2`, `name-3`... whichever is free, even if a file takes the name
+    between a check and the save. Returns the name used."""
+    if overwrite:
+        save_checkpoint(make(name), checkpoint_path(name, weights_dir), overwrite=True)
+        return name
     while True:
-        name = free_name(base, weights_dir)
+        free = free_name(name, weights_dir)
         try:
-            save_checkpoint(make(name), checkpoint_path(name, weights_dir))
-            return name
+            save_checkpoint(make(free), checkpoint_path(free, weights_dir))
+            return free
         except FileExistsError:
             continue
 
@@ -158,7 +189,16 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
 
 
 def checkpoint_path(name: str, weights_dir: str | os.PathLike | None = None) -> Path:
+    """The file of the checkpoint called `name` (never a path: web input goes through here)."""
     return Path(weights_dir or WEIGHTS_DIR) / f"{check_name(name)}.pt"
+
+
+def locate(name_or_path: str | os.PathLike, weights_dir: str | os.PathLike | None = None) -> Path:
+    """A path to a .pt file (from the command line or Python), or a checkpoint's name."""
+    path = Path(name_or_path)
+    if path.suffix == ".pt" or path.is_file():
+        return path
+    return checkpoint_path(str(name_or_path), weights_dir)
 
 
 def list_checkpoints(weights_dir: str | os.PathLike | None = None) -> list[str]:

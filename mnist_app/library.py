@@ -11,22 +11,11 @@ import os
 import threading
 from pathlib import Path
 
-from .checkpoint import (
-    WEIGHTS_DIR,
-    checkpoint_path,
-    free_name,
-    list_checkpoints,
-    load_checkpoint,
-)
+from .checkpoint import checkpoint_path, free_name, list_checkpoints, load_checkpoint
 from .data import Mnist, load_mnist
 from .evaluation import Evaluation, evaluate
+from .paths import WEIGHTS_DIR
 from .predict import Predictor
-
-NO_MODELS_HELP = (
-    "No trained model yet in {folder}. Train one in the **Train** tab (the `speedrun` "
-    "recipe takes about a minute on a CPU), or run "
-    "`python -m mnist_app.train --recipe speedrun --name speedrun`."
-)
 
 
 class ModelLibrary:
@@ -63,14 +52,9 @@ class ModelLibrary:
             scored.append((accuracy, name))
         return max(scored, key=lambda item: item[0])[1] if scored else None
 
-    def no_models_help(self) -> str:
-        return NO_MODELS_HELP.format(folder=f"`{self.weights_dir}`")
-
     def path(self, name: str) -> Path:
+        """The checkpoint file of `name`: names only, never paths (they come from the web)."""
         return checkpoint_path(name, self.weights_dir)
-
-    def exists(self, name: str) -> bool:
-        return self.path(name).exists()
 
     def free_name(self, base: str) -> str:
         """`base`, or `base-2`, `base-3`... whichever names no checkpoint yet."""

@@ -14,12 +14,11 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from .checkpoint import Checkpoint, checkpoint_path, load_checkpoint
+from .checkpoint import Checkpoint, load_checkpoint, locate
 from .evaluation import predict_logits
 
 
@@ -90,7 +89,4 @@ def load_predictor(
 ) -> Predictor:
     """A Predictor for a checkpoint name (in `weights_dir`, default weights/) or a path
     to a .pt file."""
-    path = Path(name_or_path)
-    if path.suffix != ".pt":
-        path = checkpoint_path(str(name_or_path), weights_dir)
-    return Predictor(load_checkpoint(path), device)
+    return Predictor(load_checkpoint(locate(name_or_path, weights_dir)), device)

@@ -1,87 +1,17 @@
 """Training recipes: an architecture plus the defaults of the tutorial it comes from.
 
-A recipe's ``config`` is a complete :class:`TrainConfig`; picking a recipe and changing
-nothing reproduces its tutorial. ``make_config`` applies user overrides on top.
+A recipe's ``config`` is a complete :class:`TrainConfig` that names only the recipe's own
+values (the rest are the settings' defaults); picking a recipe and changing nothing
+reproduces its tutorial. ``make_config`` applies user overrides on top.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-OPTIMIZERS = ("sgd", "adam", "adamw")
-LOSSES = ("cross_entropy", "mse")
-SCHEDULES = ("none", "step", "onecycle")
-
-MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
-
-
-# Far beyond any useful MNIST run, yet a typo (1e9 epochs) is caught before it starts.
-MAX_EPOCHS = 10_000
-MAX_STEPS = 10_000_000
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    arch: str
-    arch_kwargs: dict[str, Any] = field(default_factory=dict)
-    optimizer: str = "sgd"
-    lr: float = 0.01
-    momentum: float = 0.0
-    nesterov: bool = False
-    weight_decay: float = 0.0
-    loss: str = "cross_entropy"
-    label_smoothing: float = 0.0
-    schedule: str = "none"
-    step_size: int = 5  # StepLR period, in epochs
-    gamma: float = 0.5  # StepLR factor
-    batch_size: int = 128  # 0 means full batch: every step sees the whole training set
-    epochs: int = 1
-    steps: int = 0  # when > 0, train for this many steps instead of `epochs`
-    augment: bool = False
-    rotate: float = 10.0  # degrees
-    shift: float = 0.1  # fraction of the image size
-    scale: float = 0.1  # relative zoom range
-    shear: float = 0.0  # degrees
-    thickness: float = 0.0  # stroke-thickness change, fraction of a 3x3 dilation/erosion
-    mean: float = MNIST_MEAN
-    std: float = MNIST_STD
-    val_size: int = 5000
-    # Extra training data: a UNIPEN pendigits file whose pen-drawn digits are replayed as
-    # sketches through the app's preprocessing ("" for MNIST only), `drawn_copies` each.
-    drawn_data: str = ""
-    drawn_copies: int = 3
-    seed: int = 0
-    device: str = "auto"
-
-    def validate(self) -> None:
-        """Raise ValueError with a user-facing message for any impossible setting."""
-        checks = [
-            (self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}"),
-            (self.loss in LOSSES, f"loss must be one of {', '.join(LOSSES)}"),
-            (self.schedule in SCHEDULES, f"schedule must be one of {', '.join(SCHEDULES)}"),
-            (self.lr > 0, "learning rate must be positive"),
-            (self.batch_size >= 0, "batch size must be positive (or 0 for full batch)"),
-            (self.epochs >= 0, "epochs must not be negative"),
-            (self.steps >= 0, "steps must not be negative"),
-            (self.epochs >= 1 or self.steps >= 1, "train for at least one epoch or one step"),
-            (
-                self.epochs <= MAX_EPOCHS and self.steps <= MAX_STEPS,
-                f"too many epochs or steps: at most {MAX_EPOCHS:,} epochs or {MAX_STEPS:,} steps",
-            ),
-            (0 <= self.momentum < 1, "momentum must be in [0, 1)"),
-            (self.weight_decay >= 0, "weight decay must not be negative"),
-            (0 <= self.label_smoothing < 1, "label smoothing must be in [0, 1)"),
-            (self.std > 0, "normalisation std must be positive"),
-            (self.val_size >= 0, "validation size must not be negative"),
-            (self.step_size >= 1, "StepLR step size must be at least 1 epoch"),
-            (0 <= self.thickness <= 1, "thickness augmentation must be in [0, 1]"),
-            (self.drawn_copies >= 1, "drawn copies must be at least 1"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ValueError(message)
+from .settings import BY_NAME, TrainConfig, coerce
 
 
 @dataclass(frozen=True)
@@ -187,7 +117,7 @@ RECIPES: dict[str, Recipe] = {
             "batch norm, rotation and shift augmentation, Normalize(0.5, 0.5).",
             TrainConfig(
                 arch="tutorial_cnn",
-                arch_kwargs={"dropout": 0.5},
+                dropout=0.5,
                 optimizer="adam",
                 lr=0.001,
                 batch_size=64,
@@ -246,9 +176,6 @@ RECIPES: dict[str, Recipe] = {
 }
 DEFAULT_RECIPE = "resnet_mini"
 
-# Knobs a user may set per run; "dropout" goes into the architecture's arguments.
-ARCH_OPTIONS = ("dropout",)
-
 
 def get_recipe(name: str) -> Recipe:
     if name not in RECIPES:
@@ -257,15 +184,13 @@ def get_recipe(name: str) -> Recipe:
 
 
 def make_config(recipe: str, **overrides: Any) -> TrainConfig:
-    """The recipe's config with the given knobs replaced; None means "keep the default"."""
+    """The recipe's config with the given settings replaced; None means "the recipe's"."""
     config = get_recipe(recipe).config
     overrides = {k: v for k, v in overrides.items() if v is not None}
-    arch_overrides = {k: overrides.pop(k) for k in ARCH_OPTIONS if k in overrides}
-    unknown = set(overrides) - {f.name for f in dataclasses.fields(TrainConfig)}
+    unknown = set(overrides) - set(BY_NAME)
     if unknown:
-        raise ValueError(f"unknown training option(s): {', '.join(sorted(unknown))}")
-    if arch_overrides:
-        overrides["arch_kwargs"] = {**config.arch_kwargs, **arch_overrides}
+        raise ValueError(f"unknown training setting(s): {', '.join(sorted(unknown))}")
+    overrides = {k: coerce(BY_NAME[k], v) for k, v in overrides.items()}
     config = dataclasses.replace(config, **overrides)
     config.validate()
     return config

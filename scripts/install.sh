@@ -13,6 +13,9 @@ requirements=requirements.txt
 [ "${1:-}" = "--dev" ] && requirements=requirements-dev.txt
 # torch>=2.14 from PyPI on purpose: an older CPU wheel on disk breaks torchvision here.
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements"
+# The project itself, editable: `import mnist_app` and the `mnist-app` command work from
+# anywhere (benchmarks, scripts), and edits take effect without reinstalling.
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 
 if [ "${1:-}" = "--dev" ] && ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -5,11 +5,6 @@ python scripts/recipe_table.py        # paste the output into README.md
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from mnist_app.checkpoint import checkpoint_path, load_checkpoint
 from mnist_app.recipes import RECIPES
 

@@ -18,16 +18,11 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-
-from browser import draw, launch_chromium
-
-from mnist_app.checkpoint import WEIGHTS_DIR
 from mnist_app.library import ModelLibrary
+from mnist_app.paths import PROJECT_ROOT, WEIGHTS_DIR
+from mnist_app.testing.browser import draw, launch_chromium
 from mnist_app.ui import CSS, THEME, build_app, with_queue
 
-ROOT = Path(__file__).resolve().parent.parent
 # A two in five points around the canvas centre (few points: each mouse move is slow here).
 TWO = [(-70, -60), (-10, -100), (65, -55), (-75, 95), (80, 95)]
 
@@ -81,7 +76,7 @@ def take_screenshots(url: str, out: Path) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "docs")
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "docs")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as weights:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-from app_server import launched_app, weights_with_quick_model
 from gradio_client import Client
 
 from mnist_app.data import Mnist, load_mnist
+from mnist_app.paths import shared_mnist_dir
+from mnist_app.testing.server import launched_app, weights_with_quick_model
 
-ROOT = Path(__file__).resolve().parent.parent
-MNIST_DIR = Path(os.environ.get("MNIST_DIR", ROOT.parent / "shared" / "mnist"))
+MNIST_DIR = shared_mnist_dir()
 
 
 @pytest.fixture(scope="session")

@@ -7,10 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from app_server import MODEL, label_of, pen_drawing, sketch, train_args
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
+
+from mnist_app.testing.server import MODEL, label_of, train_args
+from mnist_app.testing.sketches import composite_value as sketch
+from mnist_app.testing.sketches import pen_drawing
 
 CAPTION = re.compile(r"^true (\d) -> predicted (\d) \((\d+)%\)$")
 
@@ -102,11 +105,11 @@ def test_training_streams_progress_and_serves_the_new_model(client, app_url, tmp
     job = client.submit(**train_args(), api_name="/train")
     updates = list(job)
     assert len(updates) >= 2, "progress should stream, not arrive only at the end"
-    assert "done" not in updates[0][0]
-    progress, _loss, _accuracy, result, next_name = updates[-1]
-    assert "step 60/60" in progress
-    assert "Test accuracy" in result and "tiny" in result
-    assert next_name != "tiny"  # the name box moves on, so a rerun cannot collide
+    assert updates[0]["state"] != "done"
+    final = updates[-1]
+    assert final["state"] == "done" and final["step"] == final["total_steps"] == 60
+    assert final["saved_as"] == "tiny" and 0.5 < final["test_accuracy"] <= 1
+    assert "Test accuracy" in final["message"] and "tiny" in final["message"]
     drawn, _ = pen_drawing(0, tmp_path / "pen.png")
     probabilities = client.predict(sketch(drawn), "tiny", api_name="/predict")
     assert len(probabilities["confidences"]) == 10
@@ -122,11 +125,13 @@ def test_existing_model_name_is_never_overwritten(client):
     ("changes", "message"),
     [
         (dict(name="../evil"), "invalid model name"),
-        (dict(name=""), "invalid model name"),
+        (dict(name="my model"), "invalid model name"),
         (dict(lr=0), "learning rate must be positive"),
+        (dict(lr="fast"), "learning rate must be a number"),
         (dict(epochs=0, steps=0), "at least one epoch"),
         (dict(batch_size=-5), "batch size"),
-        (dict(lr=None), "enter a value for: lr"),
+        (dict(optimizer="rmsprop"), "optimizer must be one of sgd, adam, adamw"),
+        (dict(recipe="nope"), "Unknown recipe 'nope'"),
     ],
 )
 def test_bad_training_settings_get_a_clear_message(client, changes, message):
@@ -139,12 +144,12 @@ def test_a_second_training_gets_a_busy_message_and_stop_saves_the_first(app_url)
     first, second = Client(app_url, verbose=False), Client(app_url, verbose=False)
     job = first.submit(**train_args(steps=100_000, name="long"), api_name="/train")
     for update in job:  # wait until the run is really under way
-        if "step " in update[0]:  # a first step is done
+        if update["step"] >= 1:
             break
     with pytest.raises(AppError, match="busy training 'long'"):
         second.predict(**train_args(name="other"), api_name="/train")
     assert "someone else" in second.predict(api_name="/stop")
     assert "Stopping" in first.predict(api_name="/stop")
-    job.result(timeout=300)
-    result = job.outputs()[-1][3]
-    assert "Stopped early" in result and "long" in result
+    final = job.result(timeout=300)
+    assert final["state"] == "done" and final["saved_as"] == "long"
+    assert "Stopped early" in final["message"]

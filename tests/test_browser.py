@@ -11,19 +11,19 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from app_server import ROOT, launched_app, weights_with_quick_model
-from browser import draw, launch_chromium, select_brush
 from conftest import MNIST_DIR
 from playwright.sync_api import Page, sync_playwright
 
-from mnist_app.pen_replay import PenDigit, Stroke, parse
-from mnist_app.preprocess import DOT
+from mnist_app.drawing.pen_replay import PenDigit, Stroke, parse
+from mnist_app.paths import WEIGHTS_DIR, pendigits_file
+from mnist_app.testing.browser import draw, launch_chromium, select_brush
+from mnist_app.testing.server import launched_app, weights_with_quick_model
+from mnist_app.ui.text import DOT
 
 # A seven in three points, relative to the canvas centre: each mouse move costs ~200 ms of
 # software rendering, so the strokes are few and straight.
 SEVEN = [(-80, -90), (80, -90), (-10, 100)]
 ONE = [(5, -100), (-5, 100)]
-PENDIGITS = ROOT.parent / "shared" / "handwriting" / "pendigits"
 SHIPPED_MODEL = "resnet_mini"  # the repo's default model, trained with drawing augmentations
 CANVAS = 280  # the Sketchpad's canvas_size in draw_tab.py
 POINTS_PER_STROKE = 10  # each mouse move costs ~200 ms of software rendering
@@ -35,7 +35,7 @@ pytestmark = pytest.mark.slow
 def page(mnist, tmp_path_factory):
     folder = tmp_path_factory.mktemp("browser")
     weights = weights_with_quick_model(mnist, folder / "weights")
-    shutil.copy2(ROOT / "weights" / f"{SHIPPED_MODEL}.pt", weights)
+    shutil.copy2(WEIGHTS_DIR / f"{SHIPPED_MODEL}.pt", weights)
     with (
         launched_app(weights, MNIST_DIR, folder / "app.log") as url,
         sync_playwright() as playwright,
@@ -113,7 +113,7 @@ def test_uploading_a_file_that_is_not_an_image_shows_why(page, tmp_path):
 
 def first_of_each_class() -> list[PenDigit]:
     """The first digit of each class from the pendigits test writers (unseen in training)."""
-    path = PENDIGITS / "pendigits-orig.tes"
+    path = pendigits_file("test")
     if not path.is_file():
         pytest.fail(f"this test needs the pendigits test writers: {path} is missing")
     first: dict[int, PenDigit] = {}

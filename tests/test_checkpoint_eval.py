@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
 import torch
-from app_server import RunsCode
 from torch import nn
 
 from mnist_app.checkpoint import (
@@ -14,7 +13,8 @@ from mnist_app.checkpoint import (
 from mnist_app.evaluation import Evaluation, evaluate, format_report
 from mnist_app.predict import Predictor, load_predictor
 from mnist_app.recipes import make_config
-from mnist_app.trainer import run
+from mnist_app.testing.hostile import RunsCode
+from mnist_app.training import run
 
 
 @pytest.fixture(scope="module")

@@ -6,13 +6,16 @@ import subprocess
 import sys
 
 import pytest
-from conftest import MNIST_DIR, ROOT
+from conftest import MNIST_DIR
+
+from mnist_app.paths import PROJECT_ROOT
 
 
-def cli(*args: str, cwd=ROOT) -> subprocess.CompletedProcess:
-    env = {**os.environ, "MNIST_DIR": str(MNIST_DIR), "PYTHONPATH": str(ROOT)}
+def cli(*args: str, cwd=PROJECT_ROOT) -> subprocess.CompletedProcess:
+    """`python -m mnist_app ARGS` as a user types it."""
+    env = {**os.environ, "MNIST_DIR": str(MNIST_DIR)}
     return subprocess.run(
-        [sys.executable, "-m", *args],
+        [sys.executable, "-m", "mnist_app", *args],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -25,7 +28,7 @@ def cli(*args: str, cwd=ROOT) -> subprocess.CompletedProcess:
 def trained_dir(tmp_path_factory):
     weights = tmp_path_factory.mktemp("weights")
     result = cli(
-        "mnist_app.train",
+        "train",
         "--recipe",
         "t5_mlp_bn",
         "--steps",
@@ -44,7 +47,7 @@ def trained_dir(tmp_path_factory):
 
 def test_train_saves_a_checkpoint_that_evaluate_reads(trained_dir):
     assert (trained_dir / "cli_model.pt").is_file()
-    result = cli("mnist_app.evaluate", str(trained_dir / "cli_model.pt"), "--mistakes", "3")
+    result = cli("evaluate", str(trained_dir / "cli_model.pt"), "--mistakes", "3")
     assert result.returncode == 0, result.stderr
     assert "test accuracy" in result.stdout
     assert "confusion matrix" in result.stdout and "per-class accuracy" in result.stdout
@@ -53,7 +56,7 @@ def test_train_saves_a_checkpoint_that_evaluate_reads(trained_dir):
 
 def test_train_refuses_to_overwrite_without_asking(trained_dir):
     result = cli(
-        "mnist_app.train",
+        "train",
         "--recipe",
         "t5_mlp_bn",
         "--steps",
@@ -68,7 +71,7 @@ def test_train_refuses_to_overwrite_without_asking(trained_dir):
 
 
 def test_unknown_recipe_is_a_clear_error():
-    result = cli("mnist_app.train", "--recipe", "nope")
+    result = cli("train", "--recipe", "nope")
     assert result.returncode == 2
     assert "unknown recipe 'nope'" in result.stderr and "t1_mlp_mse" in result.stderr
     assert "Traceback" not in result.stderr
@@ -76,7 +79,7 @@ def test_unknown_recipe_is_a_clear_error():
 
 def test_divergence_saves_nothing(tmp_path):
     result = cli(
-        "mnist_app.train",
+        "train",
         "--recipe",
         "t1_mlp_mse",
         "--lr",
@@ -94,12 +97,12 @@ def test_divergence_saves_nothing(tmp_path):
 
 
 def test_evaluate_missing_checkpoint_is_a_clear_error(tmp_path):
-    result = cli("mnist_app.evaluate", str(tmp_path / "missing.pt"))
+    result = cli("evaluate", str(tmp_path / "missing.pt"))
     assert result.returncode == 2
     assert "checkpoint not found" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_help_and_recipe_list():
-    assert "--batch-size" in cli("mnist_app.train", "--help").stdout
-    listing = cli("mnist_app.train", "--list").stdout
+    assert "--batch-size" in cli("train", "--help").stdout
+    listing = cli("train", "--list").stdout
     assert "t2_fullbatch_mlp" in listing and "speedrun" in listing

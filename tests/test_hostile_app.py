@@ -12,28 +12,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from app_server import MODEL, RunsCode, label_of, pen_drawing, sketch, train_args
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from mnist_app.pen_replay import render
-from mnist_app.preprocess import DOT, FILLED
+from mnist_app.drawing.pen_replay import render
+from mnist_app.testing.hostile import RunsCode
+from mnist_app.testing.server import MODEL, label_of, train_args
+from mnist_app.testing.sketches import composite_value as sketch
+from mnist_app.testing.sketches import pen_drawing, sent_as_files, sketchpad_value
+from mnist_app.ui.text import DOT, FILLED
 
 
 def sketch_with_strokes(alpha: np.ndarray, folder: Path) -> dict:
     """A Sketchpad value as the browser sends it: a transparent stroke layer + composite."""
-    layer = np.zeros((*alpha.shape, 4), np.uint8)
-    layer[..., 3] = alpha
-    composite = np.full((*alpha.shape, 3), 255, np.uint8)
-    composite[alpha > 0] = 0
-    Image.fromarray(layer).save(folder / "layer.png")
-    Image.fromarray(composite).save(folder / "composite.png")
-    return {
-        "background": None,
-        "layers": [handle_file(str(folder / "layer.png"))],
-        "composite": handle_file(str(folder / "composite.png")),
-    }
+    return sent_as_files(sketchpad_value(alpha), folder)
 
 
 def predict_image(client: Client, path: Path) -> str:
@@ -154,8 +147,8 @@ TRAIN_FAILURES = [
 @pytest.mark.parametrize("changes, message", TRAIN_FAILURES, ids=["lr-1000", "batch-huge"])
 def test_runs_that_fail_say_why_and_save_nothing(client, app_weights, changes, message):
     name = f"fail-{changes.get('batch_size', 0)}"
-    result = client.predict(**train_args(name=name, **changes), api_name="/train")[3]
-    assert re.search(message, result), result
+    result = client.predict(**train_args(name=name, **changes), api_name="/train")
+    assert result["state"] == "failed" and re.search(message, result["message"]), result
     assert not (app_weights / f"{name}.pt").exists()
     with pytest.raises(AppError, match=f"no model named '{name}'"):
         client.predict(name, "any", "any", api_name="/mistakes")
@@ -164,9 +157,9 @@ def test_runs_that_fail_say_why_and_save_nothing(client, app_weights, changes, m
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        (dict(epochs=-1, steps=0), "epochs must not be negative"),
-        (dict(epochs=10**9, steps=0), "at most 10,000 epochs"),
-        (dict(recipe="nope"), "nope is not in the list of choices: ['resnet_mini'"),
+        (dict(epochs=-1, steps=0), "epochs must be in [0, 10,000], got -1"),
+        (dict(epochs=10**9, steps=0), "epochs must be in [0, 10,000]"),
+        (dict(recipe="nope"), "Unknown recipe 'nope'; choose one of: resnet_mini"),
         (dict(name="../../x"), "invalid model name"),
         (dict(name="my model"), "invalid model name"),
         (dict(name="modèle"), "invalid model name"),

@@ -6,11 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from mnist_app.pen_replay import drawn_training_set, parse, random_sketches, render
+from mnist_app.drawing.pen_replay import drawn_training_set, parse, random_sketches, render
+from mnist_app.paths import pendigits_file
 from mnist_app.recipes import make_config
-from mnist_app.trainer import run
-
-PENDIGITS = Path(__file__).resolve().parent.parent.parent / "shared/handwriting/pendigits"
+from mnist_app.training import run
 
 TINY = """.SEGMENT DIGIT    0 ? "1"
 .COMMENT 1 7 1
@@ -47,7 +46,7 @@ def test_parse_reads_labels_writers_and_strokes(tiny_file):
 
 
 def test_real_test_writers_cover_every_digit():
-    digits = parse(PENDIGITS / "pendigits-orig.tes")
+    digits = parse(pendigits_file("test"))
     assert len(digits) == 3498
     assert sorted({d.label for d in digits}) == list(range(10))
 

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import MNIST_DIR
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from PIL import Image, ImageDraw
 
-from mnist_app.pen_replay import parse, random_sketches, render
-from mnist_app.preprocess import DOT, FILLED, NotADigit, to_mnist
+from mnist_app.drawing import NotADigit, to_mnist
+from mnist_app.drawing.pen_replay import parse, random_sketches, render
+from mnist_app.paths import pendigits_file
+from mnist_app.testing.sketches import sketchpad_value as sketch_value
+from mnist_app.ui.sketch import read_drawing
 
 SEVEN = [(80, 60), (200, 60), (120, 230)]
 DARK_THEME = (0x33, 0x33, 0x33)
-PEN_TEST = MNIST_DIR.parent / "handwriting" / "pendigits" / "pendigits-orig.tes"
+PEN_TEST = pendigits_file("test")
 
 
 def drawing(
@@ -33,16 +35,10 @@ def drawing(
     return np.asarray(image)
 
 
-def sketch_value(ink_alpha: np.ndarray, background=(255, 255, 255)) -> dict:
-    """A Sketchpad value: a transparent stroke layer and the composite over `background`."""
-    height, width = ink_alpha.shape
-    layer = np.zeros((height, width, 4), np.uint8)
-    layer[..., 3] = ink_alpha
-    composite = np.empty((height, width, 4), np.uint8)
-    composite[..., :3] = background
-    composite[..., 3] = 255
-    composite[ink_alpha > 0, :3] = 0
-    return {"background": None, "layers": [layer], "composite": composite}
+def sketch_image(value) -> np.ndarray | None:
+    """The model input the Draw tab makes of a Sketchpad value (or of an image)."""
+    stages = read_drawing(value)
+    return None if stages is None else stages.image
 
 
 def ink_box(image: np.ndarray) -> tuple[int, int]:
@@ -74,7 +70,7 @@ def close(a: np.ndarray, b: np.ndarray, tolerance: float = 0.03) -> bool:
     ids=["none", "cleared", "empty-layer", "white", "black", "dark-theme", "zero-size"],
 )
 def test_an_empty_canvas_gives_no_image(blank):
-    assert to_mnist(blank) is None
+    assert sketch_image(blank) is None
 
 
 def test_a_photo_of_an_empty_page_gives_no_image():
@@ -108,15 +104,15 @@ def test_dark_or_light_background_and_ink_colour_do_not_matter():
 def test_sketch_strokes_are_read_from_the_layer_alpha_even_on_a_dark_canvas():
     alpha = 255 - drawing()[..., 0]
     reference = to_mnist(drawing())
-    assert close(to_mnist(sketch_value(alpha)), reference)
+    assert close(sketch_image(sketch_value(alpha)), reference)
     # Dark theme: black strokes on a 0x333333 composite are barely visible in it.
-    assert close(to_mnist(sketch_value(alpha, background=DARK_THEME)), reference)
+    assert close(sketch_image(sketch_value(alpha, background=DARK_THEME)), reference)
 
 
 def test_a_drawing_sent_as_composite_only_is_read():
     composite = np.dstack([drawing(), np.full((280, 280), 255, np.uint8)])
     value = {"background": None, "layers": [], "composite": composite}
-    assert close(to_mnist(value), to_mnist(drawing()))
+    assert close(sketch_image(value), to_mnist(drawing()))
 
 
 def test_transparent_png_uses_alpha_as_ink(tmp_path):
@@ -222,17 +218,20 @@ def test_sixteen_bit_and_signed_arrays_are_read_by_their_own_range():
 
 @pytest.mark.parametrize("radius", [3, 6, 12, 20])
 def test_a_dot_is_not_read_as_a_digit(radius):
-    with pytest.raises(NotADigit, match=DOT):
+    with pytest.raises(NotADigit) as refused:
         to_mnist(render([[(100, 120)]], brush_radius=radius))
+    assert refused.value.reason == "dot"
 
 
 def test_an_all_ink_canvas_is_not_read_as_a_digit():
     alpha = np.full((280, 280), 255, np.uint8)
-    with pytest.raises(NotADigit, match=FILLED):
-        to_mnist(sketch_value(alpha))
+    with pytest.raises(NotADigit) as refused:
+        sketch_image(sketch_value(alpha))
+    assert refused.value.reason == "filled"
     alpha[:30] = 0  # nearly all: a scribble over the whole canvas
-    with pytest.raises(NotADigit, match=FILLED):
-        to_mnist(sketch_value(alpha))
+    with pytest.raises(NotADigit) as refused:
+        sketch_image(sketch_value(alpha))
+    assert refused.value.reason == "filled"
 
 
 def test_small_fat_and_large_fat_pen_digits_still_count_as_digits():
@@ -252,8 +251,8 @@ def test_a_huge_image_is_shrunk_first_and_reads_like_a_small_one():
 def test_thin_and_thick_brushes_give_mnist_like_stroke_widths():
     """Brushes from 6 to 40 px give strokes near MNIST's width (untreated, a 40 px brush
     on this 7 comes out ~4 px wide and a 6 px one ~0.7 px)."""
-    from mnist_app.preprocess import MNIST_STROKE_WIDTH
-    from mnist_app.strokes import stroke_width
+    from mnist_app.drawing.mnist_style import MNIST_STROKE_WIDTH
+    from mnist_app.drawing.strokes import stroke_width
 
     def width_28(brush: int) -> float:
         image = to_mnist(drawing(width=brush))
@@ -266,7 +265,7 @@ def test_thin_and_thick_brushes_give_mnist_like_stroke_widths():
 
 
 def test_preprocess_returns_every_stage_for_the_draw_tab():
-    from mnist_app.preprocess import preprocess
+    from mnist_app.drawing import preprocess
 
     stages = preprocess(drawing())
     assert stages.ink.shape == (280, 280)
@@ -284,7 +283,7 @@ def test_an_image_file_of_any_jpeg_mode_and_size_is_read(tmp_path, mode):
 
 
 def test_unreadable_files_say_what_is_wrong(tmp_path):
-    from mnist_app.preprocess import UnreadableImage
+    from mnist_app.drawing import UnreadableImage
 
     (tmp_path / "text.png").write_text("hello\n" * 100)
     Image.fromarray(drawing()).save(tmp_path / "whole.png")

@@ -10,11 +10,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from app_server import MODEL, ROOT, label_of, launched_app, pen_drawing, sketch
 from conftest import MNIST_DIR
 from gradio_client import Client
 
 import app
+from mnist_app.paths import PROJECT_ROOT as ROOT
+from mnist_app.testing.server import MODEL, label_of, launched_app
+from mnist_app.testing.sketches import composite_value as sketch
+from mnist_app.testing.sketches import pen_drawing
 
 
 def test_the_server_listens_on_loopback_only_by_default(monkeypatch):

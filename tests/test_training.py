@@ -7,7 +7,7 @@ import torch
 
 from mnist_app.models import build_model
 from mnist_app.recipes import RECIPES, make_config
-from mnist_app.trainer import DoneEvent, EpochEvent, StepEvent, TrainingDiverged, run, train
+from mnist_app.training import DoneEvent, EpochEvent, StepEvent, TrainingDiverged, run, train
 
 
 @pytest.mark.parametrize("name", list(RECIPES))
@@ -115,7 +115,7 @@ def test_stop_before_the_first_step_still_returns_a_model(small_mnist):
         ({"epochs": 0}, "at least one epoch"),
         ({"batch_size": -1}, "batch size"),
         ({"optimizer": "rmsprop"}, "optimizer must be one of"),
-        ({"colour": "red"}, "unknown training option"),
+        ({"colour": "red"}, "unknown training setting"),
     ],
 )
 def test_bad_settings_are_refused_with_a_message(overrides, message):
@@ -135,12 +135,12 @@ def test_unknown_recipe_lists_the_known_ones():
 
 def test_config_round_trips_through_a_dict():
     config = make_config("t3_cnn", dropout=0.3)
-    assert config.arch_kwargs["dropout"] == 0.3
+    assert config.dropout == 0.3 and config.model_kwargs()["dropout"] == 0.3
     assert type(config)(**dataclasses.asdict(config)) == config
 
 
 def test_augmentation_warps_each_image_differently_and_zero_ranges_are_identity(mnist):
-    from mnist_app.augment import random_affine
+    from mnist_app.training.augment import random_affine
 
     x = mnist.train_images[:16].float().div(255).unsqueeze(1)
     same = random_affine(x, torch.Generator().manual_seed(0), rotate=0, shift=0, scale=0)
@@ -153,7 +153,7 @@ def test_augmentation_warps_each_image_differently_and_zero_ranges_are_identity(
 
 
 def test_thickness_augmentation_changes_ink_mass_both_ways(mnist):
-    from mnist_app.augment import random_thickness
+    from mnist_app.training.augment import random_thickness
 
     x = mnist.train_images[:64].float().div(255).unsqueeze(1)
     out = random_thickness(x, torch.Generator().manual_seed(0), amount=1.0)

@@ -8,9 +8,9 @@ import threading
 
 import gradio as gr
 
-from ..jobs import TrainingJobs
 from ..library import ModelLibrary
-from ..training_process import prepare as prepare_training
+from ..training.child import prepare as prepare_training
+from ..training.jobs import TrainingJobs
 from .draw_tab import build_draw_tab
 from .mistakes_tab import build_mistakes_tab
 from .train_tab import build_train_tab

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 
 import matplotlib
 
@@ -12,7 +13,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..jobs import Snapshot
+from ..training.jobs import Snapshot
+
+# Weight of the past in the loss curve's exponential moving average: enough to read the
+# trend through batch-to-batch noise, little enough that the curve still reacts.
+LOSS_SMOOTHING = 0.9
+# More points than this cost the browser without showing more.
+MAX_CURVE_POINTS = 600
 
 
 def enlarge(image: np.ndarray, zoom: int) -> np.ndarray:
@@ -28,17 +35,36 @@ def enlarge(image: np.ndarray, zoom: int) -> np.ndarray:
 
 def loss_frame(snapshot: Snapshot | None) -> pd.DataFrame | None:
     """Per-step loss and its moving average, in long form for a coloured line plot."""
-    points = snapshot.loss_curve() if snapshot else ()
+    points = snapshot.losses if snapshot else ()
     if not points:
         return None
-    steps = [p.step for p in points]
+    smoothed = _smoothed([p.loss for p in points])
+    shown = _thinned(range(len(points)))
+    steps = [points[i].step for i in shown]
     return pd.DataFrame(
         {
             "step": steps * 2,
-            "loss": [p.loss for p in points] + [p.smoothed for p in points],
-            "series": ["per step"] * len(points) + ["smoothed"] * len(points),
+            "loss": [points[i].loss for i in shown] + [smoothed[i] for i in shown],
+            "series": ["per step"] * len(shown) + ["smoothed"] * len(shown),
         }
     )
+
+
+def _smoothed(losses: list[float]) -> list[float]:
+    """The exponential moving average, with the zero start divided out so that the first
+    points do not hug zero."""
+    beta = LOSS_SMOOTHING
+    averages = itertools.accumulate(
+        losses, lambda avg, loss: beta * avg + (1 - beta) * loss, initial=0.0
+    )
+    return [average / (1 - beta**step) for step, average in enumerate(averages) if step]
+
+
+def _thinned(indices: range, max_points: int = MAX_CURVE_POINTS) -> list[int]:
+    """At most about `max_points` evenly spaced indices, always keeping the latest."""
+    stride = -(-len(indices) // max_points)
+    kept = list(indices[::stride])
+    return kept if kept[-1] == indices[-1] else [*kept, indices[-1]]
 
 
 def accuracy_frame(snapshot: Snapshot | None) -> pd.DataFrame | None:

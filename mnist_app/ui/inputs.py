@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import gradio as gr
 
-from ..preprocess import unreadable_message
+from ..drawing.ink import unreadable_message
 
 C = TypeVar("C", bound=gr.components.Component)
 

@@ -12,6 +12,7 @@ from ..data import MnistFormatError, MnistNotFoundError
 from ..evaluation import Mistake
 from ..library import ModelLibrary
 from .charts import confusion_image, enlarge, per_class_table
+from .text import no_models_help
 
 ANY = "any"
 DIGIT_CHOICES = [ANY, *map(str, range(10))]
@@ -46,7 +47,7 @@ def build_mistakes_tab(library: ModelLibrary) -> MistakesTab:
         )
         true = gr.Dropdown(DIGIT_CHOICES, value=ANY, label="True digit", scale=1)
         predicted = gr.Dropdown(DIGIT_CHOICES, value=ANY, label="Predicted digit", scale=1)
-    summary = gr.Markdown(library.no_models_help() if not names else "", label="Summary")
+    summary = gr.Markdown(no_models_help(library.weights_dir) if not names else "", label="Summary")
     gallery = gr.Gallery(
         label="Misclassified test images, most confident first",
         columns=6,
@@ -68,7 +69,7 @@ def build_mistakes_tab(library: ModelLibrary) -> MistakesTab:
 
     def mistakes(model_name: str | None, true_digit: str, predicted_digit: str):
         if not model_name:
-            return [], library.no_models_help(), None, None
+            return [], no_models_help(library.weights_dir), None, None
         try:
             evaluation = library.evaluation(model_name)
             images = library.data().test_images

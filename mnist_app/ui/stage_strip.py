@@ -7,7 +7,7 @@ import functools
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from ..preprocess import Preprocessed
+from ..drawing.mnist_style import Preprocessed, fit_within
 
 CAPTIONS = ("your ink", "cropped", "MNIST pen width", "fitted in 20x20", "28x28: model input")
 # Each stage is scaled to fit a CELL x CELL square: whole pixels for 20x20 (7x) and 28x28 (5x).
@@ -36,13 +36,11 @@ def stage_strip(stages: Preprocessed) -> np.ndarray:
 
 
 def _fit_cell(picture: np.ndarray) -> np.ndarray:
-    height, width = picture.shape
-    scale = CELL / max(height, width)
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
     # Averaging when shrinking keeps thin strokes of a big canvas from vanishing.
-    resample = Image.Resampling.NEAREST if scale >= 1 else Image.Resampling.BOX
+    enlarging = max(picture.shape) <= CELL
+    resample = Image.Resampling.NEAREST if enlarging else Image.Resampling.BOX
     pixels = (np.clip(picture, 0, 1) * 255).astype(np.uint8)
-    return np.asarray(Image.fromarray(pixels).resize(size, resample))
+    return np.asarray(fit_within(Image.fromarray(pixels), CELL, resample))
 
 
 @functools.cache

@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import gradio as gr
-import torch
 
-from ..device import describe_device, pick_device
-from ..jobs import Snapshot, TrainingBusy, TrainingJobs
-from ..recipes import DEFAULT_RECIPE, LOSSES, OPTIMIZERS, RECIPES, SCHEDULES, make_config
+from ..device import available_devices, describe_device, pick_device
+from ..recipes import DEFAULT_RECIPE, RECIPES, make_config
+from ..settings import HIDDEN, MAIN, MORE, SETTINGS, Setting, TrainConfig
+from ..training.jobs import Job, Snapshot, TrainingBusy, TrainingJobs
 from .charts import accuracy_frame, loss_frame
 
 # How often a watcher's plots refresh while a run is going.
 POLL_S = 0.5
-
-
-def device_choices() -> list[str]:
-    choices = ["auto", "cpu"]
-    if torch.cuda.is_available():
-        choices.append("cuda")
-    if torch.backends.mps.is_available():
-        choices.append("mps")
-    return choices
+# The settings the web offers (the Train tab and /train), in the table's order; the
+# hidden ones (a server-side file path) stay on the command line.
+WEB_SETTINGS = tuple(spec for spec in SETTINGS if spec.ui != HIDDEN)
 
 
 def recipe_text(name: str) -> str:
@@ -83,38 +79,64 @@ def result_markdown(snapshot: Snapshot) -> str:
     )
 
 
+def setting_input(spec: Setting, value: Any) -> gr.components.Component:
+    """The Train tab's input for one setting, from its row in the settings table."""
+    common = dict(label=spec.label, info=spec.help, elem_id=f"setting-{spec.name}")
+    if spec.name == "device":
+        return gr.Dropdown(available_devices(), value=value, **common)
+    if spec.choices:
+        return gr.Dropdown(list(spec.choices), value=value, **common)
+    if spec.type is bool:
+        return gr.Checkbox(value, **common)
+    if spec.type in (int, float):
+        bounds = dict(minimum=spec.low, maximum=spec.high)
+        if spec.type is int:
+            return gr.Number(value, precision=0, **bounds, **common)
+        return gr.Number(value, **bounds, **common)
+    return gr.Textbox(value, **common)
+
+
+def recipe_values(recipe_name: str) -> list[Any]:
+    """The recipe's value for every web setting, in WEB_SETTINGS order."""
+    config = RECIPES[recipe_name].config
+    return [getattr(config, spec.name) for spec in WEB_SETTINGS]
+
+
+def config_from_form(recipe: str, values: dict[str, Any], blank_means_recipe: bool) -> TrainConfig:
+    """The run's settings from the Train tab's fields or a /train call (ValueError for the
+    user). An empty field is an error on the page; from the API it means the recipe's."""
+    if recipe not in RECIPES:
+        raise ValueError(f"Unknown recipe {recipe!r}; choose one of: {', '.join(RECIPES)}.")
+    empty = [
+        spec.label
+        for spec in WEB_SETTINGS
+        if values.get(spec.name) is None and not spec.optional and not blank_means_recipe
+    ]
+    if empty:
+        raise ValueError(f"Please enter a value for: {', '.join(empty)}.")
+    return make_config(recipe, **values)
+
+
 def build_train_tab(jobs: TrainingJobs) -> Callable[[list[gr.Dropdown], list[gr.Markdown]], None]:
     """Lay the tab out; return `connect(model_selectors, notices)`, to be called once the
     other tabs exist: when a run ends, their model dropdowns get the new model and their
     "no model yet" notices disappear."""
     library = jobs.library
-    default = RECIPES[DEFAULT_RECIPE].config
+    defaults = dict(zip([s.name for s in WEB_SETTINGS], recipe_values(DEFAULT_RECIPE), strict=True))
+    inputs: dict[str, gr.components.Component] = {}
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=340):
             recipe = gr.Dropdown(list(RECIPES), value=DEFAULT_RECIPE, label="Recipe")
             description = gr.Markdown(recipe_text(DEFAULT_RECIPE), elem_classes="recipe-text")
             with gr.Row():
-                epochs = gr.Number(default.epochs, label="Epochs", precision=0)
-                steps = gr.Number(default.steps, label="Steps (0 = train by epochs)", precision=0)
-            with gr.Row():
-                lr = gr.Number(default.lr, label="Learning rate (peak for one-cycle)")
-                batch_size = gr.Number(
-                    default.batch_size, label="Batch size (0 = full batch)", precision=0
-                )
-            with gr.Row():
-                optimizer = gr.Dropdown(
-                    list(OPTIMIZERS), value=default.optimizer, label="Optimizer"
-                )
-                loss = gr.Dropdown(list(LOSSES), value=default.loss, label="Loss")
-                schedule = gr.Dropdown(list(SCHEDULES), value=default.schedule, label="LR schedule")
-            with gr.Row():
-                augment = gr.Checkbox(default.augment, label="Augmentation (rotate, shift, zoom)")
-                seed = gr.Number(default.seed, label="Seed", precision=0)
-            with gr.Row():
-                device = gr.Dropdown(device_choices(), value="auto", label="Device")
-                device_text = gr.Textbox(
-                    _device_label("auto"), label="Trains on", interactive=False
-                )
+                for spec in WEB_SETTINGS:
+                    if spec.ui == MAIN:
+                        inputs[spec.name] = setting_input(spec, defaults[spec.name])
+            device_text = gr.Textbox(_device_label("auto"), label="Trains on", interactive=False)
+            with gr.Accordion("More settings", open=False), gr.Row():
+                for spec in WEB_SETTINGS:
+                    if spec.ui == MORE:
+                        inputs[spec.name] = setting_input(spec, defaults[spec.name])
             name = gr.Textbox(
                 library.free_name(DEFAULT_RECIPE),
                 label="Save as (model name)",
@@ -145,70 +167,42 @@ def build_train_tab(jobs: TrainingJobs) -> Callable[[list[gr.Dropdown], list[gr.
                 title="Accuracy per epoch (%)",
                 height=260,
             )
-
-    knobs = [epochs, steps, lr, batch_size, optimizer, loss, schedule, augment, seed]
+    settings = [inputs[spec.name] for spec in WEB_SETTINGS]
 
     def fill_recipe(recipe_name: str):
-        config = RECIPES[recipe_name].config
-        values = [config.epochs, config.steps, config.lr, config.batch_size, config.optimizer]
-        values += [config.loss, config.schedule, config.augment, config.seed]
-        return [recipe_text(recipe_name), *values, library.free_name(recipe_name)]
+        return [
+            recipe_text(recipe_name),
+            *recipe_values(recipe_name),
+            library.free_name(recipe_name),
+        ]
 
     recipe.change(
-        fill_recipe, recipe, [description, *knobs, name], api_visibility="private", queue=False
+        fill_recipe, recipe, [description, *settings, name], api_visibility="private", queue=False
     )
-    device.change(_device_label, device, device_text, api_visibility="private", queue=False)
+    inputs["device"].change(
+        _device_label, inputs["device"], device_text, api_visibility="private", queue=False
+    )
 
-    def train(
-        recipe: str,
-        epochs: float | None,
-        steps: float | None,
-        lr: float | None,
-        batch_size: float | None,
-        optimizer: str,
-        loss: str,
-        schedule: str,
-        augment: bool,
-        seed: float | None,
-        device: str,
-        name: str,
-        request: gr.Request,
-    ):
-        """Train a recipe with the given knobs, streaming progress; saves weights/<name>.pt."""
-        numbers = dict(epochs=epochs, steps=steps, lr=lr, batch_size=batch_size, seed=seed)
-        empty = [k.replace("_", " ") for k, v in numbers.items() if v is None]
-        if empty:
-            raise gr.Error(f"Please enter a value for: {', '.join(empty)}.")
-        if recipe not in RECIPES:
-            raise gr.Error(f"Unknown recipe {recipe!r}; choose one of: {', '.join(RECIPES)}.")
+    def start_run(recipe_name: str, name: str, values: dict[str, Any], owner: str, api: bool):
         try:
-            config = make_config(
-                recipe,
-                epochs=int(epochs),
-                steps=int(steps),
-                lr=float(lr),
-                batch_size=int(batch_size),
-                optimizer=optimizer,
-                loss=loss,
-                schedule=schedule,
-                augment=bool(augment),
-                seed=int(seed),
-                device=device,
-            )
-            job = jobs.start(recipe, config, (name or "").strip(), owner=request.session_hash)
+            config = config_from_form(recipe_name, values, blank_means_recipe=api)
+            return jobs.start(recipe_name, config, (name or "").strip(), owner=owner)
         except (ValueError, TrainingBusy) as err:
             raise gr.Error(str(err)) from None
+
+    def train_from_page(form: dict, request: gr.Request):
+        values = {spec.name: form[inputs[spec.name]] for spec in WEB_SETTINGS}
+        job = start_run(form[recipe], form[name], values, request.session_hash, api=False)
         shown_epochs = -1  # the first update clears the previous run's plot
-        while True:
-            snapshot = jobs.snapshot(job)
-            progress, losses = progress_html(snapshot), loss_frame(snapshot)
+        for snapshot in _watch(jobs, job):
+            progress_text, losses = progress_html(snapshot), loss_frame(snapshot)
             if snapshot.finished:
                 yield (
-                    progress,
+                    progress_text,
                     losses,
                     accuracy_frame(snapshot),
                     result_markdown(snapshot),
-                    library.free_name(recipe),
+                    library.free_name(snapshot.recipe),
                     snapshot.saved_as,
                 )
                 return
@@ -217,23 +211,37 @@ def build_train_tab(jobs: TrainingJobs) -> Callable[[list[gr.Dropdown], list[gr.
             changed = len(snapshot.epochs) != shown_epochs
             shown_epochs = len(snapshot.epochs)
             accuracy = accuracy_frame(snapshot) if changed else gr.skip()
-            yield progress, losses, accuracy, "", gr.skip(), gr.skip()
-            jobs.wait(job, POLL_S)
+            yield progress_text, losses, accuracy, "", gr.skip(), gr.skip()
 
-    def stop_training(request: gr.Request) -> str:
-        """Stop your own training run after its current step; the model so far is saved."""
-        return jobs.stop(owner=request.session_hash)
+    def train_from_api(*args):
+        """Train a recipe, streaming progress; every setting left out takes the recipe's
+        value. Saves weights/<name>.pt (default name: the recipe's, or the next free one)."""
+        call = API_SIGNATURE.bind(*args).arguments
+        request = call.pop("request")
+        recipe_name, name = call.pop("recipe"), call.pop("name")
+        job = start_run(
+            recipe_name, name or library.free_name(recipe_name), call, request.session_hash, True
+        )
+        for snapshot in _watch(jobs, job):
+            yield progress_record(snapshot)
+
+    train_from_api.__signature__ = API_SIGNATURE
+    train_from_api.__annotations__ = {
+        **{p.name: p.annotation for p in API_SIGNATURE.parameters.values()},
+        "return": dict,
+    }
 
     saved = gr.State(None)
     run = start.click(
-        train,
-        [recipe, *knobs, device, name],
+        train_from_page,
+        {recipe, name, *settings},
         [progress, loss_plot, accuracy_plot, result, name, saved],
-        api_name="train",
+        api_visibility="private",
         concurrency_limit=None,  # a second user must get the busy message, not a queue slot
         show_progress="hidden",
     )
-
+    # concurrency_limit=None: a second caller must get the busy message, not a queue slot.
+    gr.api(train_from_api, api_name="train", concurrency_limit=None)
     start.click(lambda: "", None, stop_message, api_visibility="private", queue=False)
 
     def connect(model_selectors: list[gr.Dropdown], notices: list[gr.Markdown]) -> None:
@@ -246,8 +254,73 @@ def build_train_tab(jobs: TrainingJobs) -> Callable[[list[gr.Dropdown], list[gr.
 
         run.then(offer_new_model, saved, [*model_selectors, *notices], api_visibility="private")
 
+    def stop_training(request: gr.Request) -> str:
+        """Stop your own training run after its current step; the model so far is saved."""
+        return jobs.stop(owner=request.session_hash)
+
     stop.click(stop_training, None, stop_message, api_name="stop", queue=False)
     return connect
+
+
+def _api_parameter(spec: Setting) -> inspect.Parameter:
+    return inspect.Parameter(
+        spec.name,
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        default=None,
+        annotation=spec.type | None,
+    )
+
+
+# /train's parameters: the recipe, the name, then every web setting named as on the
+# command line, each None by default (the recipe's value).
+API_SIGNATURE = inspect.Signature(
+    [
+        inspect.Parameter(
+            "recipe",
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            default=DEFAULT_RECIPE,
+            annotation=str,
+        ),
+        inspect.Parameter(
+            "name", inspect.Parameter.POSITIONAL_OR_KEYWORD, default="", annotation=str
+        ),
+        *map(_api_parameter, WEB_SETTINGS),
+        inspect.Parameter(
+            "request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=gr.Request
+        ),
+    ],
+    return_annotation=dict,  # each update: progress_record(snapshot)
+)
+
+
+def _watch(jobs: TrainingJobs, job: Job) -> Iterator[Snapshot]:
+    """The run's snapshot every POLL_S seconds (sooner when it ends), the last one final."""
+    while True:
+        snapshot = jobs.snapshot(job)
+        yield snapshot
+        if snapshot.finished:
+            return
+        jobs.wait(job, POLL_S)
+
+
+def progress_record(snapshot: Snapshot) -> dict[str, Any]:
+    """/train's progress as plain data: where the run is, and at the end its result."""
+    last = snapshot.epochs[-1] if snapshot.epochs else None
+    return {
+        "name": snapshot.name,
+        "recipe": snapshot.recipe,
+        "device": snapshot.device,
+        "state": snapshot.state,
+        "step": snapshot.step,
+        "total_steps": snapshot.total_steps,
+        "epoch": snapshot.epoch,
+        "loss": snapshot.losses[-1].loss if snapshot.losses else None,
+        "train_accuracy": last.train_accuracy if last else None,
+        "val_accuracy": last.val_accuracy if last else None,
+        "test_accuracy": snapshot.test_accuracy,
+        "saved_as": snapshot.saved_as,
+        "message": result_markdown(snapshot).replace("**", "").replace("`", ""),
+    }
 
 
 def _device_label(choice: str) -> str:

@@ -22,14 +22,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..data import Mnist, Split, normalize
+from ..device import pick_device
+from ..drawing.pen_replay import drawn_training_set
+from ..evaluation import evaluate
+from ..models import build_model, count_parameters, is_convolutional
+from ..settings import TrainConfig
 from .augment import random_affine, random_thickness
 from .cuda_graph import GraphedStep, eager_step
-from .data import Mnist, Split, normalize
-from .device import pick_device
-from .evaluation import evaluate
-from .models import build_model, count_parameters, is_convolutional
-from .pen_replay import drawn_training_set
-from .recipes import TrainConfig
 
 
 class TrainingDiverged(RuntimeError):
@@ -249,7 +249,7 @@ def train(
     if config.drawn_data:
         train_split = _with_drawn_digits(train_split, config)
     batches = _Batches(train_split, config, device)
-    model = build_model(config.arch, **config.arch_kwargs).to(device)
+    model = build_model(config.arch, **config.model_kwargs()).to(device)
     conv = is_convolutional(model)
     # channels_last speeds convolutions up on CPU (oneDNN) and on CUDA tensor cores alike.
     channels_last = conv and device.type in ("cpu", "cuda")

@@ -1,32 +1,23 @@
 """Command line: evaluate a checkpoint on the MNIST test set.
 
-python -m mnist_app.evaluate weights/resnet_mini.pt
-python -m mnist_app.evaluate resnet_mini --mistakes 20
+python -m mnist_app evaluate weights/resnet_mini.pt
+python -m mnist_app evaluate resnet_mini --mistakes 20
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from .checkpoint import checkpoint_path, load_checkpoint
-from .data import MnistFormatError, MnistNotFoundError, load_mnist
-from .device import pick_device
-from .evaluation import evaluate, format_report
-
-
-def resolve_checkpoint(spec: str) -> Path:
-    """A path to a .pt file, or the name of a checkpoint in weights/."""
-    path = Path(spec)
-    if path.suffix == ".pt" or path.exists():
-        return path
-    return checkpoint_path(spec)
+from ..checkpoint import load_checkpoint, locate
+from ..data import MnistFormatError, MnistNotFoundError, load_mnist
+from ..device import pick_device
+from ..evaluation import evaluate, format_report
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m mnist_app.evaluate",
+        prog="python -m mnist_app evaluate",
         description="Test accuracy, per-class accuracy and confusion matrix of a checkpoint.",
     )
     parser.add_argument("checkpoint", help="path to a .pt file, or a name in weights/")
@@ -41,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        checkpoint = load_checkpoint(resolve_checkpoint(args.checkpoint))
+        checkpoint = load_checkpoint(locate(args.checkpoint))
         model = checkpoint.build(pick_device(args.device))
         data = load_mnist(args.data_dir)
     except (ValueError, MnistNotFoundError, MnistFormatError) as err:
@@ -55,7 +46,3 @@ def main(argv: list[str] | None = None) -> int:
         for m in result.mistakes()[: args.mistakes]:
             print(f"  #{m.index:<5} {m.true} -> {m.predicted}  {m.confidence:.1%}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,4 +1,5 @@
-"""Helpers for the app tests: a checkpoint trained in seconds, and app.py launched for real."""
+"""The app for tests and benchmarks: a checkpoint trained in seconds, and app.py launched
+for real in a subprocess."""
 
 from __future__ import annotations
 
@@ -14,19 +15,13 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from gradio_client import handle_file
-from PIL import Image
+from ..checkpoint import checkpoint_path, make_checkpoint, save_checkpoint
+from ..data import Mnist
+from ..paths import PROJECT_ROOT
+from ..recipes import make_config
+from ..training import run
 
-from mnist_app.checkpoint import checkpoint_path, make_checkpoint, save_checkpoint
-from mnist_app.data import Mnist
-from mnist_app.pen_replay import parse, render
-from mnist_app.recipes import make_config
-from mnist_app.trainer import run
-
-ROOT = Path(__file__).resolve().parent.parent
 MODEL = "quick"
-SHARED = Path(os.environ.get("MNIST_DIR", ROOT.parent / "shared" / "mnist")).parent
-PEN_DIGITS = SHARED / "handwriting" / "pendigits" / "pendigits-orig.tes"
 _trained: dict[str, Path] = {}
 
 
@@ -70,7 +65,7 @@ def launched_server(
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", **(env or {})}
     command = [sys.executable, *script_and_args, "--port", str(port)]
     with open(log, "w") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=out)
     url = f"http://127.0.0.1:{port}/"
     try:
         _wait_until_serving(url, process, log)
@@ -96,46 +91,12 @@ def _wait_until_serving(url: str, process: subprocess.Popen, log: Path) -> None:
     raise RuntimeError(f"the server did not start serving {url}:\n{log.read_text()}")
 
 
-def sketch(path: Path) -> dict:
-    """A drawing sent to /predict: a bare handle_file arrives as an empty canvas, so the
-    image goes in as the composite."""
-    return {"background": None, "layers": [], "composite": handle_file(str(path))}
-
-
-def pen_drawing(index: int, path: Path) -> tuple[Path, int]:
-    """A real pen-drawn digit (a writer unseen by any tuning) as a canvas drawing."""
-    digit = parse(PEN_DIGITS)[index]
-    Image.fromarray(render(digit.fit(280, 180, (140, 140)), brush_radius=9)).save(path)
-    return path, digit.label
-
-
-def label_of(result) -> str:
+def label_of(result: dict) -> str:
+    """The top label of a /predict answer: a digit, or a message such as "draw a digit"."""
     return result["label"]
 
 
 def train_args(**changes) -> dict:
-    args = dict(
-        recipe="t5_mlp_bn",
-        epochs=1,
-        steps=60,
-        lr=0.02,
-        batch_size=128,
-        optimizer="sgd",
-        loss="cross_entropy",
-        schedule="none",
-        augment=False,
-        seed=0,
-        device="cpu",
-        name="tiny",
-    )
-    return {**args, **changes}
-
-
-class RunsCode:
-    """Pickles as a call to exec(code): what a hostile .pt file would carry."""
-
-    def __init__(self, code: str):
-        self.code = code
-
-    def __reduce__(self):
-        return (exec, (self.code,))
+    """/train's arguments for a 60-step run of the small t5_mlp_bn recipe on the CPU; every
+    other setting is the recipe's."""
+    return {"recipe": "t5_mlp_bn", "steps": 60, "device": "cpu", "name": "tiny", **changes}

@@ -2,8 +2,8 @@
 
 A web request must not block for minutes, and two people training at once on one machine
 would each get half of it and a confusing result, so a server owns one ``TrainingJobs``:
-``start`` refuses a second run with a clear message, the run trains in a child process
-(``training_process``) while a thread here records its every event, and any number of
+``start`` refuses a second run with a clear message, the run trains and saves in a child
+process (``child``) while a thread here records its every event, and any number of
 viewers read consistent ``Snapshot`` copies of it.
 """
 
@@ -14,20 +14,15 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 
-from .checkpoint import check_name, make_checkpoint, save_under_free_name
-from .data import MnistFormatError, MnistNotFoundError
-from .device import describe_device, pick_device
-from .library import ModelLibrary
-from .recipes import TrainConfig
-from .trainer import DoneEvent, EpochEvent, Evaluating, StepEvent, TrainingDiverged
-from .training_process import TrainingProcessDied, train_in_process
+from ..data import MnistFormatError, MnistNotFoundError
+from ..device import describe_device, pick_device
+from ..library import ModelLibrary
+from ..settings import TrainConfig
+from .child import TrainingProcessDied, train_in_process
+from .loop import EpochEvent, Evaluating, StepEvent, TrainingDiverged
+from .to_checkpoint import Finished, RunOrder
 
 log = logging.getLogger(__name__)
-
-# Weight of the past in the loss curve's exponential moving average: enough to read the
-# trend through batch-to-batch noise, little enough that the curve still reacts.
-LOSS_SMOOTHING = 0.9
-MAX_CURVE_POINTS = 600
 
 
 class TrainingBusy(RuntimeError):
@@ -38,7 +33,6 @@ class TrainingBusy(RuntimeError):
 class LossPoint:
     step: int
     loss: float
-    smoothed: float
 
 
 @dataclass(frozen=True)
@@ -71,18 +65,10 @@ class Snapshot:
     def fraction(self) -> float:
         return self.step / self.total_steps if self.total_steps else 0.0
 
-    def loss_curve(self, max_points: int = MAX_CURVE_POINTS) -> tuple[LossPoint, ...]:
-        """The loss points thinned to at most `max_points`, always keeping the latest."""
-        if len(self.losses) <= max_points:
-            return self.losses
-        stride = -(-len(self.losses) // max_points)
-        thinned = self.losses[::stride]
-        return thinned if thinned[-1] is self.losses[-1] else (*thinned, self.losses[-1])
-
 
 @dataclass
 class Job:
-    config: TrainConfig
+    order: RunOrder
     owner: str
     snapshot: Snapshot  # all but the losses, which are copied only when a viewer asks
     losses: list[LossPoint] = field(default_factory=list)
@@ -91,8 +77,7 @@ class Job:
 
 
 class TrainingJobs:
-    """Runs `trainer.train` in a child process; one run at a time; saves the checkpoint at
-    the end."""
+    """Runs `to_checkpoint.train_and_save` in a child process, one run at a time."""
 
     def __init__(self, library: ModelLibrary):
         self.library = library
@@ -101,19 +86,14 @@ class TrainingJobs:
 
     def start(self, recipe: str, config: TrainConfig, name: str, owner: str = "") -> Job:
         """Start a run, or raise TrainingBusy / ValueError (with a message for the user)."""
-        config.validate()
-        check_name(name)
-        if self.library.exists(name):
-            raise ValueError(
-                f"a model named {name!r} already exists; choose another name "
-                f"(for example {self.library.free_name(name)!r})"
-            )
+        order = RunOrder(config, recipe, name, self.library.weights_dir)
+        order.check()
         device = describe_device(pick_device(config.device))
         with self._lock:
             running = self._job
             if running is not None and not running.finished_event.is_set():
                 raise TrainingBusy(busy_message(running.snapshot))
-            job = Job(config, owner, Snapshot(name=name, recipe=recipe, device=device))
+            job = Job(order, owner, Snapshot(name=name, recipe=recipe, device=device))
             self._job = job
         threading.Thread(target=self._run, args=(job,), name=f"train-{name}", daemon=True).start()
         return job
@@ -167,54 +147,38 @@ class TrainingJobs:
 
     def _train(self, job: Job, data) -> None:
         epochs: list[EpochEvent] = []
-        average, start = 0.0, time.perf_counter()
-        for event in train_in_process(job.config, data, job.stop_event):
-            if isinstance(event, StepEvent):
-                average = LOSS_SMOOTHING * average + (1 - LOSS_SMOOTHING) * event.loss
-                # Dividing out the zero start keeps the first points from hugging zero.
-                debiased = average / (1 - LOSS_SMOOTHING**event.step)
-                with self._lock:
-                    job.losses.append(LossPoint(event.step, event.loss, debiased))
-                self._update(
-                    job,
-                    step=event.step,
-                    total_steps=event.total_steps,
-                    epoch=event.epoch,
-                    images_per_s=event.images_per_s,
-                    elapsed_s=event.elapsed_s,
-                    eta_s=event.eta_s,
-                )
-            elif isinstance(event, EpochEvent):
-                epochs.append(event)
-                self._update(job, epochs=tuple(epochs))
-            elif isinstance(event, Evaluating):
-                self._update(job, state="evaluating")
-            elif isinstance(event, DoneEvent):
-                self._save(job, event, time.perf_counter() - start)
-
-    def _save(self, job: Job, done: DoneEvent, elapsed_s: float) -> None:
-        if done.steps == 0:
-            self._update(job, state="cancelled", error="Stopped before the first step.")
-            return
-        snap = job.snapshot
-        # The name was free at the start; if a checkpoint appeared meanwhile (say, from the
-        # command line), keep both rather than overwrite it.
-        name = save_under_free_name(
-            lambda name: make_checkpoint(
-                name, done.model, done.config, snap.recipe, done.metrics()
-            ),
-            snap.name,
-            self.library.weights_dir,
-        )
-        self._update(
-            job,
-            state="done",
-            elapsed_s=elapsed_s,
-            eta_s=0.0,
-            test_accuracy=done.test_accuracy,
-            saved_as=name,
-            stopped_early=done.stopped,
-        )
+        start = time.perf_counter()
+        for event in train_in_process(job.order, data, job.stop_event):
+            match event:
+                case StepEvent():
+                    with self._lock:
+                        job.losses.append(LossPoint(event.step, event.loss))
+                    self._update(
+                        job,
+                        step=event.step,
+                        total_steps=event.total_steps,
+                        epoch=event.epoch,
+                        images_per_s=event.images_per_s,
+                        elapsed_s=event.elapsed_s,
+                        eta_s=event.eta_s,
+                    )
+                case EpochEvent():
+                    epochs.append(event)
+                    self._update(job, epochs=tuple(epochs))
+                case Evaluating():
+                    self._update(job, state="evaluating")
+                case Finished(saved_as=None):
+                    self._update(job, state="cancelled", error="Stopped before the first step.")
+                case Finished():
+                    self._update(
+                        job,
+                        state="done",
+                        elapsed_s=time.perf_counter() - start,
+                        eta_s=0.0,
+                        test_accuracy=event.test_accuracy,
+                        saved_as=event.saved_as,
+                        stopped_early=event.stopped,
+                    )
 
 
 def busy_message(snapshot: Snapshot) -> str:

@@ -110,7 +110,7 @@ def drawn_training_set(
     """Pen-drawn digits as extra training images: each digit rendered `copies` times at a
     random brush radius (4-28 px), size and position, then put through the app's own
     preprocessing, exactly as a drawing on the canvas would be. uint8 (N, 28, 28), labels."""
-    from .preprocess import to_mnist  # preprocess imports nothing from here; keep it lazy
+    from .mnist_style import to_mnist  # mnist_style imports nothing from here; keep it lazy
 
     digits = parse(path)
     rng = np.random.default_rng(seed)

@@ -6,8 +6,9 @@ request: each of the run's thousands of small Python steps makes the requests wa
 own process, at the lowest CPU priority, the run takes only the cycles the requests leave,
 and a crash of the run (out of memory, say) cannot take the server down with it.
 
-The child gets the data and the settings through a pipe and sends back pickled events; the
-parent saves the checkpoint, so nothing about saving changes. Plain pickle, rather than
+The child gets the data and the run's order through a pipe, trains and saves the checkpoint
+itself (`to_checkpoint.train_and_save`, as the CLI does), and sends back pickled events: the model
+never crosses the pipe, only the name it was saved under. Plain pickle, rather than
 torch's shared-memory tensors, keeps this independent of /dev/shm's size (small in
 containers); the ~55 MB of MNIST cross the pipe in about 0.1 s.
 """
@@ -21,12 +22,11 @@ import pickle
 import threading
 import traceback
 from collections.abc import Iterator
-from dataclasses import replace
 from multiprocessing.connection import Connection
 
-from .data import Mnist, MnistNotFoundError
-from .recipes import TrainConfig
-from .trainer import DoneEvent, Event, TrainingDiverged, train
+from ..data import Mnist, MnistNotFoundError
+from .loop import TrainingDiverged
+from .to_checkpoint import Finished, RunEvent, RunOrder, train_and_save
 
 _STOP = b"stop"
 # How often the parent looks for a stop request while no event arrives (one long step).
@@ -55,11 +55,11 @@ def prepare() -> None:
         forkserver.ensure_running()
 
 
-def train_in_process(config: TrainConfig, data: Mnist, stop: threading.Event) -> Iterator[Event]:
-    """`trainer.train` run in a child process: the same events, the same exceptions.
+def train_in_process(order: RunOrder, data: Mnist, stop: threading.Event) -> Iterator[RunEvent]:
+    """`to_checkpoint.train_and_save` run in a child process: the same events, the same exceptions.
 
     Setting `stop` asks the run to end after its current step, as in-process. Raises
-    TrainingProcessDied if the child disappears before its DoneEvent. As with any
+    TrainingProcessDied if the child disappears before its Finished event. As with any
     multiprocessing, a script calling this needs the ``if __name__ == "__main__":`` guard:
     the child imports the script's module.
     """
@@ -76,7 +76,7 @@ def train_in_process(config: TrainConfig, data: Mnist, stop: threading.Event) ->
     orders_receiver.close()
     try:
         stop_sent = stop.is_set()  # pressed while the data loaded: not even one step
-        orders.send_bytes(pickle.dumps((config, data, stop_sent), pickle.HIGHEST_PROTOCOL))
+        orders.send_bytes(pickle.dumps((order, data, stop_sent), pickle.HIGHEST_PROTOCOL))
         while True:
             if stop.is_set() and not stop_sent:
                 orders.send_bytes(_STOP)
@@ -91,7 +91,7 @@ def train_in_process(config: TrainConfig, data: Mnist, stop: threading.Event) ->
             if isinstance(event, BaseException):
                 raise event
             yield event
-            if isinstance(event, DoneEvent):
+            if isinstance(event, Finished):
                 return
     finally:
         orders.close()  # the child, if still running, ends at once
@@ -111,15 +111,13 @@ def _how_it_ended(exitcode: int | None) -> str:
 
 def _child(events: Connection, orders: Connection) -> None:
     _run_only_when_idle()
-    config, data, stopped = pickle.loads(orders.recv_bytes())
+    order, data, stopped = pickle.loads(orders.recv_bytes())
     stop = threading.Event()
     if stopped:
         stop.set()
     threading.Thread(target=_listen, args=(orders, stop), daemon=True).start()
     try:
-        for event in train(config, data, stop):
-            if isinstance(event, DoneEvent):
-                event = replace(event, model=event.model.cpu())
+        for event in train_and_save(order, data, stop):
             events.send_bytes(pickle.dumps(event, pickle.HIGHEST_PROTOCOL))
     except Exception as err:
         if not isinstance(err, TrainingDiverged | ValueError | MnistNotFoundError):

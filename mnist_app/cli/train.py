@@ -1,0 +1,144 @@
+"""Command line: train a recipe and save the checkpoint.
+
+python -m mnist_app train --recipe t1_mlp_mse
+python -m mnist_app train --recipe resnet_mini --epochs 3 --lr 0.002 --name my_model
+python -m mnist_app train --list
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from tqdm import tqdm
+
+from ..checkpoint import checkpoint_path
+from ..data import MnistFormatError, MnistNotFoundError, load_mnist
+from ..device import describe_device, pick_device
+from ..recipes import DEFAULT_RECIPE, RECIPES, make_config
+from ..settings import SETTINGS, Setting, describe_range, parse_bool
+from ..training import EpochEvent, Evaluating, Finished, RunOrder, StepEvent, TrainingDiverged
+from ..training.to_checkpoint import train_and_save
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m mnist_app train",
+        description="Train an MNIST classifier from a recipe and save it to weights/<name>.pt. "
+        "Every setting left out keeps the recipe's value (see --list).",
+    )
+    parser.add_argument(
+        "--recipe", default=DEFAULT_RECIPE, help=f"recipe name (default: {DEFAULT_RECIPE})"
+    )
+    parser.add_argument("--list", action="store_true", help="list recipes and exit")
+    parser.add_argument("--name", help="checkpoint name (default: the recipe name)")
+    parser.add_argument("--weights-dir", type=Path, help="where to save (default: weights/)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing checkpoint")
+    parser.add_argument("--data-dir", help="folder with the four MNIST IDX files (or MNIST_DIR)")
+    settings = parser.add_argument_group("training settings (default: the recipe's)")
+    for spec in SETTINGS:
+        settings.add_argument(spec.flag, dest=spec.name, help=_help(spec), **_value_kind(spec))
+    return parser
+
+
+def _help(spec: Setting) -> str:
+    bounds = describe_range(spec)
+    return spec.help + ("" if bounds == "any value" or spec.choices else f"; {bounds}")
+
+
+def _value_kind(spec: Setting) -> dict:
+    if spec.choices:
+        return {"choices": spec.choices}
+    if spec.type is bool:
+        return {"type": _on_off, "metavar": "on|off"}
+    return {"type": spec.type, "metavar": spec.metavar or spec.type.__name__.upper()}
+
+
+def _on_off(text: str) -> bool:
+    try:
+        return parse_bool(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def list_recipes() -> str:
+    rows = [f"{name:<18} tutorial {r.tutorial:<7} {r.description}" for name, r in RECIPES.items()]
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.list:
+        print(list_recipes())
+        return 0
+    try:
+        config = make_config(args.recipe, **{s.name: getattr(args, s.name) for s in SETTINGS})
+        order = RunOrder(
+            config, args.recipe, args.name or args.recipe, args.weights_dir, args.overwrite
+        )
+        order.check()
+        device = pick_device(config.device)
+        data = load_mnist(args.data_dir)
+    except (ValueError, MnistNotFoundError, MnistFormatError) as err:
+        hint = " (or pass --overwrite)" if "already exists" in str(err) else ""
+        print(f"error: {err}{hint}", file=sys.stderr)
+        return 2
+
+    print(f"recipe {args.recipe} on {describe_device(device)}; MNIST from {data.source}")
+    stop = threading.Event()
+
+    def request_stop(signum, frame):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        tqdm.write("stopping after this step and saving (Ctrl-C again to quit without saving)")
+
+    signal.signal(signal.SIGINT, request_stop)
+    bar = None
+    try:
+        for event in train_and_save(order, data, stop):
+            match event:
+                case StepEvent():
+                    if bar is None:
+                        bar = tqdm(total=event.total_steps, unit="step", dynamic_ncols=True)
+                    bar.update(1)
+                    bar.set_postfix(
+                        loss=f"{event.loss:.4f}", img_s=f"{event.images_per_s:.0f}", refresh=False
+                    )
+                case EpochEvent():
+                    tqdm.write(
+                        f"epoch {event.epoch:6.2f}  train loss {event.train_loss:.4f} "
+                        f"acc {event.train_accuracy:.2%}  val loss {event.val_loss:.4f} "
+                        f"acc {event.val_accuracy:.2%}"
+                    )
+                case Evaluating():
+                    if bar is not None:
+                        bar.close()
+                    print("evaluating on the MNIST test set...", flush=True)
+                case Finished():
+                    finished = event
+    except TrainingDiverged as err:
+        print(f"\nerror: {err} Nothing was saved.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted: nothing was saved.", file=sys.stderr)
+        return 130
+    finally:
+        if bar is not None:
+            bar.close()
+
+    if finished.saved_as is None:
+        print("stopped before the first step: nothing was saved.", file=sys.stderr)
+        return 130
+    if finished.saved_as != order.name:
+        print(f"{order.name} was created during training; saved as {finished.saved_as} instead")
+    print(
+        ("stopped early: " if finished.stopped else "")
+        + f"test accuracy {finished.test_accuracy:.2%} after {finished.steps} steps, "
+        f"{finished.train_time_s:.1f} s of training; saved "
+        f"{checkpoint_path(finished.saved_as, order.weights_dir)}"
+    )
+    return 0

@@ -1,0 +1,65 @@
+"""Drawings as the app receives them: Sketchpad values, and real pen-drawn digits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from ..drawing.pen_replay import parse, render
+from ..paths import pendigits_file
+
+
+def sketchpad_value(alpha: np.ndarray, background=(255, 255, 255)) -> dict:
+    """What a handler gets from the Sketchpad: a transparent stroke layer (its alpha is
+    `alpha`, 0-255) and the composite, black ink over `background`, both RGBA."""
+    height, width = alpha.shape
+    layer = np.zeros((height, width, 4), np.uint8)
+    layer[..., 3] = alpha
+    composite = np.empty((height, width, 4), np.uint8)
+    composite[..., :3] = background
+    composite[..., 3] = 255
+    composite[alpha > 0, :3] = 0
+    return {"background": None, "layers": [layer], "composite": composite}
+
+
+def sent_as_files(value: dict, folder: Path) -> dict:
+    """A Sketchpad value for gradio_client: every image saved as a PNG and sent as a file."""
+    from gradio_client import handle_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def send(array: np.ndarray, stem: str) -> dict:
+        path = folder / f"{stem}.png"
+        Image.fromarray(array).save(path)
+        return handle_file(str(path))
+
+    layers = [send(layer, f"layer{i}") for i, layer in enumerate(value["layers"])]
+    return {"background": None, "layers": layers, "composite": send(value["composite"], "all")}
+
+
+def composite_value(path: str | Path) -> dict:
+    """An image file sent to /predict as the Sketchpad's composite (a bare handle_file
+    arrives as an empty canvas)."""
+    from gradio_client import handle_file
+
+    return {"background": None, "layers": [], "composite": handle_file(str(path))}
+
+
+def pen_drawing(index: int, path: Path, brush_radius: float = 9) -> tuple[Path, int]:
+    """The `index`-th digit of the pendigits test writers (unseen by any tuning), drawn on a
+    280x280 canvas and saved as a PNG at `path`; returns the path and the true digit."""
+    digit = parse(pendigits_file("test"))[index]
+    rgb = render(digit.fit(280, 180, (140, 140)), brush_radius=brush_radius)
+    Image.fromarray(rgb).save(path)
+    return path, digit.label
+
+
+def pen_sketchpad_values(count: int, brush_radius: float = 10) -> list[dict]:
+    """The first `count` pendigits test-writer digits as the browser's Sketchpad sends them."""
+    values = []
+    for digit in parse(pendigits_file("test"))[:count]:
+        rgb = render(digit.fit(280, 180, (140, 140)), brush_radius=brush_radius)
+        values.append(sketchpad_value(255 - rgb[..., 0]))
+    return values

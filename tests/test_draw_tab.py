@@ -1,0 +1,76 @@
+"""The Draw tab's wiring, in-process: one preprocessing per stroke for label and strip, and
+a clear notice for a model trained with other preprocessing."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from mnist_app.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
+from mnist_app.drawing import PREPROCESSING
+from mnist_app.library import ModelLibrary
+from mnist_app.testing.server import MODEL, weights_with_quick_model
+from mnist_app.testing.sketches import pen_sketchpad_values
+from mnist_app.ui import build_app, sketch
+
+
+@pytest.fixture(scope="module")
+def weights(mnist, tmp_path_factory):
+    folder = weights_with_quick_model(mnist, tmp_path_factory.mktemp("draw") / "weights")
+    old = load_checkpoint(checkpoint_path(MODEL, folder))
+    for name, version in (("old-style", "mnist_style/0"), ("unversioned", "")):
+        renamed = dataclasses.replace(old, name=name, preprocessing=version)
+        save_checkpoint(renamed, checkpoint_path(name, folder))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def demo(weights):
+    return build_app(ModelLibrary(weights))
+
+
+def page_handlers(demo, name: str) -> list:
+    return [f for f in demo.fns.values() if getattr(f.fn, "__name__", "") == name]
+
+
+def block(demo, elem_id: str):
+    (found,) = [b for b in demo.blocks.values() if getattr(b, "elem_id", None) == elem_id]
+    return found
+
+
+def test_a_stroke_is_preprocessed_once_for_both_the_label_and_the_strip(demo, monkeypatch):
+    canvas = block(demo, "sketch")
+    (on_stroke,) = [f for f in demo.fns.values() if (canvas._id, "change") in f.targets]
+    assert on_stroke.outputs == [block(demo, "prediction"), block(demo, "stages")]
+    calls = []
+    real = sketch.preprocess_ink
+    monkeypatch.setattr(sketch, "preprocess_ink", lambda ink: calls.append(1) or real(ink))
+    label, strip = on_stroke.fn(pen_sketchpad_values(1)[0], MODEL)
+    assert len(calls) == 1
+    assert len(label) == 10 and sum(label.values()) == pytest.approx(1, abs=1e-4)
+    assert strip.ndim == 3 and strip.shape[2] == 3 and strip.max() > 0
+
+
+def test_the_named_endpoints_answer_with_the_probabilities_alone(demo):
+    info = demo.get_api_info()["named_endpoints"]
+    for endpoint in ("/predict", "/predict_image"):
+        assert [r["component"] for r in info[endpoint]["returns"]] == ["Label"]
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        ("old-style", "was trained with preprocessing `mnist_style/0`"),
+        ("unversioned", "records no preprocessing version"),
+    ],
+)
+def test_a_model_trained_with_other_preprocessing_says_so(demo, model, expected):
+    (show_notice,) = page_handlers(demo, "show_notice")
+    update = show_notice.fn(model)
+    assert update["visible"] and expected in update["value"] and PREPROCESSING in update["value"]
+    assert show_notice.fn(MODEL)["visible"] is False
+
+
+def test_new_checkpoints_record_the_preprocessing(weights):
+    assert load_checkpoint(checkpoint_path(MODEL, weights)).preprocessing == PREPROCESSING

@@ -1,0 +1,186 @@
+"""The settings table drives every face: each setting is in the CLI, the Train tab and the
+/train API, and a value set in any of them reaches the trainer's config."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import pytest
+
+from mnist_app.cli import train as train_cli
+from mnist_app.library import ModelLibrary
+from mnist_app.paths import PROJECT_ROOT
+from mnist_app.recipes import RECIPES
+from mnist_app.settings import HIDDEN, SETTINGS, Setting, TrainConfig
+from mnist_app.training import Finished
+from mnist_app.training.jobs import TrainingBusy, TrainingJobs
+from mnist_app.ui import build_app
+from mnist_app.ui.train_tab import API_SIGNATURE, WEB_SETTINGS
+
+RECIPE = "t4_lenet5"
+
+
+def sample_value(spec: Setting):
+    """A valid value for the setting that differs from the recipe's."""
+    current = getattr(RECIPES[RECIPE].config, spec.name)
+    if spec.name == "device":
+        return "cpu"
+    if spec.choices:
+        return next(c for c in spec.choices if c != current)
+    if spec.type is bool:
+        return not current
+    if spec.type is str:
+        return "some/pen-digits.tra"
+    bounded = spec.high is not None
+    value = spec.low + (spec.high - spec.low) / 3 if bounded else (current or 0) + 3
+    if spec.type is int:
+        return int(value) if int(value) != current else int(value) + 1
+    return value
+
+
+def as_cli_text(value) -> str:
+    return (
+        {True: "on", False: "off"}.get(value, str(value)) if isinstance(value, bool) else str(value)
+    )
+
+
+class CapturingJobs(TrainingJobs):
+    """Records the config a face hands over, then refuses the run (nothing trains)."""
+
+    def start(self, recipe, config, name, owner=""):
+        self.started = (recipe, config, name)
+        raise TrainingBusy("captured")
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    jobs = CapturingJobs(ModelLibrary(tmp_path_factory.mktemp("weights")))
+    return build_app(jobs.library, jobs), jobs
+
+
+def handler(demo, name: str):
+    (fn,) = [f for f in demo.fns.values() if getattr(f.fn, "__name__", "") == name]
+    return fn
+
+
+def test_every_setting_is_declared_with_help_a_label_and_a_recipe_value():
+    names = [spec.name for spec in SETTINGS]
+    assert len(names) == len(set(names)) >= 25
+    for spec in SETTINGS:
+        assert spec.help and spec.label and spec.type in (int, float, bool, str), spec.name
+        for recipe in RECIPES.values():
+            recipe.config.validate()  # every recipe's value passes the table's checks
+
+
+def test_every_setting_is_in_the_cli_help():
+    result = subprocess.run(
+        [sys.executable, "-m", "mnist_app", "train", "--help"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    for spec in SETTINGS:
+        assert spec.flag in result.stdout, spec.flag
+
+
+@pytest.mark.parametrize("spec", SETTINGS, ids=lambda spec: spec.name)
+def test_a_value_set_on_the_command_line_reaches_the_trainer(spec, monkeypatch):
+    orders = []
+
+    def capture(order, data, stop):
+        orders.append(order)
+        yield Finished("x", 0.9, 1, False, 0.1)
+
+    monkeypatch.setattr(train_cli, "train_and_save", capture)
+    monkeypatch.setattr(train_cli, "load_mnist", lambda data_dir: SimpleNamespace(source="none"))
+    value = sample_value(spec)
+    args = ["--recipe", RECIPE, "--name", "x", "--overwrite", spec.flag, as_cli_text(value)]
+    assert train_cli.main(args) == 0
+    (order,) = orders
+    assert getattr(order.config, spec.name) == value
+    assert order.config.arch == RECIPES[RECIPE].config.arch
+
+
+def test_the_train_tab_shows_every_web_setting_in_table_order(app):
+    demo, _ = app
+    shown = [
+        block.elem_id.removeprefix("setting-")
+        for block in demo.blocks.values()
+        if (getattr(block, "elem_id", None) or "").startswith("setting-")
+    ]
+    assert shown == [spec.name for spec in WEB_SETTINGS]
+    assert {spec.name for spec in SETTINGS} - set(shown) == {
+        spec.name for spec in SETTINGS if spec.ui == HIDDEN
+    }
+    for block in demo.blocks.values():
+        if (getattr(block, "elem_id", None) or "").startswith("setting-"):
+            spec = next(s for s in SETTINGS if block.elem_id == f"setting-{s.name}")
+            assert block.label == spec.label
+
+
+def test_values_set_in_the_train_tab_reach_the_trainer(app):
+    demo, jobs = app
+    page = handler(demo, "train_from_page")
+    form = {}
+    for component in page.inputs:
+        if component.label == "Recipe":
+            form[component] = RECIPE
+        elif component.elem_id and component.elem_id.startswith("setting-"):
+            spec = next(s for s in SETTINGS if component.elem_id == f"setting-{s.name}")
+            form[component] = sample_value(spec)
+        else:
+            form[component] = "page-run"
+    with pytest.raises(Exception, match="captured"):
+        next(page.fn(form, SimpleNamespace(session_hash="me")))
+    recipe, config, name = jobs.started
+    assert (recipe, name) == (RECIPE, "page-run")
+    for spec in WEB_SETTINGS:
+        assert getattr(config, spec.name) == sample_value(spec), spec.name
+
+
+def test_train_api_parameters_are_the_web_settings_named_like_the_cli_flags(app):
+    demo, _ = app
+    parameters = demo.get_api_info()["named_endpoints"]["/train"]["parameters"]
+    names = [p["parameter_name"] for p in parameters]
+    assert names == ["recipe", "name", *(spec.name for spec in WEB_SETTINGS)]
+    assert all(f"--{name.replace('_', '-')}" in {s.flag for s in SETTINGS} for name in names[2:])
+    # Left out, a setting takes the recipe's value: the client sends None.
+    assert all(
+        p["parameter_has_default"] and p["parameter_default"] is None for p in parameters[2:]
+    )
+    assert "drawn_data" not in names  # a server-side path: never from the web
+
+
+def test_values_sent_to_the_train_api_reach_the_trainer_and_the_rest_are_the_recipes(app):
+    demo, jobs = app
+    api = handler(demo, "train_from_api")
+    request = SimpleNamespace(session_hash="me")
+    values = {spec.name: sample_value(spec) for spec in WEB_SETTINGS}
+    call = API_SIGNATURE.bind(recipe=RECIPE, name="api-run", request=request, **values)
+    with pytest.raises(Exception, match="captured"):
+        next(api.fn(*call.args))
+    _, config, name = jobs.started
+    assert name == "api-run"
+    for spec in WEB_SETTINGS:
+        assert getattr(config, spec.name) == values[spec.name], spec.name
+
+    only_epochs = API_SIGNATURE.bind(RECIPE, "", *[None] * len(WEB_SETTINGS), request)
+    only_epochs.arguments["epochs"] = 2
+    with pytest.raises(Exception, match="captured"):
+        next(api.fn(*only_epochs.args))
+    recipe, config, name = jobs.started
+    expected = RECIPES[RECIPE].config
+    assert config == TrainConfig(**{**vars(expected), "epochs": 2})
+    assert (recipe, name) == (RECIPE, RECIPE)  # the name defaults to the recipe's
+
+
+def test_the_engine_the_cli_and_the_predictor_run_without_gradio():
+    code = (
+        "import sys, mnist_app, mnist_app.cli, mnist_app.predict, mnist_app.training.jobs, "
+        "mnist_app.training.child, mnist_app.drawing, mnist_app.library\n"
+        "assert 'gradio' not in sys.modules, 'the engine imported gradio'"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, check=True, timeout=120)
