@@ -60,6 +60,7 @@ RECIPES: dict[str, Recipe] = {
                 scale=0.12,
                 shear=10.0,
                 thickness=0.6,
+                dropout=0.1,
             ),
         ),
         Recipe(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import types
 import typing
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,7 +36,6 @@ class Setting:
     low_open: bool = False
     high_open: bool = False
     ui: str = MAIN  # MAIN, MORE (the "More settings" group) or HIDDEN (CLI only)
-    optional: bool = False  # None is a value: "the architecture's own"
     metavar: str = ""  # the CLI's name for the value, when its type says too little
     # Filled in from the TrainConfig field that declares the setting.
     name: str = ""
@@ -121,15 +119,8 @@ class TrainConfig:
     gamma: float = setting(
         0.5, "StepLR factor", "StepLR factor", low=0, high=1, low_open=True, ui=MORE
     )
-    dropout: float | None = setting(
-        None,
-        "dropout probability (empty: the architecture's own)",
-        "Dropout",
-        low=0,
-        high=1,
-        high_open=True,
-        ui=MORE,
-        optional=True,
+    dropout: float = setting(
+        0.0, "dropout probability", "Dropout", low=0, high=1, high_open=True, ui=MORE
     )
     rotate: float = setting(
         10.0, "augmentation: largest rotation, degrees", "Rotate (°)", low=0, high=180, ui=MORE
@@ -194,24 +185,13 @@ class TrainConfig:
             raise ValueError("train for at least one epoch or one step")
 
     def model_kwargs(self) -> dict[str, Any]:
-        """The architecture's arguments, with the dropout setting when one is given."""
-        if self.dropout is None:
-            return dict(self.arch_kwargs)
+        """The architecture's arguments, the dropout setting among them."""
         return {**self.arch_kwargs, "dropout": self.dropout}
 
 
-def _value_type(name: str) -> type:
-    """int, float, bool or str: the field's annotation without its "| None"."""
-    hint = typing.get_type_hints(TrainConfig)[name]
-    if isinstance(hint, types.UnionType):
-        (hint,) = [arg for arg in hint.__args__ if arg is not type(None)]
-    return hint
-
-
+_TYPES = typing.get_type_hints(TrainConfig)
 SETTINGS: tuple[Setting, ...] = tuple(
-    dataclasses.replace(
-        f.metadata["setting"], name=f.name, type=_value_type(f.name), default=f.default
-    )
+    dataclasses.replace(f.metadata["setting"], name=f.name, type=_TYPES[f.name], default=f.default)
     for f in dataclasses.fields(TrainConfig)
     if "setting" in f.metadata
 )
@@ -235,8 +215,6 @@ def coerce(spec: Setting, value: Any) -> Any:
 
 def _check(spec: Setting, value: Any) -> None:
     what = spec.label.split(" (")[0].lower()
-    if value is None and spec.optional:
-        return
     if spec.type is bool:
         ok = isinstance(value, bool)
     elif spec.type is int:

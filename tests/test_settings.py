@@ -141,6 +141,20 @@ def test_values_set_in_the_train_tab_reach_the_trainer(app):
         assert getattr(config, spec.name) == sample_value(spec), spec.name
 
 
+@pytest.mark.parametrize("recipe", RECIPES)
+def test_pressing_train_with_a_recipes_values_trains_exactly_that_recipe(app, recipe):
+    demo, jobs = app
+    page = handler(demo, "train_from_page")
+    (fill,) = [f for f in demo.fns.values() if getattr(f.fn, "__name__", "") == "fill_recipe"]
+    shown = dict(zip(fill.outputs, fill.fn(recipe), strict=True))
+    form = {c: shown.get(c, recipe if c.label == "Recipe" else None) for c in page.inputs}
+    # What comes back from the browser: each value as sent out, then read back in.
+    form = {c: c.preprocess(c.postprocess(v)) for c, v in form.items()}
+    with pytest.raises(Exception, match="captured"):
+        next(page.fn(form, SimpleNamespace(session_hash="me")))
+    assert jobs.started[1] == RECIPES[recipe].config
+
+
 def test_train_api_parameters_are_the_web_settings_named_like_the_cli_flags(app):
     demo, _ = app
     parameters = demo.get_api_info()["named_endpoints"]["/train"]["parameters"]

@@ -81,7 +81,9 @@ def result_markdown(snapshot: Snapshot) -> str:
 
 def setting_input(spec: Setting, value: Any) -> gr.components.Component:
     """The Train tab's input for one setting, from its row in the settings table."""
-    common = dict(label=spec.label, info=spec.help, elem_id=f"setting-{spec.name}")
+    # The main group's labels say enough; hints there would push Train below the fold.
+    hint = spec.help if spec.ui == MORE or spec.type is bool else None
+    common = dict(label=spec.label, info=hint, elem_id=f"setting-{spec.name}")
     if spec.name == "device":
         return gr.Dropdown(available_devices(), value=value, **common)
     if spec.choices:
@@ -110,7 +112,7 @@ def config_from_form(recipe: str, values: dict[str, Any], blank_means_recipe: bo
     empty = [
         spec.label
         for spec in WEB_SETTINGS
-        if values.get(spec.name) is None and not spec.optional and not blank_means_recipe
+        if values.get(spec.name) is None and not blank_means_recipe
     ]
     if empty:
         raise ValueError(f"Please enter a value for: {', '.join(empty)}.")
