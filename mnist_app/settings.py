@@ -114,10 +114,10 @@ class TrainConfig:
         ui=MORE,
     )
     step_size: int = setting(
-        5, "StepLR period, in epochs", "StepLR period (epochs)", low=1, ui=MORE
+        5, "StepLR period, in epochs", "Step schedule: period (epochs)", low=1, ui=MORE
     )
     gamma: float = setting(
-        0.5, "StepLR factor", "StepLR factor", low=0, high=1, low_open=True, ui=MORE
+        0.5, "StepLR factor", "Step schedule: factor", low=0, high=1, low_open=True, ui=MORE
     )
     dropout: float = setting(
         0.0, "dropout probability", "Dropout", low=0, high=1, high_open=True, ui=MORE
@@ -214,7 +214,8 @@ def coerce(spec: Setting, value: Any) -> Any:
 
 
 def _check(spec: Setting, value: Any) -> None:
-    what = spec.label.split(" (")[0].lower()
+    label = spec.label.split(" (")[0]
+    what = label if label[:2].isupper() else label[0].lower() + label[1:]  # "LR schedule"
     if spec.type is bool:
         ok = isinstance(value, bool)
     elif spec.type is int:

@@ -60,6 +60,17 @@ def app(tmp_path_factory):
     return build_app(jobs.library, jobs), jobs
 
 
+def block(demo, elem_id: str):
+    (found,) = [b for b in demo.blocks.values() if getattr(b, "elem_id", None) == elem_id]
+    return found
+
+
+def setting_of(component) -> Setting | None:
+    """The setting behind a Train tab input, or None for the recipe and name fields."""
+    elem_id = getattr(component, "elem_id", None) or ""
+    return next((s for s in SETTINGS if elem_id == f"setting-{s.name}"), None)
+
+
 def handler(demo, name: str):
     (fn,) = [f for f in demo.fns.values() if getattr(f.fn, "__name__", "") == name]
     return fn
@@ -106,19 +117,14 @@ def test_a_value_set_on_the_command_line_reaches_the_trainer(spec, monkeypatch):
 
 def test_the_train_tab_shows_every_web_setting_in_table_order(app):
     demo, _ = app
-    shown = [
-        block.elem_id.removeprefix("setting-")
-        for block in demo.blocks.values()
-        if (getattr(block, "elem_id", None) or "").startswith("setting-")
-    ]
+    shown = [spec.name for component in demo.blocks.values() if (spec := setting_of(component))]
     assert shown == [spec.name for spec in WEB_SETTINGS]
     assert {spec.name for spec in SETTINGS} - set(shown) == {
         spec.name for spec in SETTINGS if spec.ui == HIDDEN
     }
-    for block in demo.blocks.values():
-        if (getattr(block, "elem_id", None) or "").startswith("setting-"):
-            spec = next(s for s in SETTINGS if block.elem_id == f"setting-{s.name}")
-            assert block.label == spec.label
+    for component in demo.blocks.values():
+        if spec := setting_of(component):
+            assert component.label == spec.label
 
 
 def test_values_set_in_the_train_tab_reach_the_trainer(app):
@@ -126,13 +132,10 @@ def test_values_set_in_the_train_tab_reach_the_trainer(app):
     page = handler(demo, "train_from_page")
     form = {}
     for component in page.inputs:
-        if component.label == "Recipe":
-            form[component] = RECIPE
-        elif component.elem_id and component.elem_id.startswith("setting-"):
-            spec = next(s for s in SETTINGS if component.elem_id == f"setting-{s.name}")
+        if spec := setting_of(component):
             form[component] = sample_value(spec)
         else:
-            form[component] = "page-run"
+            form[component] = RECIPE if component.label == "Recipe" else "page-run"
     with pytest.raises(Exception, match="captured"):
         next(page.fn(form, SimpleNamespace(session_hash="me")))
     recipe, config, name = jobs.started
@@ -153,6 +156,15 @@ def test_pressing_train_with_a_recipes_values_trains_exactly_that_recipe(app, re
     with pytest.raises(Exception, match="captured"):
         next(page.fn(form, SimpleNamespace(session_hash="me")))
     assert jobs.started[1] == RECIPES[recipe].config
+
+
+def test_an_empty_field_in_the_train_tab_is_named_in_the_message(app):
+    demo, _ = app
+    page = handler(demo, "train_from_page")
+    form = {c: sample_value(setting_of(c)) if setting_of(c) else RECIPE for c in page.inputs}
+    form[block(demo, "setting-lr")] = None
+    with pytest.raises(Exception, match=r"Please enter a value for: Learning rate\."):
+        next(page.fn(form, SimpleNamespace(session_hash="me")))
 
 
 def test_train_api_parameters_are_the_web_settings_named_like_the_cli_flags(app):

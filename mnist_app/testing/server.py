@@ -15,11 +15,11 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..checkpoint import checkpoint_path, make_checkpoint, save_checkpoint
+from ..checkpoint import checkpoint_path
 from ..data import Mnist
 from ..paths import PROJECT_ROOT
 from ..recipes import make_config
-from ..training import run
+from ..training import RunOrder, train_and_save
 
 MODEL = "quick"
 _trained: dict[str, Path] = {}
@@ -28,11 +28,11 @@ _trained: dict[str, Path] = {}
 def quick_checkpoint(mnist: Mnist) -> Path:
     """A speedrun model after 150 steps (~97% on MNIST), trained once per test process."""
     if MODEL not in _trained:
-        config = make_config("speedrun", steps=150)
-        done = run(config, mnist)
-        checkpoint = make_checkpoint(MODEL, done.model, config, "speedrun", done.metrics())
         folder = Path(tempfile.mkdtemp(prefix="mnist-app-test-"))
-        _trained[MODEL] = save_checkpoint(checkpoint, checkpoint_path(MODEL, folder))
+        order = RunOrder(make_config("speedrun", steps=150), "speedrun", MODEL, folder)
+        for _event in train_and_save(order, mnist):
+            pass
+        _trained[MODEL] = checkpoint_path(MODEL, folder)
     return _trained[MODEL]
 
 

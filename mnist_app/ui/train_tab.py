@@ -109,13 +109,10 @@ def config_from_form(recipe: str, values: dict[str, Any], blank_means_recipe: bo
     user). An empty field is an error on the page; from the API it means the recipe's."""
     if recipe not in RECIPES:
         raise ValueError(f"Unknown recipe {recipe!r}; choose one of: {', '.join(RECIPES)}.")
-    empty = [
-        spec.label
-        for spec in WEB_SETTINGS
-        if values.get(spec.name) is None and not blank_means_recipe
-    ]
-    if empty:
-        raise ValueError(f"Please enter a value for: {', '.join(empty)}.")
+    if not blank_means_recipe:
+        empty = [spec.label for spec in WEB_SETTINGS if values.get(spec.name) is None]
+        if empty:
+            raise ValueError(f"Please enter a value for: {', '.join(empty)}.")
     return make_config(recipe, **values)
 
 
