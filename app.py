@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
     warm_up(library)
-    with_queue(build_app(library)).launch(
+    with_queue(build_app(library, max_upload_mb=args.max_upload_mb)).launch(
         server_name=args.host,
         server_port=args.port,
         share=args.share,

@@ -1,9 +1,12 @@
-"""The floor for any Gradio endpoint: a Sketchpad -> Label app that does no work at all.
+"""The floor for any Gradio endpoint: apps that do no work at all.
 
-The benchmarks compare the app against it (same protocol, same uploads, same queue settings,
-same machine) to tell the app's own cost from Gradio's.
+The benchmarks compare the app against them (same protocol, same uploads, same queue
+settings, same machine) to tell the app's own cost from Gradio's and the browser's:
+  default   a Sketchpad -> Label app (bench/predict_latency.py, bench/load.py)
+  --pen     the Draw tab's pen canvas with a server function that answers at once
+            (bench/draw_latency.py)
 
-    python bench/trivial_server.py --port 7999
+    python bench/trivial_server.py --port 7999 [--pen]
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import argparse
 import gradio as gr
 
 from mnist_app.ui import with_queue
+from mnist_app.ui.pen_canvas import answer_html, pen_canvas
 
 CONSTANT = {str(d): 0.1 for d in range(10)}
 
@@ -25,8 +29,21 @@ def trivial_app() -> gr.Blocks:
     return demo
 
 
+def trivial_pen_app() -> gr.Blocks:
+    answer = {"html": answer_html(CONSTANT), "state": "digit", "stages": ""}
+
+    def read_pen(request: dict) -> dict[str, str]:
+        return answer
+
+    with gr.Blocks() as demo:
+        pen_canvas("none", read_pen, max_upload_bytes=10 * 2**20)
+    return demo
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=7999)
-    port = parser.parse_args().port
-    with_queue(trivial_app()).launch(server_port=port, quiet=True)
+    parser.add_argument("--pen", action="store_true", help="the pen canvas, not a Sketchpad")
+    args = parser.parse_args()
+    app = trivial_pen_app() if args.pen else trivial_app()
+    with_queue(app).launch(server_port=args.port, quiet=True)

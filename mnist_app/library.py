@@ -81,16 +81,15 @@ class ModelLibrary:
         predictor = self.predictor(name)
         data = self.data()
         with self._lock:
-            if key not in self._evaluations:
-                checkpoint = predictor.checkpoint
-                self._evaluations[key] = evaluate(
-                    predictor.model,
-                    data.test_images,
-                    data.test_labels,
-                    checkpoint.mean,
-                    checkpoint.std,
-                )
-            return self._evaluations[key]
+            if key in self._evaluations:
+                return self._evaluations[key]
+        # Seconds of work, done outside the lock: predictions must not wait for it.
+        checkpoint = predictor.checkpoint
+        result = evaluate(
+            predictor.model, data.test_images, data.test_labels, checkpoint.mean, checkpoint.std
+        )
+        with self._lock:
+            return self._evaluations.setdefault(key, result)
 
     def _key(self, name: str) -> tuple[str, float]:
         path = self.path(name)

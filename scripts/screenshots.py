@@ -20,7 +20,7 @@ from playwright.sync_api import Page, sync_playwright
 
 from mnist_app.library import ModelLibrary
 from mnist_app.paths import PROJECT_ROOT, WEIGHTS_DIR
-from mnist_app.testing.browser import draw, launch_chromium
+from mnist_app.testing.browser import answer_text, draw, launch_chromium
 from mnist_app.ui import CSS, THEME, build_app, with_queue
 
 # A two in five points around the canvas centre (few points: each mouse move is slow here).
@@ -47,12 +47,11 @@ def take_screenshots(url: str, out: Path) -> None:
         context = launch_chromium(playwright, profile, height=860)
         page = context.new_page()
         page.goto(url)
-        page.wait_for_selector("#sketch canvas", timeout=60_000)
+        page.wait_for_selector("#canvas", timeout=60_000)
 
-        label = page.locator('#prediction [data-testid="label-output-value"]')
-        draw(page, TWO, steps=3)
-        wait_until(lambda: label.inner_text().strip().isdigit(), 60, "a prediction")
-        wait_until(lambda: page.locator("#stages img").count() > 0, 30, "the stage strip")
+        draw(page, TWO)
+        wait_until(lambda: answer_text(page)[:1].isdigit(), 60, "a prediction")
+        wait_until(lambda: page.locator("#stages").is_visible(), 30, "the stage strip")
         time.sleep(1)
         page.screenshot(path=out / "draw.png", full_page=True)
 

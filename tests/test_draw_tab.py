@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 
 from mnist_app.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
@@ -12,7 +13,7 @@ from mnist_app.drawing import PREPROCESSING
 from mnist_app.library import ModelLibrary
 from mnist_app.testing.server import MODEL, weights_with_quick_model
 from mnist_app.testing.sketches import pen_sketchpad_values
-from mnist_app.ui import build_app, sketch
+from mnist_app.ui import build_app, pen_canvas
 
 
 @pytest.fixture(scope="module")
@@ -39,17 +40,30 @@ def block(demo, elem_id: str):
     return found
 
 
-def test_a_stroke_is_preprocessed_once_for_both_the_label_and_the_strip(demo, monkeypatch):
-    canvas = block(demo, "sketch")
-    (on_stroke,) = [f for f in demo.fns.values() if (canvas._id, "change") in f.targets]
-    assert on_stroke.outputs == [block(demo, "prediction"), block(demo, "stages")]
+def test_a_stroke_is_preprocessed_once_for_both_the_answer_and_the_strip(demo, monkeypatch):
+    read_pen = block(demo, "pen").read_pen  # what the page's canvas calls
     calls = []
-    real = sketch.preprocess_ink
-    monkeypatch.setattr(sketch, "preprocess_ink", lambda ink: calls.append(1) or real(ink))
-    label, strip = on_stroke.fn(pen_sketchpad_values(1)[0], MODEL)
+    real = pen_canvas.preprocess_ink
+    monkeypatch.setattr(pen_canvas, "preprocess_ink", lambda ink: calls.append(1) or real(ink))
+    alpha = 255 - pen_sketchpad_values(1)[0]["composite"][..., 0]
+    drawing = np.zeros((280, 280, 4), np.uint8)
+    drawing[..., 3] = alpha  # black strokes on a transparent canvas, as the page sends them
+    answer = read_pen({"image": pen_canvas.png_data_url(drawing), "kind": "canvas", "model": MODEL})
     assert len(calls) == 1
-    assert len(label) == 10 and sum(label.values()) == pytest.approx(1, abs=1e-4)
-    assert strip.ndim == 3 and strip.shape[2] == 3 and strip.max() > 0
+    assert answer["state"] == "digit" and 'class="digit"' in answer["html"]
+    assert answer["stages"].startswith("data:image/png;base64,")
+
+
+def test_what_the_page_sends_that_is_not_a_drawing_gets_a_message(demo):
+    read_pen = block(demo, "pen").read_pen
+    for image, message in [
+        (None, "the page sent no image"),
+        ("data:image/png;base64,!!!", "damaged"),
+        ("data:image/png;base64," + "A" * 16_000_000, "larger than 10 MB"),
+        ("data:image/png;base64,aGVsbG8=", "not an image"),
+    ]:
+        answer = read_pen({"image": image, "kind": "upload", "model": MODEL})
+        assert answer["state"] == "error" and message in answer["html"], answer
 
 
 def test_the_named_endpoints_answer_with_the_probabilities_alone(demo):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 from PIL import Image
@@ -50,10 +50,11 @@ def ink_from_alpha(alpha: np.ndarray) -> np.ndarray | None:
     return _normalise(np.asarray(alpha, dtype=np.float32))
 
 
-def read_image(path: str | os.PathLike) -> Image.Image:
-    """An image file, fully decoded (and shrunk when huge), or UnreadableImage saying why."""
+def read_image(source: str | os.PathLike | BinaryIO) -> Image.Image:
+    """An image file (a path or an open binary file), fully decoded (and shrunk when huge),
+    or UnreadableImage saying why."""
     try:
-        with Image.open(Path(path)) as image:
+        with Image.open(source if hasattr(source, "read") else Path(source)) as image:
             image.draft(image.mode, (MAX_SIDE, MAX_SIDE))  # JPEG: decode at reduced size
             image.load()
             shrunk = _shrink(image)

@@ -1,10 +1,11 @@
-"""Headless Chromium driving the app's canvas: shared by the browser tests and
-scripts/screenshots.py (launch flags as in ../shared/notes/environment.md)."""
+"""Headless Chromium on the Draw tab's pen canvas: shared by the browser tests, the
+benchmarks and scripts/screenshots.py (launch flags as in ../shared/notes/environment.md)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from playwright.sync_api import BrowserContext, Page, Playwright
 
 CHROMIUM = "/usr/bin/chromium"
@@ -17,37 +18,74 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+CANVAS = 280  # the pen canvas's own pixels (pen_canvas.html)
+PHONE = {"width": 390, "height": 844}
 
 
-def launch_chromium(playwright: Playwright, profile: str | Path, height: int) -> BrowserContext:
-    """Debian's Chromium, headless; launch() refuses a profile folder, hence persistent."""
+def launch_chromium(
+    playwright: Playwright, profile: str | Path, height: int = 900, phone: bool = False
+) -> BrowserContext:
+    """Debian's Chromium, headless; launch() refuses a profile folder, hence persistent.
+    `phone`: a 390x844 touch screen."""
+    viewport = PHONE if phone else {"width": 1280, "height": height}
     return playwright.chromium.launch_persistent_context(
         profile,
         executable_path=CHROMIUM,
         headless=True,
         args=CHROMIUM_ARGS,
-        viewport={"width": 1280, "height": height},
+        viewport=viewport,
+        has_touch=phone,
+        is_mobile=phone,
     )
 
 
-def select_brush(page: Page) -> None:
-    """Drawing needs the Brush tool selected; Clear deselects it, a second click toggles."""
-    brush = page.get_by_role("button", name="Brush", exact=True)
-    if "highlight" not in (brush.get_attribute("class") or ""):
-        brush.click()
-    page.wait_for_function(
-        "() => document.querySelector('button[aria-label=\"Brush\"]')"
-        ".classList.contains('highlight')"
-    )
+def canvas_to_page(page: Page, points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Canvas pixels (0-280) to page coordinates, whatever size the canvas is shown at."""
+    box = page.locator("#canvas").bounding_box()
+    scale = box["width"] / CANVAS
+    return [(box["x"] + x * scale, box["y"] + y * scale) for x, y in points]
 
 
-def draw(page: Page, points: list[tuple[float, float]], steps: int = 2) -> None:
-    """One stroke through `points`, given relative to the canvas centre."""
-    select_brush(page)
-    box = page.locator("#sketch canvas").first.bounding_box()
-    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    page.mouse.move(cx + points[0][0], cy + points[0][1])
+def resample(stroke: list[tuple[float, float]], count: int) -> list[tuple[float, float]]:
+    """`count` points evenly spaced along the stroke (a pen's own points bunch up where it
+    slowed down; each mouse move costs ~200 ms of software rendering)."""
+    points = np.asarray(stroke, dtype=float)
+    if len(points) <= count:
+        return [tuple(p) for p in points]
+    steps = np.linalg.norm(np.diff(points, axis=0), axis=1)
+    along = np.concatenate([[0], np.cumsum(steps)])
+    targets = np.linspace(0, along[-1], count)
+    xs, ys = (np.interp(targets, along, points[:, axis]) for axis in (0, 1))
+    return [(float(x), float(y)) for x, y in zip(xs, ys, strict=True)]
+
+
+def stroke_on_canvas(page: Page, stroke: list[tuple[float, float]], points: int = 8) -> None:
+    """One stroke with the mouse, in canvas pixels: down, `points` moves, up."""
+    path = canvas_to_page(page, resample(stroke, points))
+    page.mouse.move(*path[0])
     page.mouse.down()
-    for x, y in points[1:]:
-        page.mouse.move(cx + x, cy + y, steps=steps)
+    for x, y in path[1:]:
+        page.mouse.move(x, y)
     page.mouse.up()
+
+
+def draw(page: Page, points: list[tuple[float, float]]) -> None:
+    """One straight-segment stroke with the mouse through `points`, given in canvas pixels
+    relative to the canvas centre."""
+    stroke = [(CANVAS / 2 + x, CANVAS / 2 + y) for x, y in points]
+    stroke_on_canvas(page, stroke, points=len(stroke))
+
+
+def touch_stroke(page: Page, stroke: list[tuple[float, float]], points: int = 8) -> None:
+    """One stroke with a finger (Chromium's touch events), in canvas pixels."""
+    cdp = page.context.new_cdp_session(page)
+    path = canvas_to_page(page, resample(stroke, points))
+    for kind, (x, y) in [("touchStart", path[0])] + [("touchMove", p) for p in path[1:]]:
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
+def answer_text(page: Page) -> str:
+    """The prediction panel's text: the digit first, or a message such as "draw a digit"."""
+    return page.locator("#prediction").inner_text().strip()

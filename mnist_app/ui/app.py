@@ -32,7 +32,11 @@ CSS = """
 """
 
 
-def build_app(library: ModelLibrary, jobs: TrainingJobs | None = None) -> gr.Blocks:
+def build_app(
+    library: ModelLibrary, jobs: TrainingJobs | None = None, max_upload_mb: float = 10
+) -> gr.Blocks:
+    """The app; `max_upload_mb` caps images uploaded in the Draw tab (as launch's
+    max_file_size caps Gradio's own uploads)."""
     jobs = jobs or TrainingJobs(library)
     # Uploaded files are deleted from the cache after an hour (checked hourly).
     with gr.Blocks(title=TITLE, delete_cache=(3600, 3600)) as demo:
@@ -42,7 +46,7 @@ def build_app(library: ModelLibrary, jobs: TrainingJobs | None = None) -> gr.Blo
         )
         with gr.Tabs():
             with gr.Tab("Draw", id="draw") as draw_page:
-                draw = build_draw_tab(library)
+                draw = build_draw_tab(library, int(max_upload_mb * 2**20))
             with gr.Tab("Train", id="train"):
                 connect_train = build_train_tab(jobs)
             with gr.Tab("Mistakes", id="mistakes") as mistakes_page:

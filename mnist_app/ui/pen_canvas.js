@@ -1,0 +1,209 @@
+// The Draw tab's pen: a plain <canvas> that asks the server about the drawing while the
+// pen moves (one request in flight at a time) and once more when it lifts. Requests go to
+// the component's server function (one HTTP POST, no queue, no file upload), which is what
+// lets the answer follow the pen. Runs as gr.HTML's js_on_load: `element`, `server` given
+// (in a block of its own, so that no name here hides one of Gradio's).
+{
+const SIZE = 280; // canvas pixels, as the server expects
+const LIVE_EVERY_MS = 60; // at most this often while drawing (and never two at a time)
+const MAX_UPLOAD = element.querySelector(".pen").dataset.maxUpload * 1;
+
+const canvas = element.querySelector("#canvas");
+const context = canvas.getContext("2d");
+const photo = element.querySelector(".pen-photo");
+const answer = element.querySelector("#prediction");
+const stages = element.querySelector("#stages");
+const brush = element.querySelector(".pen-size");
+const fileInput = element.querySelector(".pen-file");
+
+let strokes = []; // [{radius, points: [[x, y], ...]}]
+let current = null;
+let uploaded = null; // a data URL while an uploaded image is shown instead of the canvas
+let model = element.querySelector(".pen").dataset.model;
+let inFlight = false;
+let again = false; // something changed while a request was in flight
+let lastSent = 0;
+let asked = 0; // answers older than the latest request are dropped
+
+function point(event) {
+  const box = canvas.getBoundingClientRect();
+  return [((event.clientX - box.left) * SIZE) / box.width, ((event.clientY - box.top) * SIZE) / box.height];
+}
+
+function paint(stroke, from = 0) {
+  context.lineCap = context.lineJoin = "round";
+  context.strokeStyle = context.fillStyle = "#000";
+  context.lineWidth = 2 * stroke.radius;
+  const p = stroke.points;
+  if (p.length === 1) {
+    context.beginPath();
+    context.arc(p[0][0], p[0][1], stroke.radius, 0, 2 * Math.PI);
+    context.fill();
+    return;
+  }
+  context.beginPath();
+  context.moveTo(...p[Math.max(0, from - 1)]);
+  for (let i = Math.max(1, from); i < p.length; i++) context.lineTo(...p[i]);
+  context.stroke();
+}
+
+function repaint() {
+  context.clearRect(0, 0, SIZE, SIZE);
+  strokes.forEach((stroke) => paint(stroke));
+}
+
+function show(result, sentAt = -1) {
+  answer.dataset.state = result.state;
+  answer.dataset.sentAt = sentAt; // when the request behind this answer left (benchmarks)
+  answer.innerHTML = result.html;
+  if (result.stages) {
+    stages.src = result.stages;
+    stages.hidden = false;
+  } else {
+    stages.removeAttribute("src");
+    stages.hidden = true;
+  }
+}
+
+function blank() {
+  return !uploaded && strokes.length === 0;
+}
+
+async function ask() {
+  if (inFlight) {
+    again = true;
+    return;
+  }
+  if (blank()) {
+    asked++;
+    show({ html: element.querySelector(".pen").dataset.blank, state: "blank", stages: "" });
+    return;
+  }
+  inFlight = true;
+  again = false;
+  const sentAt = (lastSent = performance.now());
+  const live = current !== null; // the pen is still down: a glimpse, not the answer
+  const request = {
+    image: uploaded || canvas.toDataURL("image/png"),
+    kind: uploaded ? "upload" : "canvas",
+    model,
+  };
+  const mine = ++asked;
+  try {
+    const result = await server.read_pen(request);
+    // Half a stroke is often "a dot" or nothing yet: while the pen is down, only digits
+    // are shown; refusals wait for the pen to lift.
+    if (mine === asked && !(live && result.state !== "digit")) show(result, sentAt);
+  } catch (error) {
+    if (mine === asked) show({ html: `<p class="refusal">The server did not answer (${error}).</p>`, state: "error" });
+  } finally {
+    inFlight = false;
+    if (again) ask();
+  }
+}
+
+function clearAll() {
+  strokes = [];
+  current = null;
+  uploaded = null;
+  photo.hidden = true;
+  photo.removeAttribute("src");
+  repaint();
+  ask();
+}
+
+function undo() {
+  if (uploaded) return clearAll();
+  strokes.pop();
+  repaint();
+  ask();
+}
+
+canvas.addEventListener("pointerdown", (event) => {
+  if (event.button > 0) return;
+  event.preventDefault();
+  canvas.setPointerCapture(event.pointerId);
+  if (uploaded) clearAll(); // drawing starts a new drawing: the canvas is what is read again
+  current = { radius: brush.value * 1, points: [point(event)] };
+  strokes.push(current);
+  paint(current);
+});
+
+canvas.addEventListener("pointermove", (event) => {
+  if (!current) return;
+  const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [event];
+  const from = current.points.length;
+  events.forEach((e) => current.points.push(point(e)));
+  paint(current, from);
+  if (!inFlight && performance.now() - lastSent >= LIVE_EVERY_MS) ask();
+});
+
+function penUp() {
+  if (!current) return;
+  current = null;
+  ask(); // the final answer for this stroke (after any request still in flight)
+}
+canvas.addEventListener("pointerup", penUp);
+canvas.addEventListener("pointercancel", penUp);
+
+element.querySelector("#clear").addEventListener("click", clearAll);
+element.querySelector(".pen-undo").addEventListener("click", undo);
+element.querySelector(".pen-predict").addEventListener("click", ask);
+element.querySelector(".pen-upload").addEventListener("click", () => fileInput.click());
+
+function readFile(file) {
+  if (!file) return;
+  if (file.size > MAX_UPLOAD) {
+    show({ html: `<p class="refusal">Could not read that image: it is larger than ${Math.round(MAX_UPLOAD / 1048576)} MB.</p>`, state: "error" });
+    return;
+  }
+  const reader = new FileReader();
+  reader.onload = () => {
+    strokes = [];
+    repaint();
+    uploaded = reader.result;
+    photo.src = uploaded;
+    photo.hidden = false;
+    ask();
+  };
+  reader.readAsDataURL(file);
+}
+fileInput.addEventListener("change", () => {
+  readFile(fileInput.files[0]);
+  fileInput.value = "";
+});
+const box = element.querySelector(".pen-box");
+box.addEventListener("dragover", (event) => event.preventDefault());
+box.addEventListener("drop", (event) => {
+  event.preventDefault();
+  readFile(event.dataTransfer.files[0]);
+});
+
+function onScreen() {
+  return canvas.offsetParent !== null;
+}
+document.addEventListener("paste", (event) => {
+  const file = [...(event.clipboardData?.files || [])].find((f) => f.type.startsWith("image/"));
+  if (file && onScreen()) readFile(file);
+});
+document.addEventListener("keydown", (event) => {
+  const typing = event.target.closest?.("input, textarea, select, [contenteditable=true]");
+  if (typing || !onScreen()) return;
+  if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "z") {
+    event.preventDefault();
+    undo();
+  } else if (event.key === "Escape" || event.key === "Delete") {
+    clearAll();
+  }
+});
+
+// The model dropdown's change event calls this (draw_tab.py); so does the Predict button.
+window.mnistPen = {
+  setModel(name) {
+    if (name && name !== model) {
+      model = name;
+      ask();
+    }
+  },
+};
+}

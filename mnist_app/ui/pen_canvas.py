@@ -1,0 +1,130 @@
+"""The Draw tab's pen canvas: a plain HTML canvas whose answer follows the pen.
+
+Gradio's Sketchpad sends a drawing half a second after the pen lifts, as several uploads
+and queued jobs (871 ms from pen-up to answer in Chromium). This canvas instead posts the
+drawing as one small PNG to the component's server function while the pen moves and when
+it lifts, and shows the answer and the stage strip itself (pen_canvas.js).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import html
+import io
+import string
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import numpy as np
+from PIL import Image
+
+from ..drawing import NotADigit, Preprocessed, ink_from_alpha, preprocess, preprocess_ink
+from ..drawing.ink import read_image
+from .stage_strip import stage_strip
+from .text import DRAW_A_DIGIT, not_a_digit
+
+HERE = Path(__file__).parent
+JS = (HERE / "pen_canvas.js").read_text()
+CSS = (HERE / "pen_canvas.css").read_text()
+TEMPLATE = string.Template((HERE / "pen_canvas.html").read_text())
+
+Answer = dict[str, float] | str  # ten probabilities, or what to tell the user instead
+
+
+def answer_html(answer: Answer) -> str:
+    """The prediction panel: the digit and its confidence first (its text starts with the
+    digit), then all ten probabilities; or the message instead of a digit."""
+    if isinstance(answer, str):
+        return f'<p class="refusal">{html.escape(answer)}</p>'
+    best = max(answer, key=answer.get)
+    rows = "".join(
+        f'<span class="{"best" if digit == best else ""}">{digit}</span>'
+        f'<span class="bar {"best" if digit == best else ""}">'
+        f'<span style="width:{100 * p:.1f}%"></span></span>'
+        f'<span class="num">{p:.0%}</span>'
+        for digit, p in answer.items()
+    )
+    return (
+        f'<div class="top"><span class="digit">{best}</span>'
+        f'<span class="confidence">{answer[best]:.0%} sure</span></div>'
+        f'<div class="bars" aria-label="all ten probabilities">{rows}</div>'
+    )
+
+
+def png_data_url(pixels: np.ndarray) -> str:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG", compress_level=1)  # speed over size
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def decode_data_url(data_url: Any, max_bytes: int) -> bytes:
+    """The bytes of a data: URL from the page; ValueError saying what is wrong."""
+    if not isinstance(data_url, str) or not data_url.startswith("data:"):
+        raise ValueError("the page sent no image")
+    if len(data_url) > max_bytes * 4 / 3 + 100:
+        raise ValueError(f"the image is larger than {max_bytes / 2**20:.0f} MB")
+    try:
+        return base64.b64decode(data_url.partition(",")[2], validate=True)
+    except binascii.Error:
+        raise ValueError("the image data is damaged") from None
+
+
+def read_canvas(image: Image.Image) -> Preprocessed | None:
+    """The canvas's strokes: black on a transparent canvas, so the alpha is the ink."""
+    return preprocess_ink(ink_from_alpha(np.asarray(image.convert("RGBA"))[..., 3]))
+
+
+def pen_reader(
+    answer: Callable[[Preprocessed, str | None], Answer], max_upload_bytes: int
+) -> Callable[[dict], dict[str, str]]:
+    """The canvas's server function: `answer(stages, model)` reads a preprocessed drawing
+    with the named model."""
+
+    def read_pen(request: dict) -> dict[str, str]:
+        """The page's question: {"image": data URL, "kind": "canvas" | "upload",
+        "model": name}. Returns the panel's HTML and the strip as a data URL."""
+        try:
+            data = decode_data_url(request.get("image"), max_upload_bytes)
+            is_canvas = request.get("kind") == "canvas"
+            image = read_image(io.BytesIO(data))
+            stages = read_canvas(image) if is_canvas else preprocess(image)
+        except NotADigit as err:
+            return {"html": answer_html(not_a_digit(err)), "state": "refused", "stages": ""}
+        except (ValueError, OSError) as err:
+            message = f"Could not read that image: {err}"
+            return {"html": answer_html(message), "state": "error", "stages": ""}
+        if stages is None:
+            return {"html": answer_html(DRAW_A_DIGIT), "state": "blank", "stages": ""}
+        try:
+            result = answer(stages, request.get("model"))
+        except gr.Error as err:
+            return {"html": answer_html(err.message), "state": "error", "stages": ""}
+        state = "digit" if isinstance(result, dict) else "refused"
+        strip = png_data_url(stage_strip(stages))
+        return {"html": answer_html(result), "state": state, "stages": strip}
+
+    return read_pen
+
+
+def pen_canvas(
+    model: str | None, read_pen: Callable[[dict], dict[str, str]], max_upload_bytes: int
+) -> gr.HTML:
+    """The canvas, its tools, the prediction panel (#prediction) and the stage strip; the
+    page asks `read_pen` (see pen_reader) about every drawing."""
+    template = TEMPLATE.substitute(
+        model=html.escape(model or "", quote=True),
+        max_upload=max_upload_bytes,
+        blank_attribute=html.escape(answer_html(DRAW_A_DIGIT), quote=True),
+        blank=answer_html(DRAW_A_DIGIT),
+    )
+    return gr.HTML(
+        template,
+        css_template=CSS,
+        js_on_load=JS,
+        server_functions=[read_pen],
+        elem_id="pen",
+        padding=False,
+    )
