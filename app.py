@@ -26,29 +26,48 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Train, draw and inspect MNIST digit classifiers in the browser.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        epilog="Each option's default can also come from the environment variable named.",
     )
     env = os.environ.get
-    parser.add_argument("--host", default=env("MNIST_APP_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(env("MNIST_APP_PORT", "7860")))
-    parser.add_argument("--share", action="store_true", help="create a public gradio.live link")
+    parser.add_argument(
+        "--host",
+        default=env("MNIST_APP_HOST", "127.0.0.1"),
+        help="address to serve on; 0.0.0.0 for every network (default: 127.0.0.1, this "
+        "machine only; MNIST_APP_HOST)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(env("MNIST_APP_PORT", "7860")),
+        help="port to serve on (default: 7860; MNIST_APP_PORT)",
+    )
+    parser.add_argument("--share", action="store_true", help="also a public gradio.live link")
     parser.add_argument(
         "--weights-dir",
         type=Path,
         default=env("MNIST_APP_WEIGHTS"),
-        help="folder of checkpoints to serve, where new models are saved too (default: weights/)",
+        help="folder of checkpoints to serve, where new models are saved too (default: "
+        "weights/; MNIST_APP_WEIGHTS)",
     )
-    parser.add_argument("--data-dir", default=env("MNIST_DIR"), help="folder of the MNIST files")
     parser.add_argument(
-        "--username", default=env("MNIST_APP_USERNAME"), help="require this login (with a password)"
+        "--data-dir",
+        default=env("MNIST_DIR"),
+        help="folder of the four MNIST files (default: found on its own; MNIST_DIR)",
+    )
+    parser.add_argument(
+        "--username",
+        default=env("MNIST_APP_USERNAME"),
+        help="require this login, with a password (MNIST_APP_USERNAME)",
     )
     # Read from the environment after parsing, so that --help never prints it.
-    parser.add_argument("--password", help="the login's password (or MNIST_APP_PASSWORD)")
+    parser.add_argument(
+        "--password", help="the login's password (better: MNIST_APP_PASSWORD, unseen by others)"
+    )
     parser.add_argument(
         "--max-upload-mb",
         type=float,
         default=float(env("MNIST_APP_MAX_UPLOAD_MB", "10")),
-        help="largest file a user may upload",
+        help="largest image a user may upload, in MB (default: 10; MNIST_APP_MAX_UPLOAD_MB)",
     )
     args = parser.parse_args(argv)
     args.password = args.password or env("MNIST_APP_PASSWORD")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -191,3 +192,19 @@ def test_two_train_clicks_at_once_start_exactly_one_run(app_url):
         thread.join(300)
     assert sorted(outcomes)[0].startswith("The server is busy training 'race-")
     assert sorted(outcomes)[1] == "trained"
+
+
+def test_a_users_mistakes_are_one_line_each_in_the_server_log(client, app_weights):
+    log = app_weights.parent / "app.log"
+    before = log.stat().st_size
+    for bad in [dict(lr=0), dict(name="../x"), dict(recipe="nope")]:
+        with pytest.raises(AppError):
+            client.predict(**train_args(**bad), api_name="/train")
+    with pytest.raises(AppError):
+        client.predict("not/a model", "any", "any", api_name="/mistakes")
+    time.sleep(0.5)
+    with open(log) as f:
+        f.seek(before)
+        written = f.read()
+    assert "Traceback" not in written
+    assert written.count("refused a request:") == 4, written

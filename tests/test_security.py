@@ -4,6 +4,7 @@ checkpoints, no password echoed back."""
 from __future__ import annotations
 
 import ast
+import re
 import socket
 import subprocess
 import sys
@@ -81,3 +82,13 @@ def test_every_torch_load_in_the_code_is_weights_only():
     assert calls, "expected the checkpoint loader to call torch.load"
     for where, call in calls:
         assert "weights_only=True" in call, f"{where}: {call}"
+
+
+def test_help_says_what_each_option_does_and_its_real_default():
+    help_text = subprocess.run(
+        [sys.executable, "app.py", "--help"], cwd=ROOT, capture_output=True, text=True
+    ).stdout
+    assert "(default: None)" not in help_text and ") (default" not in help_text
+    for option, default in [("--host", "127.0.0.1"), ("--port", "7860"), ("--max-upload-mb", "10")]:
+        described = re.search(rf"\n  {option} \S+\s+(.*?)(?=\n  -|\n\n)", help_text, re.S)
+        assert described and f"default: {default}" in described.group(1), option

@@ -11,13 +11,21 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFilter
+
+from .fit import fit_within
 
 # Ink weaker than this fraction of the strongest ink is paper texture or JPEG noise.
 _NOISE = 0.2
 # An image whose strongest ink differs from the background by less than this (on 0-255)
 # is blank: a photo of an empty page, a uniformly coloured canvas.
 _MIN_CONTRAST = 32
+# A border whose brightness spreads more than this (10th to 90th percentile, 0-255) is an
+# unevenly lit page: a shadow, a gradient, a vignette.
+_UNEVEN = 24
+# The uneven page is estimated on a grid this many pixels long, with rank filters this
+# wide: wider than a thick pen stroke (about an eighth of a digit), narrower than a shadow.
+_PAPER_GRID, _PAPER_FILTER = 64, 15
 # Larger images are shrunk to this many pixels on the longer side before anything else:
 # an 8000x8000 upload would otherwise cost gigabytes of float arrays for no better result.
 MAX_SIDE = 2048
@@ -118,12 +126,33 @@ def _image_ink(array: np.ndarray) -> np.ndarray | None:
     if array.ndim == 3:
         array = array.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
     gray = array.astype(np.float32)
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    background = float(np.median(border))
-    darker, lighter = (background - gray).clip(0), (gray - background).clip(0)
+    paper_under_dark_ink, paper_under_light_ink = _paper(gray)
+    darker = (paper_under_dark_ink - gray).clip(0)
+    lighter = (gray - paper_under_light_ink).clip(0)
     # The ink is whichever side of the background goes further: dark pen on paper, or
     # chalk-like light strokes on a dark canvas.
     return _normalise(darker if darker.max() >= lighter.max() else lighter)
+
+
+def _paper(gray: np.ndarray) -> tuple[np.ndarray | float, np.ndarray | float]:
+    """The background's brightness under each pixel, for dark ink and for light ink.
+
+    An evenly lit page (every canvas, most scans) is one value, the border's median. A
+    photo with a shadow, a gradient or a vignette is not: there the page is the picture
+    with the ink closed over (dark ink) or opened away (light ink) by a rank filter wider
+    than any pen stroke, computed small and scaled back up smoothly.
+    """
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    low, middle, high = np.percentile(border, [10, 50, 90])
+    if high - low < _UNEVEN:
+        return float(middle), float(middle)
+    small = Image.fromarray(gray.astype(np.float32))
+    small = fit_within(small, _PAPER_GRID, Image.Resampling.BOX)
+    wide = _PAPER_FILTER
+    closed = small.filter(ImageFilter.MaxFilter(wide)).filter(ImageFilter.MinFilter(wide))
+    opened = small.filter(ImageFilter.MinFilter(wide)).filter(ImageFilter.MaxFilter(wide))
+    full = gray.shape[::-1]
+    return tuple(np.asarray(p.resize(full, Image.Resampling.BICUBIC)) for p in (closed, opened))
 
 
 def _block_mean(array: np.ndarray, factor: int) -> np.ndarray:

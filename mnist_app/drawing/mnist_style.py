@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
+from .fit import fit_within
 from .ink import ink_map
 from .strokes import dilate
 
@@ -137,15 +138,6 @@ def _fit_box(ink: np.ndarray) -> np.ndarray:
     """Scale so the longer side is 20 pixels; Lanczos averages away the aliasing."""
     resized = fit_within(Image.fromarray(ink.astype(np.float32)), _BOX, Image.Resampling.LANCZOS)
     return np.clip(np.asarray(resized), 0, 1)
-
-
-def fit_within(image: Image.Image, box: int, resample: Image.Resampling) -> Image.Image:
-    """`image` scaled, aspect kept, so that its longer side is `box` pixels."""
-    if min(image.size) * box < max(image.size) / 2:
-        # ImageOps.contain would round a sliver's short side down to zero pixels.
-        size = (box, 1) if image.width > image.height else (1, box)
-        return image.resize(size, resample)
-    return ImageOps.contain(image, (box, box), resample)
 
 
 def _center(patch: np.ndarray) -> np.ndarray:

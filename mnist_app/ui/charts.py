@@ -88,7 +88,7 @@ def per_class_table(per_class_accuracy: list[float], confusion: np.ndarray) -> p
     return pd.DataFrame(
         {
             "digit": [str(d) for d in range(10)],
-            "accuracy": [f"{a:.2%}" for a in per_class_accuracy],
+            "accuracy (%)": [round(100 * a, 2) for a in per_class_accuracy],
             "mistakes": [int(t - confusion[d, d]) for d, t in enumerate(totals)],
             "test images": [int(t) for t in totals],
         }

@@ -9,6 +9,7 @@ import gradio as gr
 
 from ..drawing import NotADigit, Preprocessed
 from ..library import ModelLibrary
+from .errors import user_error
 from .inputs import with_readable_errors
 from .pen_canvas import Answer, pen_canvas, pen_reader
 from .sketch import read_drawing
@@ -79,7 +80,7 @@ def build_draw_tab(library: ModelLibrary, max_upload_bytes: int) -> DrawTab:
         except NotADigit as err:
             return not_a_digit(err)
         except (ValueError, OSError) as err:
-            raise gr.Error(f"Could not read that image: {err}") from None
+            raise user_error(f"Could not read that image: {err}") from None
         return _probabilities(library, stages, model_name) if stages else DRAW_A_DIGIT
 
     api_only.click(predict, [sketch, model], label, api_name="predict", concurrency_limit=2)
@@ -94,7 +95,7 @@ def _probabilities(library: ModelLibrary, stages: Preprocessed, model_name: str 
     try:
         predictor = library.predictor(model_name)
     except ValueError as err:  # includes CheckpointError: missing or corrupt file
-        raise gr.Error(str(err)) from None
+        raise user_error(str(err)) from None
     probabilities = predictor.probabilities(stages.image)
     return {str(d): float(p) for d, p in enumerate(probabilities)}
 

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import gradio as gr
 
 from ..drawing.ink import unreadable_message
+from .errors import user_error
 
 C = TypeVar("C", bound=gr.components.Component)
 
@@ -27,7 +28,7 @@ def with_readable_errors(component: C) -> C:
         except gr.Error:
             raise
         except Exception as err:
-            raise gr.Error(f"Could not read that image: {unreadable_message(err)}.") from None
+            raise user_error(f"Could not read that image: {unreadable_message(err)}.") from None
 
     component.preprocess = preprocess
     return component

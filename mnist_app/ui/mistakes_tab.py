@@ -12,13 +12,14 @@ from ..data import MnistFormatError, MnistNotFoundError
 from ..evaluation import Mistake
 from ..library import ModelLibrary
 from .charts import confusion_image, enlarge, per_class_table
+from .errors import user_error
 from .text import no_models_help
 
 ANY = "any"
 DIGIT_CHOICES = [ANY, *map(str, range(10))]
-# A gallery of thousands of images (a barely trained model) would stall the browser; the
-# most confident mistakes are the instructive ones and come first.
-MAX_SHOWN = 200
+# A gallery of thousands of images (a barely trained model) would stall the browser: the
+# mistakes come a page at a time, the most confident (the instructive ones) first.
+PAGE_SIZE = 200
 THUMBNAIL_ZOOM = 3
 
 
@@ -32,6 +33,10 @@ class MistakesTab:
 
 def caption(mistake: Mistake) -> str:
     return f"true {mistake.true} -> predicted {mistake.predicted} ({mistake.confidence:.0%})"
+
+
+def page_count(found: int) -> int:
+    return max(1, -(-found // PAGE_SIZE))
 
 
 def build_mistakes_tab(library: ModelLibrary) -> MistakesTab:
@@ -48,6 +53,10 @@ def build_mistakes_tab(library: ModelLibrary) -> MistakesTab:
         true = gr.Dropdown(DIGIT_CHOICES, value=ANY, label="True digit", scale=1)
         predicted = gr.Dropdown(DIGIT_CHOICES, value=ANY, label="Predicted digit", scale=1)
     summary = gr.Markdown(no_models_help(library.weights_dir) if not names else "", label="Summary")
+    with gr.Row(elem_classes="pager"):
+        previous = gr.Button("◀ Previous", size="sm", scale=0, min_width=120)
+        following = gr.Button("Next ▶", size="sm", scale=0, min_width=120)
+    page = gr.State(1)
     gallery = gr.Gallery(
         label="Misclassified test images, most confident first",
         columns=6,
@@ -67,41 +76,67 @@ def build_mistakes_tab(library: ModelLibrary) -> MistakesTab:
         )
         per_class = gr.Dataframe(label="Per-class accuracy", interactive=False, max_height=520)
 
-    def mistakes(model_name: str | None, true_digit: str, predicted_digit: str):
-        if not model_name:
-            return [], no_models_help(library.weights_dir), None, None
+    def evaluated(model_name: str):
         try:
-            evaluation = library.evaluation(model_name)
-            images = library.data().test_images
+            return library.evaluation(model_name), library.data().test_images
         except (ValueError, MnistNotFoundError, MnistFormatError) as err:
-            raise gr.Error(str(err)) from None
+            raise user_error(str(err)) from None
+
+    def one_page(model_name: str, true_digit: str, predicted_digit: str, number: int):
+        """The gallery's page `number` (clamped) and the summary saying where it is."""
+        evaluation, images = evaluated(model_name)
         found = evaluation.mistakes(true=_digit(true_digit), predicted=_digit(predicted_digit))
-        shown = found[:MAX_SHOWN]
+        number = min(max(1, number), page_count(len(found)))
+        start = (number - 1) * PAGE_SIZE
+        shown = found[start : start + PAGE_SIZE]
         gallery_items = [
             (Image.fromarray(enlarge(images[m.index].numpy(), THUMBNAIL_ZOOM)), caption(m))
             for m in shown
         ]
         total = len(evaluation.labels)
         errors = total - int(evaluation.confusion.diagonal().sum())
+        where = (
+            f", showing {start + 1:,}-{start + len(shown):,} (page {number} of "
+            f"{page_count(len(found))}), most confident first."
+            if len(found) > PAGE_SIZE
+            else "."
+        )
         text = (
             f"**{model_name}**: test accuracy **{evaluation.accuracy:.2%}**, "
             f"{errors} of {total:,} test images misclassified. "
-            f"Filter: true {true_digit}, predicted {predicted_digit}: {len(found)} found"
-            + (f", showing the {MAX_SHOWN} most confident." if len(found) > MAX_SHOWN else ".")
+            f"Filter: true {true_digit}, predicted {predicted_digit}: {len(found):,} found{where}"
         )
+        return gallery_items, text, number
+
+    def mistakes(model_name: str | None, true_digit: str, predicted_digit: str):
+        """The first page of a model's misclassified test images (filtered by true and
+        predicted digit), a summary, the confusion matrix and per-class accuracy."""
+        if not model_name:
+            return [], no_models_help(library.weights_dir), None, None, 1
+        gallery_items, text, _ = one_page(model_name, true_digit, predicted_digit, 1)
+        evaluation, _ = evaluated(model_name)
         matrix = evaluation.confusion.numpy()
-        return (
-            gallery_items,
-            text,
-            confusion_image(matrix),
-            per_class_table(evaluation.per_class_accuracy, matrix),
-        )
+        table = per_class_table(evaluation.per_class_accuracy, matrix)
+        return gallery_items, text, confusion_image(matrix), table, 1
+
+    def turn_to(model_name: str | None, true_digit: str, predicted_digit: str, number: int):
+        if not model_name:
+            return gr.skip(), gr.skip(), 1
+        return one_page(model_name, true_digit, predicted_digit, number)
+
+    def previous_page(model_name, true_digit, predicted_digit, number: int):
+        return turn_to(model_name, true_digit, predicted_digit, number - 1)
+
+    def next_page(model_name, true_digit, predicted_digit, number: int):
+        return turn_to(model_name, true_digit, predicted_digit, number + 1)
 
     inputs = [model, true, predicted]
-    outputs = [gallery, summary, confusion, per_class]
+    outputs = [gallery, summary, confusion, per_class, page]
     model.change(mistakes, inputs, outputs, api_name="mistakes")
     for trigger in (true.change, predicted.change):
         trigger(mistakes, inputs, outputs, api_visibility="private")
+    for button, turn in ((previous, previous_page), (following, next_page)):
+        button.click(turn, [*inputs, page], [gallery, summary, page], api_visibility="private")
     return MistakesTab(model=model, show=mistakes, inputs=inputs, outputs=outputs)
 
 
@@ -109,5 +144,5 @@ def _digit(choice: str | None) -> int | None:
     if choice in (None, "", ANY):
         return None
     if choice not in DIGIT_CHOICES:
-        raise gr.Error(f"digit filter must be 'any' or 0-9, got {choice!r}")
+        raise user_error(f"digit filter must be 'any' or 0-9, got {choice!r}")
     return int(choice)

@@ -14,6 +14,7 @@ from ..recipes import DEFAULT_RECIPE, RECIPES, make_config
 from ..settings import HIDDEN, MAIN, MORE, SETTINGS, Setting, TrainConfig
 from ..training.jobs import Job, Snapshot, TrainingBusy, TrainingJobs
 from .charts import accuracy_frame, loss_frame
+from .errors import user_error
 
 # How often a watcher's plots refresh while a run is going.
 POLL_S = 0.5
@@ -187,7 +188,7 @@ def build_train_tab(jobs: TrainingJobs) -> Callable[[list[gr.Dropdown], list[gr.
             config = config_from_form(recipe_name, values, blank_means_recipe=api)
             return jobs.start(recipe_name, config, (name or "").strip(), owner=owner)
         except (ValueError, TrainingBusy) as err:
-            raise gr.Error(str(err)) from None
+            raise user_error(str(err)) from None
 
     def train_from_page(form: dict, request: gr.Request):
         values = {spec.name: form[inputs[spec.name]] for spec in WEB_SETTINGS}
