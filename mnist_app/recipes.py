@@ -79,6 +79,7 @@ RECIPES: dict[str, Recipe] = {
                 label_smoothing=0.1,
                 schedule="onecycle",
                 batch_size=128,
+                epochs=0,  # trained by steps
                 steps=700,
                 val_size=0,
             ),
@@ -108,6 +109,7 @@ RECIPES: dict[str, Recipe] = {
                 arch_kwargs={"hidden": [30, 30]},
                 lr=0.003,
                 batch_size=0,
+                epochs=0,  # trained by steps
                 steps=5000,
             ),
         ),

@@ -44,14 +44,38 @@ def build_app(
             f"# {TITLE}\nTrain handwritten-digit classifiers on MNIST, draw digits for them "
             "to read, and see which test digits they get wrong."
         )
+        # Outside the tabs: a component in a tab not yet shown is not mounted, and this one
+        # must read and write the browser's storage at once.
+        owner_token = gr.BrowserState(None, storage_key="mnist-studio-owner")
         with gr.Tabs():
             with gr.Tab("Draw", id="draw") as draw_page:
                 draw = build_draw_tab(library, int(max_upload_mb * 2**20))
             with gr.Tab("Train", id="train"):
-                connect_train = build_train_tab(jobs)
+                connect_train = build_train_tab(jobs, owner_token)
             with gr.Tab("Mistakes", id="mistakes") as mistakes_page:
                 mistakes = build_mistakes_tab(library)
-        connect_train([draw.model, mistakes.model], [draw.no_models])
+
+        def offer_new_model(saved_as: str | None, drawing_with: str | None):
+            """A new model joins every model list; the Draw tab offers it rather than switch
+            a user away from the model she is drawing with (unless she has none yet)."""
+            if not saved_as:
+                return [gr.skip()] * 5
+            names = library.names()
+            take_it = not drawing_with
+            return (
+                gr.update(choices=names, value=saved_as if take_it else drawing_with),
+                gr.update(choices=names),
+                gr.update(visible=False),  # no "train a model first" notice any more
+                gr.update(value=f"Use the new model {saved_as}", visible=not take_it),
+                saved_as,
+            )
+
+        connect_train(
+            demo,
+            offer_new_model,
+            [draw.model],
+            [draw.model, mistakes.model, draw.no_models, draw.offer, draw.offered],
+        )
 
         def refresh_models(current: str | None):
             """Models trained elsewhere (another user, the command line) show up too."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 
 import matplotlib
 
@@ -68,17 +69,21 @@ def _thinned(indices: range, max_points: int = MAX_CURVE_POINTS) -> list[int]:
 
 
 def accuracy_frame(snapshot: Snapshot | None) -> pd.DataFrame | None:
-    """Train and validation accuracy (%) per epoch or evaluation period."""
+    """Train and validation accuracy (%) per epoch or evaluation period; no validation
+    series for a run without a validation set, and no frame until there is a line to
+    draw (a single point draws an empty plot)."""
     epochs = snapshot.epochs if snapshot else ()
-    if not epochs:
+    if len(epochs) < 2:
         return None
     x = [round(e.epoch, 2) for e in epochs]
+    series = {"train": [100 * e.train_accuracy for e in epochs]}
+    if not all(math.isnan(e.val_accuracy) for e in epochs):
+        series["validation"] = [100 * e.val_accuracy for e in epochs]
     return pd.DataFrame(
         {
-            "epoch": x * 2,
-            "accuracy": [100 * e.train_accuracy for e in epochs]
-            + [100 * e.val_accuracy for e in epochs],
-            "series": ["train"] * len(epochs) + ["validation"] * len(epochs),
+            "epoch": x * len(series),
+            "accuracy": [value for values in series.values() for value in values],
+            "series": [name for name in series for _ in epochs],
         }
     )
 

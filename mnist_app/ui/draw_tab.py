@@ -23,6 +23,8 @@ TELL_THE_CANVAS = "(name) => { window.mnistPen && window.mnistPen.setModel(name)
 class DrawTab:
     model: gr.Dropdown
     no_models: gr.Markdown  # hidden once a model exists
+    offer: gr.Button  # "Use the new model ...", shown when a run saves one
+    offered: gr.State  # the name it offers
 
 
 def build_draw_tab(library: ModelLibrary, max_upload_bytes: int) -> DrawTab:
@@ -57,6 +59,15 @@ def build_draw_tab(library: ModelLibrary, max_upload_bytes: int) -> DrawTab:
                 elem_classes="notice",
                 elem_id="model-notice",
             )
+            offer = gr.Button(visible=False, size="sm", elem_id="new-model-offer")
+            offered = gr.State(None)
+    offer.click(
+        lambda name: (name, gr.update(visible=False)),
+        offered,
+        [model, offer],
+        api_visibility="private",
+        queue=False,
+    )
     model.change(None, model, None, js=TELL_THE_CANVAS, api_visibility="private")
 
     def show_notice(model_name: str | None):
@@ -85,7 +96,7 @@ def build_draw_tab(library: ModelLibrary, max_upload_bytes: int) -> DrawTab:
 
     api_only.click(predict, [sketch, model], label, api_name="predict", concurrency_limit=2)
     api_only.click(predict, [upload, model], label, api_name="predict_image", concurrency_limit=2)
-    return DrawTab(model=model, no_models=no_models)
+    return DrawTab(model=model, no_models=no_models, offer=offer, offered=offered)
 
 
 def _probabilities(library: ModelLibrary, stages: Preprocessed, model_name: str | None) -> Answer:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import inspect
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -87,15 +88,17 @@ def setting_input(spec: Setting, value: Any) -> gr.components.Component:
     common = dict(label=spec.label, info=hint, elem_id=f"setting-{spec.name}")
     if spec.name == "device":
         return gr.Dropdown(available_devices(), value=value, **common)
-    if spec.choices:
-        return gr.Dropdown(list(spec.choices), value=value, **common)
+    if spec.choices:  # wide enough for "cross_entropy" beside the arrow
+        return gr.Dropdown(list(spec.choices), value=value, min_width=190, **common)
     if spec.type is bool:
-        return gr.Checkbox(value, **common)
+        return gr.Checkbox(value, min_width=200, **common)
     if spec.type in (int, float):
         bounds = dict(minimum=spec.low, maximum=spec.high)
         if spec.type is int:
             return gr.Number(value, precision=0, **bounds, **common)
-        return gr.Number(value, **bounds, **common)
+        # A fine step: the browser marks a value off the step's grid (0.02 with step 1)
+        # invalid, and its arrow keys move by the step.
+        return gr.Number(value, step=0.0001, **bounds, **common)
     return gr.Textbox(value, **common)
 
 
@@ -117,16 +120,29 @@ def config_from_form(recipe: str, values: dict[str, Any], blank_means_recipe: bo
     return make_config(recipe, **values)
 
 
-def build_train_tab(jobs: TrainingJobs) -> Callable[[list[gr.Dropdown], list[gr.Markdown]], None]:
-    """Lay the tab out; return `connect(model_selectors, notices)`, to be called once the
-    other tabs exist: when a run ends, their model dropdowns get the new model and their
-    "no model yet" notices disappear."""
+def build_train_tab(
+    jobs: TrainingJobs, owner_token: gr.BrowserState
+) -> Callable[[gr.Blocks, Callable, list, list], None]:
+    """Lay the tab out; return `connect(demo, offer_new_model, inputs, outputs)`, to be
+    called once the other tabs exist (see its docstring). `owner_token` is the browser's
+    own id: who started a run, so that a reload or a second tab reattaches to it."""
     library = jobs.library
     defaults = dict(zip([s.name for s in WEB_SETTINGS], recipe_values(DEFAULT_RECIPE), strict=True))
     inputs: dict[str, gr.components.Component] = {}
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=340):
-            recipe = gr.Dropdown(list(RECIPES), value=DEFAULT_RECIPE, label="Recipe")
+            # Recipe, name and the buttons first: Train is in sight without scrolling.
+            with gr.Row():
+                recipe = gr.Dropdown(list(RECIPES), value=DEFAULT_RECIPE, label="Recipe")
+                name = gr.Textbox(
+                    library.free_name(DEFAULT_RECIPE),
+                    label="Save as (model name)",
+                    info="letters, digits, '_', '-', '.'; never overwrites a model",
+                )
+            with gr.Row():
+                start = gr.Button("Train", variant="primary", elem_id="train-button")
+                stop_button = gr.Button("Stop", variant="stop", elem_id="stop-button")
+            stop_message = gr.Markdown(elem_id="stop-message")
             description = gr.Markdown(recipe_text(DEFAULT_RECIPE), elem_classes="recipe-text")
             with gr.Row():
                 for spec in WEB_SETTINGS:
@@ -137,15 +153,6 @@ def build_train_tab(jobs: TrainingJobs) -> Callable[[list[gr.Dropdown], list[gr.
                 for spec in WEB_SETTINGS:
                     if spec.ui == MORE:
                         inputs[spec.name] = setting_input(spec, defaults[spec.name])
-            name = gr.Textbox(
-                library.free_name(DEFAULT_RECIPE),
-                label="Save as (model name)",
-                info="letters, digits, '_', '-', '.'; an existing name is never overwritten",
-            )
-            with gr.Row():
-                start = gr.Button("Train", variant="primary", elem_id="train-button")
-                stop = gr.Button("Stop", variant="stop")
-            stop_message = gr.Markdown(label="Stop")
         with gr.Column(scale=3, min_width=420):
             progress = gr.HTML(progress_html(None), label="Progress", elem_id="train-progress")
             result = gr.Markdown(label="Result", elem_id="train-result")
@@ -168,6 +175,8 @@ def build_train_tab(jobs: TrainingJobs) -> Callable[[list[gr.Dropdown], list[gr.
                 height=260,
             )
     settings = [inputs[spec.name] for spec in WEB_SETTINGS]
+    saved = gr.State(None)
+    shown = [progress, loss_plot, accuracy_plot, result, name, saved]
 
     def fill_recipe(recipe_name: str):
         return [
@@ -176,7 +185,8 @@ def build_train_tab(jobs: TrainingJobs) -> Callable[[list[gr.Dropdown], list[gr.
             library.free_name(recipe_name),
         ]
 
-    recipe.change(
+    # select, not change: picking the same recipe again resets its values too.
+    recipe.select(
         fill_recipe, recipe, [description, *settings, name], api_visibility="private", queue=False
     )
     inputs["device"].change(
@@ -192,7 +202,12 @@ def build_train_tab(jobs: TrainingJobs) -> Callable[[list[gr.Dropdown], list[gr.
 
     def train_from_page(form: dict, request: gr.Request):
         values = {spec.name: form[inputs[spec.name]] for spec in WEB_SETTINGS}
-        job = start_run(form[recipe], form[name], values, request.session_hash, api=False)
+        owner = form[owner_token] or request.session_hash
+        job = start_run(form[recipe], form[name], values, owner, api=False)
+        yield from follow(job)
+
+    def follow(job: Job):
+        """The run's progress, curves and at the end its result, as the page shows them."""
         shown_epochs = -1  # the first update clears the previous run's plot
         for snapshot in _watch(jobs, job):
             progress_text, losses = progress_html(snapshot), loss_frame(snapshot)
@@ -231,34 +246,59 @@ def build_train_tab(jobs: TrainingJobs) -> Callable[[list[gr.Dropdown], list[gr.
         "return": dict,
     }
 
-    saved = gr.State(None)
     run = start.click(
         train_from_page,
-        {recipe, name, *settings},
-        [progress, loss_plot, accuracy_plot, result, name, saved],
+        {recipe, name, owner_token, *settings},
+        shown,
         api_visibility="private",
         concurrency_limit=None,  # a second user must get the busy message, not a queue slot
         show_progress="hidden",
     )
     # concurrency_limit=None: a second caller must get the busy message, not a queue slot.
     gr.api(train_from_api, api_name="train", concurrency_limit=None)
-    start.click(lambda: "", None, stop_message, api_visibility="private", queue=False)
+    # A new run starts with no message of the last one on screen.
+    start.click(
+        lambda: ("", ""), None, [stop_message, result], api_visibility="private", queue=False
+    )
 
-    def connect(model_selectors: list[gr.Dropdown], notices: list[gr.Markdown]) -> None:
-        def offer_new_model(saved_as: str | None):
-            if not saved_as:
-                return [gr.skip()] * (len(model_selectors) + len(notices))
-            names = library.names()
-            selectors = [gr.update(choices=names, value=saved_as) for _ in model_selectors]
-            return selectors + [gr.update(visible=False) for _ in notices]
+    def stop_from_page(token: str | None, request: gr.Request) -> str:
+        return jobs.stop(owner=token or request.session_hash)
 
-        run.then(offer_new_model, saved, [*model_selectors, *notices], api_visibility="private")
-
-    def stop_training(request: gr.Request) -> str:
+    def stop(request: gr.Request) -> str:
         """Stop your own training run after its current step; the model so far is saved."""
         return jobs.stop(owner=request.session_hash)
 
-    stop.click(stop_training, None, stop_message, api_name="stop", queue=False)
+    stop_button.click(
+        stop_from_page, owner_token, stop_message, api_visibility="private", queue=False
+    )
+    gr.api(stop, api_name="stop", queue=False)
+
+    def remember_browser(token: str | None) -> str:
+        return token or uuid.uuid4().hex
+
+    def follow_current_run():
+        """On page load, anyone sees the run in progress (or the last one) as it goes."""
+        job = jobs.current()
+        if job is None or jobs.snapshot(job).finished:
+            yield progress_html(None), *[gr.skip()] * (len(shown) - 1)
+            return
+        yield from follow(job)
+
+    def connect(demo: gr.Blocks, offer_new_model: Callable, inputs: list, outputs: list) -> None:
+        """Wire what needs the whole page: reattaching on load, and offering a new model
+        to the other tabs: `offer_new_model(saved_as, *inputs)` gives `outputs`' updates."""
+        demo.load(remember_browser, owner_token, owner_token, api_visibility="private", queue=False)
+        watching = demo.load(
+            follow_current_run,
+            None,
+            shown,
+            api_visibility="private",
+            concurrency_limit=None,
+            show_progress="hidden",
+        )
+        for event in (run, watching):
+            event.then(offer_new_model, [saved, *inputs], outputs, api_visibility="private")
+
     return connect
 
 

@@ -1,0 +1,89 @@
+"""The Train tab in a real browser: a run survives a reload, a second tab of the same
+browser can stop it, everybody sees it, and the new model is offered, not forced."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from conftest import MNIST_DIR
+from playwright.sync_api import Page, sync_playwright
+
+from mnist_app.testing.browser import launch_chromium
+from mnist_app.testing.server import MODEL, launched_app, weights_with_quick_model
+
+pytestmark = pytest.mark.slow
+
+
+def wait_text(page: Page, selector: str, accept, bound: float = 180) -> str:
+    deadline = time.monotonic() + bound  # for a hung server, not a speed assertion
+    while time.monotonic() < deadline:
+        text = page.locator(selector).inner_text()
+        if accept(text):
+            return text
+        time.sleep(0.2)
+    raise AssertionError(f"{selector} stayed at {page.locator(selector).inner_text()!r}")
+
+
+def open_train_tab(page: Page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector("#canvas", timeout=120_000)
+    page.get_by_role("tab", name="Train").click()
+
+
+def choose(page: Page, label: str, option: str) -> None:
+    page.get_by_label(label, exact=True).click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def test_a_run_survives_a_reload_is_seen_by_all_and_its_model_is_offered(mnist, tmp_path):
+    weights = weights_with_quick_model(mnist, tmp_path / "weights")
+    with (
+        launched_app(weights, MNIST_DIR, tmp_path / "app.log") as url,
+        sync_playwright() as playwright,
+    ):
+        profile, other_profile = tmp_path / "mine", tmp_path / "stranger"
+        mine = launch_chromium(playwright, profile)
+        page = mine.new_page()
+        open_train_tab(page, url)
+        assert "Not training" in page.locator("#train-progress").inner_text()
+        choose(page, "Recipe", "speedrun")
+        assert page.locator("#setting-epochs input").input_value() == "0"  # runs by steps
+        page.locator("#setting-lr input").fill("0.02")
+        choose(page, "Recipe", "speedrun")  # the same recipe again: its values come back
+        assert page.locator("#setting-lr input").input_value() == "0.1"
+        assert page.locator("#setting-lr input").evaluate("input => input.checkValidity()")
+        page.locator("#setting-steps input").fill("100000")
+        page.locator("#train-button").click()
+        wait_text(page, "#train-progress", lambda text: "step " in text)
+
+        page.reload()  # the run goes on, and this page follows it again
+        open_train_tab(page, url)
+        wait_text(page, "#train-progress", lambda text: "running" in text and "100,000" in text)
+
+        stranger = launch_chromium(playwright, other_profile).new_page()
+        open_train_tab(stranger, url)  # another person sees the run, and cannot stop it
+        wait_text(stranger, "#train-progress", lambda text: "speedrun" in text and "step " in text)
+        stranger.locator("#stop-button").click()
+        wait_text(stranger, "#stop-message", lambda text: "someone else" in text)
+
+        second_tab = mine.new_page()  # the same browser: the run is its own
+        open_train_tab(second_tab, url)
+        wait_text(second_tab, "#train-progress", lambda text: "running" in text)
+        second_tab.locator("#stop-button").click()
+        wait_text(second_tab, "#stop-message", lambda text: "Stopping" in text)
+        result = wait_text(page, "#train-result", lambda text: "Saved as" in text)
+        assert "Stopped early" in result and "speedrun" in result
+
+        page.get_by_role("tab", name="Draw").click()
+        offer = page.locator("#new-model-offer")
+        offer.wait_for(state="visible", timeout=30_000)
+        assert page.get_by_label("Model", exact=True).input_value() == MODEL  # not switched
+        offer.click()
+        model = page.get_by_label("Model", exact=True)
+        deadline = time.monotonic() + 30
+        while model.input_value() != "speedrun" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert model.input_value() == "speedrun" and not offer.is_visible()
+        stranger.context.close()
+        mine.close()
