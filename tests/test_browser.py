@@ -197,6 +197,11 @@ def test_on_a_phone_the_canvas_and_the_answer_show_together_and_a_finger_draws(b
             assert box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"], selector
         strip = page.locator("#stages").bounding_box()
         assert strip["width"] >= 560  # readable: it scrolls sideways rather than shrink
+        page.get_by_role("tab", name="Mistakes").click()
+        page.wait_for_selector("#mistakes-gallery .caption-label", timeout=120_000)
+        caption = page.locator("#mistakes-gallery .caption-label").first.bounding_box()
+        thumbnail = page.locator("#mistakes-gallery img").first.bounding_box()
+        assert caption["height"] < thumbnail["height"] / 4  # one line, the digit in view
     finally:
         page.context.close()
 
