@@ -26,6 +26,7 @@ from mnist_app.testing.browser import (
     touch_stroke,
 )
 from mnist_app.testing.server import MODEL, launched_app, weights_with_quick_model
+from mnist_app.testing.sketches import shadowed_photo_of_a_four
 from mnist_app.ui.text import DOT
 
 # Strokes relative to the canvas centre; each mouse move costs ~200 ms of software
@@ -174,7 +175,7 @@ def test_an_upload_stays_what_is_predicted_until_cleared(page, tmp_path):
     page.locator(".pen-file").set_input_files(png)
     assert final_answer(page) == str(digit.label)
     assert page.locator(".pen-photo").is_visible()
-    page.get_by_label("Model", exact=True).click()
+    page.locator("#draw-model input").click()
     page.get_by_role("option", name=MODEL, exact=True).click()
     time.sleep(0.5)  # the new model's answer, still about the upload
     assert final_answer(page).isdigit() and page.locator(".pen-photo").is_visible()
@@ -182,8 +183,32 @@ def test_an_upload_stays_what_is_predicted_until_cleared(page, tmp_path):
     assert final_answer(page).isdigit()
     clear(page)  # back to the canvas
     assert not page.locator(".pen-photo").is_visible()
-    page.get_by_label("Model", exact=True).click()
+    page.locator("#draw-model input").click()
     page.get_by_role("option", name=SHIPPED_MODEL, exact=True).click()
+
+
+def test_a_shadowed_photo_uploaded_in_the_page_is_read(page, tmp_path):
+    photo = tmp_path / "shadowed-four.png"
+    Image.fromarray(shadowed_photo_of_a_four()).save(photo)
+    page.locator(".pen-file").set_input_files(photo)
+    assert final_answer(page) == "4"
+    clear(page)
+
+
+def test_every_mistake_can_be_paged_to(page):
+    page.get_by_role("tab", name="Mistakes").click()
+    page.locator("#mistakes-model input").click()
+    page.get_by_role("option", name=MODEL, exact=True).click()
+    summary = page.locator("#mistakes-summary")
+    wait = time.monotonic() + 120
+    while "page 1 of" not in summary.inner_text() and time.monotonic() < wait:
+        time.sleep(0.2)
+    assert "page 1 of" in summary.inner_text()  # the quick model makes hundreds of mistakes
+    page.get_by_role("button", name="Next ▶").click()
+    while "page 2 of" not in summary.inner_text() and time.monotonic() < wait:
+        time.sleep(0.2)
+    assert "showing 201-" in summary.inner_text()
+    page.get_by_role("tab", name="Draw").click()
 
 
 def test_on_a_phone_the_canvas_and_the_answer_show_together_and_a_finger_draws(browser, app_url):
@@ -215,7 +240,7 @@ def first_of_each_class() -> list[PenDigit]:
 
 
 def test_pen_drawn_digits_replayed_with_the_mouse_are_read_by_the_shipped_model(page):
-    model = page.get_by_label("Model", exact=True)
+    model = page.locator("#draw-model input")
     assert model.input_value() == SHIPPED_MODEL
     results = []
     for digit in first_of_each_class():

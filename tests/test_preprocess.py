@@ -13,6 +13,7 @@ from mnist_app.drawing import NotADigit, ink_map, to_mnist
 from mnist_app.drawing.pen_replay import parse, random_sketches, render
 from mnist_app.paths import pendigits_file
 from mnist_app.predict import load_predictor
+from mnist_app.testing.sketches import shadowed_photo_of_a_four
 from mnist_app.testing.sketches import sketchpad_value as sketch_value
 from mnist_app.ui.sketch import read_drawing
 
@@ -297,21 +298,6 @@ def test_unreadable_files_say_what_is_wrong(tmp_path):
     ]:
         with pytest.raises(UnreadableImage, match=message):
             to_mnist(tmp_path / name)
-
-
-def shadowed_photo_of_a_four() -> np.ndarray:
-    """A pen-drawn 4 (test writer) photographed on grey paper, with a dark shadow band along
-    the left edge, a vignette and sensor noise: read as a 1 (45%) before the background was
-    flattened, the shadow counting as ink."""
-    digit = next(d for d in parse(PEN_TEST) if d.label == 4)
-    height, width = 300, 400
-    ink = render(digit.fit(width, 190, (width * 0.58, height / 2)), width, brush_radius=5)
-    ink = ink[:height, :, 0] < 128
-    x = np.linspace(0, 1, width)[None, :]
-    y = np.linspace(-1, 1, height)[:, None]
-    paper = 178 - 110 * np.clip((0.24 - x) / 0.06, 0, 1) - 18 * y**2
-    noise = np.random.default_rng(0).normal(0, 4, (height, width))
-    return np.clip(np.where(ink, 48, paper) + noise, 0, 255).astype(np.uint8)
 
 
 def test_an_uneven_background_is_flattened_before_ink_is_found():

@@ -31,6 +31,15 @@ def open_train_tab(page: Page, url: str) -> None:
     page.get_by_role("tab", name="Train").click()
 
 
+def wait_value(page: Page, selector: str, expected: str) -> None:
+    """Wait for an input to show `expected` (events update the page a moment later)."""
+    field = page.locator(selector)
+    deadline = time.monotonic() + 60
+    while field.input_value() != expected and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert field.input_value() == expected, selector
+
+
 def choose(page: Page, label: str, option: str) -> None:
     page.get_by_label(label, exact=True).click()
     page.get_by_role("option", name=option, exact=True).click()
@@ -48,10 +57,10 @@ def test_a_run_survives_a_reload_is_seen_by_all_and_its_model_is_offered(mnist, 
         open_train_tab(page, url)
         assert "Not training" in page.locator("#train-progress").inner_text()
         choose(page, "Recipe", "speedrun")
-        assert page.locator("#setting-epochs input").input_value() == "0"  # runs by steps
+        wait_value(page, "#setting-epochs input", "0")  # speedrun runs by steps
         page.locator("#setting-lr input").fill("0.02")
         choose(page, "Recipe", "speedrun")  # the same recipe again: its values come back
-        assert page.locator("#setting-lr input").input_value() == "0.1"
+        wait_value(page, "#setting-lr input", "0.1")
         assert page.locator("#setting-lr input").evaluate("input => input.checkValidity()")
         page.locator("#setting-steps input").fill("100000")
         page.locator("#train-button").click()
@@ -78,12 +87,9 @@ def test_a_run_survives_a_reload_is_seen_by_all_and_its_model_is_offered(mnist, 
         page.get_by_role("tab", name="Draw").click()
         offer = page.locator("#new-model-offer")
         offer.wait_for(state="visible", timeout=30_000)
-        assert page.get_by_label("Model", exact=True).input_value() == MODEL  # not switched
+        assert page.locator("#draw-model input").input_value() == MODEL  # not switched
         offer.click()
-        model = page.get_by_label("Model", exact=True)
-        deadline = time.monotonic() + 30
-        while model.input_value() != "speedrun" and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert model.input_value() == "speedrun" and not offer.is_visible()
+        wait_value(page, "#draw-model input", "speedrun")
+        assert not offer.is_visible()
         stranger.context.close()
         mine.close()

@@ -63,3 +63,18 @@ def pen_sketchpad_values(count: int, brush_radius: float = 10) -> list[dict]:
         rgb = render(digit.fit(280, 180, (140, 140)), brush_radius=brush_radius)
         values.append(sketchpad_value(255 - rgb[..., 0]))
     return values
+
+
+def shadowed_photo_of_a_four() -> np.ndarray:
+    """A pen-drawn 4 (test writer) photographed on grey paper, with a dark shadow band along
+    the left edge, a vignette and sensor noise: read as a 1 (45%) before the background was
+    flattened, the shadow counting as ink."""
+    digit = next(d for d in parse(pendigits_file("test")) if d.label == 4)
+    height, width = 300, 400
+    ink = render(digit.fit(width, 190, (width * 0.58, height / 2)), width, brush_radius=5)
+    ink = ink[:height, :, 0] < 128
+    x = np.linspace(0, 1, width)[None, :]
+    y = np.linspace(-1, 1, height)[:, None]
+    paper = 178 - 110 * np.clip((0.24 - x) / 0.06, 0, 1) - 18 * y**2
+    noise = np.random.default_rng(0).normal(0, 4, (height, width))
+    return np.clip(np.where(ink, 48, paper) + noise, 0, 255).astype(np.uint8)

@@ -52,7 +52,9 @@ def build_mistakes_tab(library: ModelLibrary) -> MistakesTab:
         )
         true = gr.Dropdown(DIGIT_CHOICES, value=ANY, label="True digit", scale=1)
         predicted = gr.Dropdown(DIGIT_CHOICES, value=ANY, label="Predicted digit", scale=1)
-    summary = gr.Markdown(no_models_help(library.weights_dir) if not names else "", label="Summary")
+    summary = gr.Markdown(
+        no_models_help(library.weights_dir) if not names else "", elem_id="mistakes-summary"
+    )
     with gr.Row(elem_classes="pager"):
         previous = gr.Button("◀ Previous", size="sm", scale=0, min_width=120)
         following = gr.Button("Next ▶", size="sm", scale=0, min_width=120)
