@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from .drawing.mnist_style import PREPROCESSING
+from .messages import first_line
 from .models import build_model
 from .paths import WEIGHTS_DIR
 from .settings import TrainConfig
@@ -58,10 +59,10 @@ class Checkpoint:
 
     def build(self, device: str | torch.device = "cpu") -> nn.Module:
         """The model with its weights, in eval mode, on `device`."""
-        model = build_model(self.arch, **self.arch_kwargs)
         try:
+            model = build_model(self.arch, **self.arch_kwargs)
             model.load_state_dict(self.state_dict)
-        except RuntimeError as err:
+        except (RuntimeError, TypeError) as err:  # other weights, or arguments it has not
             raise CheckpointError(
                 f"checkpoint {self.name!r}: weights do not fit architecture {self.arch!r}"
             ) from err
@@ -130,7 +131,7 @@ def save_checkpoint(
 def free_name(base: str, weights_dir: str | os.PathLike | None = None) -> str:
     """`base`, or `base-2`, `base-3`... whichever names no checkpoint yet."""
     name, n = base, 1
-    while checkpoint_path(name, weights_dir).exists():
+    while os.path.lexists(checkpoint_path(name, weights_dir)):  # dangling links count too
         n += 1
         suffix = f"-{n}"
         name = base[: MAX_NAME - len(suffix)] + suffix
@@ -139,7 +140,7 @@ def free_name(base: str, weights_dir: str | os.PathLike | None = None) -> str:
 
 def check_free(name: str, weights_dir: str | os.PathLike | None = None) -> str:
     """`name` if no checkpoint has it yet; else ValueError suggesting a free one."""
-    if checkpoint_path(name, weights_dir).exists():
+    if os.path.lexists(checkpoint_path(name, weights_dir)):
         raise ValueError(
             f"a model named {name!r} already exists; choose another name "
             f"(for example {free_name(name, weights_dir)!r}) or overwrite it"
@@ -177,7 +178,7 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     except Exception as err:  # corrupt zip, truncated file, or a pickle with code in it
         raise CheckpointError(
             f"{path.name} is not a readable mnist_app checkpoint (corrupt, truncated, or "
-            f"holding objects other than tensors): {str(err).splitlines()[0][:200]}"
+            f"holding objects other than tensors): {first_line(err)}"
         ) from err
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path.name} is not an mnist_app checkpoint (no {FORMAT} tag)")
@@ -204,5 +205,10 @@ def locate(name_or_path: str | os.PathLike, weights_dir: str | os.PathLike | Non
 def list_checkpoints(weights_dir: str | os.PathLike | None = None) -> list[str]:
     """Names of the checkpoints in the weights folder, newest first."""
     folder = Path(weights_dir or WEIGHTS_DIR)
-    files = sorted(folder.glob("*.pt"), key=lambda p: p.stat().st_mtime, reverse=True)
-    return [p.stem for p in files]
+    dated = []
+    for path in folder.glob("*.pt"):
+        try:
+            dated.append((path.stat().st_mtime, path.stem))
+        except OSError:  # a dangling link, a file removed meanwhile: not a checkpoint
+            continue
+    return [name for _, name in sorted(dated, reverse=True)]

@@ -22,6 +22,7 @@ import torch
 from torchvision.datasets import MNIST as TorchvisionMNIST
 from torchvision.datasets.mnist import read_sn3_pascalvincent_tensor
 
+from .messages import first_line
 from .paths import MNIST_CACHE, configured_mnist_dir
 
 FILES = {
@@ -217,7 +218,7 @@ def load_mnist(
             try:
                 fetch(cache)
             except Exception as err:  # any failure here just means: try the next source
-                tried.append(f"{label}: {type(err).__name__}: {str(err).splitlines()[0][:200]}")
+                tried.append(f"{label}: {type(err).__name__}: {first_line(err)}")
                 continue
             found = _load_folder(cache)
             if found is not None:

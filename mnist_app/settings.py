@@ -19,6 +19,7 @@ MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 # Far beyond any useful MNIST run, yet a typo (1e9 epochs) is caught before it starts.
 MAX_EPOCHS = 10_000
 MAX_STEPS = 10_000_000
+MNIST_TRAIN = 60_000  # training images, before a validation set is carved out
 
 # Where the Train tab shows a setting.
 MAIN, MORE, HIDDEN = "main", "more", "hidden"
@@ -92,7 +93,9 @@ class TrainConfig:
         "random rotation, shift, zoom and shear, and stroke thickness, per batch",
         "Augmentation",
     )
-    seed: int = setting(0, "random seed (data order, initial weights, augmentation)", "Seed")
+    seed: int = setting(
+        0, "random seed (data order, initial weights, augmentation)", "Seed", low=0, high=2**32 - 1
+    )
     device: str = setting(
         "auto",
         "where to train: auto picks CUDA, then MPS, then the CPU",
@@ -102,7 +105,7 @@ class TrainConfig:
     momentum: float = setting(
         0.0, "SGD momentum", "Momentum", low=0, high=1, high_open=True, ui=MORE
     )
-    nesterov: bool = setting(False, "Nesterov momentum (SGD)", "Nesterov", ui=MORE)
+    nesterov: bool = setting(False, "Nesterov momentum (SGD only)", "Nesterov", ui=MORE)
     weight_decay: float = setting(0.0, "L2 weight decay", "Weight decay", low=0, ui=MORE)
     label_smoothing: float = setting(
         0.0,
@@ -158,12 +161,11 @@ class TrainConfig:
         "validation images carved from the 60,000 training images (0 = train on all)",
         "Validation images",
         low=0,
+        high=MNIST_TRAIN - 1,
         ui=MORE,
     )
     mean: float = setting(MNIST_MEAN, "normalisation mean", "Normalise: mean", ui=MORE)
-    std: float = setting(
-        MNIST_STD, "normalisation std", "Normalise: std", low=0, low_open=True, ui=MORE
-    )
+    std: float = setting(MNIST_STD, "normalisation std", "Normalise: std", low=0.001, ui=MORE)
     # A server-side file: never offered to the web (no user input reaches the file system).
     drawn_data: str = setting(
         "",
@@ -183,6 +185,14 @@ class TrainConfig:
             _check(spec, getattr(self, spec.name))
         if self.epochs < 1 and self.steps < 1:
             raise ValueError("train for at least one epoch or one step")
+        if self.nesterov and self.optimizer == "sgd" and self.momentum == 0:
+            raise ValueError("Nesterov momentum needs a momentum above 0")
+        steps_per_epoch = -(-MNIST_TRAIN // self.batch_size) if self.batch_size else 1
+        if (self.steps or self.epochs * steps_per_epoch) > MAX_STEPS:
+            raise ValueError(
+                f"too long a run: at most {MAX_STEPS:,} steps (now {self.epochs:,} epochs of "
+                f"{steps_per_epoch:,} steps); use fewer epochs or bigger batches"
+            )
 
     def model_kwargs(self) -> dict[str, Any]:
         """The architecture's arguments, the dropout setting among them."""
@@ -204,7 +214,10 @@ def coerce(spec: Setting, value: Any) -> Any:
     if spec.type is int and isinstance(value, float) and value.is_integer():
         return int(value)
     if spec.type is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise ValueError(f"{spec.label.lower()} is too large") from None
     if spec.type is bool and isinstance(value, str):
         try:
             return parse_bool(value)

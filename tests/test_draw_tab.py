@@ -64,6 +64,12 @@ def test_what_the_page_sends_that_is_not_a_drawing_gets_a_message(demo):
     ]:
         answer = read_pen({"image": image, "kind": "upload", "model": MODEL})
         assert answer["state"] == "error" and message in answer["html"], answer
+    # A canvas is 280x280; a small PNG that would unpack to a huge one is refused unread.
+    bomb = pen_canvas.png_data_url(np.zeros((4000, 4000), np.uint8))
+    answer = read_pen({"image": bomb, "kind": "canvas", "model": MODEL})
+    assert answer["state"] == "error" and "too many pixels" in answer["html"]
+    assert read_pen("not a request")["state"] == "error"
+    assert read_pen({"image": None, "model": ["not", "a", "name"]})["state"] == "error"
 
 
 def test_the_named_endpoints_answer_with_the_probabilities_alone(demo):

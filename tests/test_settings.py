@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from types import SimpleNamespace
@@ -71,6 +72,11 @@ def setting_of(component) -> Setting | None:
     return next((s for s in SETTINGS if elem_id == f"setting-{s.name}"), None)
 
 
+def first_update(updates):
+    """The first value an async generator handler yields (or the error it raises)."""
+    return asyncio.run(updates.__anext__())
+
+
 def handler(demo, name: str):
     (fn,) = [f for f in demo.fns.values() if getattr(f.fn, "__name__", "") == name]
     return fn
@@ -137,7 +143,7 @@ def test_values_set_in_the_train_tab_reach_the_trainer(app):
         else:
             form[component] = RECIPE if component.label == "Recipe" else "page-run"
     with pytest.raises(Exception, match="captured"):
-        next(page.fn(form, SimpleNamespace(session_hash="me")))
+        first_update(page.fn(form, SimpleNamespace(session_hash="me")))
     recipe, config, name = jobs.started
     assert (recipe, name) == (RECIPE, "page-run")
     for spec in WEB_SETTINGS:
@@ -154,7 +160,7 @@ def test_pressing_train_with_a_recipes_values_trains_exactly_that_recipe(app, re
     # What comes back from the browser: each value as sent out, then read back in.
     form = {c: c.preprocess(c.postprocess(v)) for c, v in form.items()}
     with pytest.raises(Exception, match="captured"):
-        next(page.fn(form, SimpleNamespace(session_hash="me")))
+        first_update(page.fn(form, SimpleNamespace(session_hash="me")))
     assert jobs.started[1] == RECIPES[recipe].config
 
 
@@ -164,7 +170,7 @@ def test_an_empty_field_in_the_train_tab_is_named_in_the_message(app):
     form = {c: sample_value(setting_of(c)) if setting_of(c) else RECIPE for c in page.inputs}
     form[block(demo, "setting-lr")] = None
     with pytest.raises(Exception, match=r"Please enter a value for: Learning rate\."):
-        next(page.fn(form, SimpleNamespace(session_hash="me")))
+        first_update(page.fn(form, SimpleNamespace(session_hash="me")))
 
 
 def test_train_api_parameters_are_the_web_settings_named_like_the_cli_flags(app):
@@ -187,7 +193,7 @@ def test_values_sent_to_the_train_api_reach_the_trainer_and_the_rest_are_the_rec
     values = {spec.name: sample_value(spec) for spec in WEB_SETTINGS}
     call = API_SIGNATURE.bind(recipe=RECIPE, name="api-run", request=request, **values)
     with pytest.raises(Exception, match="captured"):
-        next(api.fn(*call.args))
+        first_update(api.fn(*call.args))
     _, config, name = jobs.started
     assert name == "api-run"
     for spec in WEB_SETTINGS:
@@ -196,7 +202,7 @@ def test_values_sent_to_the_train_api_reach_the_trainer_and_the_rest_are_the_rec
     only_epochs = API_SIGNATURE.bind(RECIPE, "", *[None] * len(WEB_SETTINGS), request)
     only_epochs.arguments["epochs"] = 2
     with pytest.raises(Exception, match="captured"):
-        next(api.fn(*only_epochs.args))
+        first_update(api.fn(*only_epochs.args))
     recipe, config, name = jobs.started
     expected = RECIPES[RECIPE].config
     assert config == TrainConfig(**{**vars(expected), "epochs": 2})

@@ -26,6 +26,9 @@ _UNEVEN = 24
 # The uneven page is estimated on a grid this many pixels long, with rank filters this
 # wide: wider than a thick pen stroke (about an eighth of a digit), narrower than a shadow.
 _PAPER_GRID, _PAPER_FILTER = 64, 15
+# More pixels than this are refused before decoding: a small PNG can unpack to gigabytes.
+# (An 8000x8000 photo, 64 million, is still read; Pillow itself stops at 179 million.)
+MAX_PIXELS = 80_000_000
 # Larger images are shrunk to this many pixels on the longer side before anything else:
 # an 8000x8000 upload would otherwise cost gigabytes of float arrays for no better result.
 MAX_SIDE = 2048
@@ -58,12 +61,16 @@ def ink_from_alpha(alpha: np.ndarray) -> np.ndarray | None:
     return _normalise(np.asarray(alpha, dtype=np.float32))
 
 
-def read_image(source: str | os.PathLike | BinaryIO) -> Image.Image:
+def read_image(source: str | os.PathLike | BinaryIO, max_pixels: int = MAX_PIXELS) -> Image.Image:
     """An image file (a path or an open binary file), fully decoded (and shrunk when huge),
-    or UnreadableImage saying why."""
+    or UnreadableImage saying why (also for more than `max_pixels`)."""
     try:
         with Image.open(source if hasattr(source, "read") else Path(source)) as image:
             image.draft(image.mode, (MAX_SIDE, MAX_SIDE))  # JPEG: decode at reduced size
+            if image.width * image.height > max_pixels:  # judged before a byte is decoded
+                raise Image.DecompressionBombError(
+                    f"{image.width}x{image.height} pixels, more than {max_pixels:,}"
+                )
             image.load()
             shrunk = _shrink(image)
             return image.copy() if shrunk is image else shrunk  # outlive the closed file
@@ -120,9 +127,15 @@ def _image_ink(array: np.ndarray) -> np.ndarray | None:
         array = np.concatenate([grey, array[..., 1:]], axis=2) if array.shape[2] == 2 else grey
     if array.ndim == 3 and array.shape[2] == 4:
         alpha = array[..., 3].astype(np.float32)
-        if alpha.min() < 255:  # transparent background: the alpha channel is the ink
-            return _normalise(alpha)
-        array = array[..., :3]
+        opaque = array[..., :3][alpha == 255].astype(np.float32)
+        drawn_on_opaque = opaque.size and np.ptp(opaque) >= _MIN_CONTRAST
+        if alpha.min() < 255 and not drawn_on_opaque:
+            return _normalise(alpha)  # ink on a transparent background: the alpha is the ink
+        # A picture with some transparency (a card with rounded corners): the transparent
+        # part becomes paper, of the opaque part's brightest colour.
+        paper = opaque.max(axis=0) if opaque.size else np.full(3, 255, np.float32)
+        weight = (alpha / 255)[..., None]
+        array = array[..., :3].astype(np.float32) * weight + paper * (1 - weight)
     if array.ndim == 3:
         array = array.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
     gray = array.astype(np.float32)

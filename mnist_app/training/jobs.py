@@ -25,6 +25,11 @@ from .to_checkpoint import Finished, RunOrder
 log = logging.getLogger(__name__)
 
 
+# A run's loss curve keeps at most this many points (a long run thins its history), so that
+# memory and each viewer's copy stay bounded however many steps a run takes.
+MAX_LOSS_POINTS = 20_000
+
+
 class TrainingBusy(RuntimeError):
     """Another training run is in progress on this server."""
 
@@ -153,6 +158,8 @@ class TrainingJobs:
                 case StepEvent():
                     with self._lock:
                         job.losses.append(LossPoint(event.step, event.loss))
+                        if len(job.losses) > MAX_LOSS_POINTS:  # every other one, evenly
+                            job.losses = job.losses[::2]
                     self._update(
                         job,
                         step=event.step,

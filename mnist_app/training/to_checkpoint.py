@@ -54,7 +54,8 @@ def train_and_save(
     """`loop.train`'s events, its DoneEvent replaced by Finished once the checkpoint is
     saved. The name is `order.name` unless a checkpoint took it during training and
     `order.overwrite` is off: then the next free one (name-2, ...), never replacing it."""
-    order.check()
+    order.config.validate()
+    check_name(order.name)  # free or not, saving finds a free one (see above)
     for event in train(order.config, data, stop):
         if isinstance(event, DoneEvent):
             yield _save(order, event)

@@ -89,6 +89,17 @@ def build_app(
             value = current if current in names else library.best_name()
             return gr.update(choices=names, value=value), gr.update(visible=not names)
 
+        # Models trained since the page was built (this server, the command line) show up
+        # at load as on a tab's visit.
+        demo.load(
+            refresh_models, draw.model, [draw.model, draw.no_models], api_visibility="private"
+        )
+        demo.load(
+            lambda current: refresh_models(current)[0],
+            mistakes.model,
+            mistakes.model,
+            api_visibility="private",
+        )
         draw_page.select(
             refresh_models, draw.model, [draw.model, draw.no_models], api_visibility="private"
         )

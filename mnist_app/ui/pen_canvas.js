@@ -23,7 +23,10 @@ let model = element.querySelector(".pen").dataset.model;
 let inFlight = false;
 let again = false; // something changed while a request was in flight
 let lastSent = 0;
-let asked = 0; // answers older than the latest request are dropped
+// Bumped when the drawing is replaced (cleared, undone, uploaded) or the model changes: an
+// answer about an older one is not shown. (Ink added by the pen only grows the drawing,
+// so an answer from a moment ago is still worth showing while the pen moves.)
+let generation = 0;
 
 function point(event) {
   const box = canvas.getBoundingClientRect();
@@ -69,14 +72,17 @@ function blank() {
   return !uploaded && strokes.length === 0;
 }
 
+function showBlank() {
+  show({ html: element.querySelector(".pen").dataset.blank, state: "blank", stages: "" });
+}
+
 async function ask() {
-  if (inFlight) {
-    again = true;
+  if (blank()) {
+    showBlank();
     return;
   }
-  if (blank()) {
-    asked++;
-    show({ html: element.querySelector(".pen").dataset.blank, state: "blank", stages: "" });
+  if (inFlight) {
+    again = true;
     return;
   }
   inFlight = true;
@@ -88,21 +94,26 @@ async function ask() {
     kind: uploaded ? "upload" : "canvas",
     model,
   };
-  const mine = ++asked;
+  const asked = generation;
   try {
     const result = await server.read_pen(request);
     // Half a stroke is often "a dot" or nothing yet: while the pen is down, only digits
     // are shown; refusals wait for the pen to lift.
-    if (mine === asked && !(live && result.state !== "digit")) show(result, sentAt);
+    if (asked === generation && !(live && result.state !== "digit")) show(result, sentAt);
   } catch (error) {
-    if (mine === asked) show({ html: `<p class="refusal">The server did not answer (${error}).</p>`, state: "error" });
+    if (asked === generation) show({ html: `<p class="refusal">The server did not answer (${error}).</p>`, state: "error" });
   } finally {
     inFlight = false;
     if (again) ask();
   }
 }
 
+function replaced() {
+  generation++;
+}
+
 function clearAll() {
+  replaced();
   strokes = [];
   current = null;
   uploaded = null;
@@ -113,24 +124,26 @@ function clearAll() {
 }
 
 function undo() {
+  if (current) return; // not in the middle of a stroke
   if (uploaded) return clearAll();
+  replaced();
   strokes.pop();
   repaint();
   ask();
 }
 
 canvas.addEventListener("pointerdown", (event) => {
-  if (event.button > 0) return;
+  if (event.button > 0 || current) return; // one pen at a time: a second finger or a palm is ignored
   event.preventDefault();
   canvas.setPointerCapture(event.pointerId);
   if (uploaded) clearAll(); // drawing starts a new drawing: the canvas is what is read again
-  current = { radius: brush.value * 1, points: [point(event)] };
+  current = { radius: brush.value * 1, points: [point(event)], pointer: event.pointerId };
   strokes.push(current);
   paint(current);
 });
 
 canvas.addEventListener("pointermove", (event) => {
-  if (!current) return;
+  if (!current || event.pointerId !== current.pointer) return;
   const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [event];
   const from = current.points.length;
   events.forEach((e) => current.points.push(point(e)));
@@ -138,8 +151,8 @@ canvas.addEventListener("pointermove", (event) => {
   if (!inFlight && performance.now() - lastSent >= LIVE_EVERY_MS) ask();
 });
 
-function penUp() {
-  if (!current) return;
+function penUp(event) {
+  if (!current || event.pointerId !== current.pointer) return;
   current = null;
   ask(); // the final answer for this stroke (after any request still in flight)
 }
@@ -159,6 +172,7 @@ function readFile(file) {
   }
   const reader = new FileReader();
   reader.onload = () => {
+    replaced();
     strokes = [];
     repaint();
     uploaded = reader.result;
@@ -202,6 +216,7 @@ window.mnistPen = {
   setModel(name) {
     if (name && name !== model) {
       model = name;
+      replaced();
       ask();
     }
   },

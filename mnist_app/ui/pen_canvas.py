@@ -13,6 +13,7 @@ import binascii
 import html
 import io
 import string
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ CSS = (HERE / "pen_canvas.css").read_text()
 TEMPLATE = string.Template((HERE / "pen_canvas.html").read_text())
 
 Answer = dict[str, float] | str  # ten probabilities, or what to tell the user instead
+CANVAS_PIXELS = 280 * 280  # the page's canvas (pen_canvas.html); a bigger one is not ours
 
 
 def answer_html(answer: Answer) -> str:
@@ -82,24 +84,36 @@ def pen_reader(
 ) -> Callable[[dict], dict[str, str]]:
     """The canvas's server function: `answer(stages, model)` reads a preprocessed drawing
     with the named model."""
+    uploads_at_once = threading.BoundedSemaphore(2)
 
     def read_pen(request: dict) -> dict[str, str]:
         """The page's question: {"image": data URL, "kind": "canvas" | "upload",
         "model": name}. Returns the panel's HTML and the strip as a data URL."""
+        request = request if isinstance(request, dict) else {}
+        model = request.get("model") if isinstance(request.get("model"), str) else None
+        is_canvas = request.get("kind") == "canvas"
+        # An upload may take a big decode: a few at a time, the rest told to retry.
+        if not is_canvas and not uploads_at_once.acquire(timeout=10):
+            message = "The server is busy reading other images: try again in a moment."
+            return {"html": answer_html(message), "state": "error", "stages": ""}
         try:
             data = decode_data_url(request.get("image"), max_upload_bytes)
-            is_canvas = request.get("kind") == "canvas"
-            image = read_image(io.BytesIO(data))
-            stages = read_canvas(image) if is_canvas else preprocess(image)
+            if is_canvas:
+                stages = read_canvas(read_image(io.BytesIO(data), max_pixels=CANVAS_PIXELS))
+            else:
+                stages = preprocess(read_image(io.BytesIO(data)))
         except NotADigit as err:
             return {"html": answer_html(not_a_digit(err)), "state": "refused", "stages": ""}
         except (ValueError, OSError) as err:
             message = f"Could not read that image: {err}"
             return {"html": answer_html(message), "state": "error", "stages": ""}
+        finally:
+            if not is_canvas:
+                uploads_at_once.release()
         if stages is None:
             return {"html": answer_html(DRAW_A_DIGIT), "state": "blank", "stages": ""}
         try:
-            result = answer(stages, request.get("model"))
+            result = answer(stages, model)
         except gr.Error as err:
             return {"html": answer_html(err.message), "state": "error", "stages": ""}
         state = "digit" if isinstance(result, dict) else "refused"

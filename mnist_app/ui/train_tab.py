@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import inspect
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import gradio as gr
@@ -196,20 +197,24 @@ def build_train_tab(
     def start_run(recipe_name: str, name: str, values: dict[str, Any], owner: str, api: bool):
         try:
             config = config_from_form(recipe_name, values, blank_means_recipe=api)
-            return jobs.start(recipe_name, config, (name or "").strip(), owner=owner)
+            name = (name or "").strip()
+            if api and not name:  # an API caller may leave the name to us
+                name = library.free_name(recipe_name)
+            return jobs.start(recipe_name, config, name, owner=owner)
         except (ValueError, TrainingBusy) as err:
             raise user_error(str(err)) from None
 
-    def train_from_page(form: dict, request: gr.Request):
+    async def train_from_page(form: dict, request: gr.Request):
         values = {spec.name: form[inputs[spec.name]] for spec in WEB_SETTINGS}
         owner = form[owner_token] or request.session_hash
         job = start_run(form[recipe], form[name], values, owner, api=False)
-        yield from follow(job)
+        async for update in follow(job):
+            yield update
 
-    def follow(job: Job):
+    async def follow(job: Job):
         """The run's progress, curves and at the end its result, as the page shows them."""
         shown_epochs = -1  # the first update clears the previous run's plot
-        for snapshot in _watch(jobs, job):
+        async for snapshot in _watch(jobs, job):
             progress_text, losses = progress_html(snapshot), loss_frame(snapshot)
             if snapshot.finished:
                 yield (
@@ -228,16 +233,14 @@ def build_train_tab(
             accuracy = accuracy_frame(snapshot) if changed else gr.skip()
             yield progress_text, losses, accuracy, "", gr.skip(), gr.skip()
 
-    def train_from_api(*args):
+    async def train_from_api(*args):
         """Train a recipe, streaming progress; every setting left out takes the recipe's
         value. Saves weights/<name>.pt (default name: the recipe's, or the next free one)."""
         call = API_SIGNATURE.bind(*args).arguments
         request = call.pop("request")
         recipe_name, name = call.pop("recipe"), call.pop("name")
-        job = start_run(
-            recipe_name, name or library.free_name(recipe_name), call, request.session_hash, True
-        )
-        for snapshot in _watch(jobs, job):
+        job = start_run(recipe_name, name, call, request.session_hash, api=True)
+        async for snapshot in _watch(jobs, job):
             yield progress_record(snapshot)
 
     train_from_api.__signature__ = API_SIGNATURE
@@ -276,13 +279,16 @@ def build_train_tab(
     def remember_browser(token: str | None) -> str:
         return token or uuid.uuid4().hex
 
-    def follow_current_run():
-        """On page load, anyone sees the run in progress (or the last one) as it goes."""
+    async def follow_current_run():
+        """On page load, anyone sees the run in progress as it goes; otherwise the page
+        gets a model name that is free now (a run may have taken the one it was built with)."""
         job = jobs.current()
         if job is None or jobs.snapshot(job).finished:
-            yield progress_html(None), *[gr.skip()] * (len(shown) - 1)
+            free = library.free_name(DEFAULT_RECIPE)
+            yield progress_html(None), gr.skip(), gr.skip(), gr.skip(), free, gr.skip()
             return
-        yield from follow(job)
+        async for update in follow(job):
+            yield update
 
     def connect(demo: gr.Blocks, offer_new_model: Callable, inputs: list, outputs: list) -> None:
         """Wire what needs the whole page: reattaching on load, and offering a new model
@@ -333,14 +339,16 @@ API_SIGNATURE = inspect.Signature(
 )
 
 
-def _watch(jobs: TrainingJobs, job: Job) -> Iterator[Snapshot]:
-    """The run's snapshot every POLL_S seconds (sooner when it ends), the last one final."""
+async def _watch(jobs: TrainingJobs, job: Job) -> AsyncIterator[Snapshot]:
+    """The run's snapshot every POLL_S seconds, the last one final. Asleep in the event
+    loop, not in a thread: many watching pages must not use up the threads that answer
+    the pen."""
     while True:
         snapshot = jobs.snapshot(job)
         yield snapshot
         if snapshot.finished:
             return
-        jobs.wait(job, POLL_S)
+        await asyncio.sleep(POLL_S)
 
 
 def progress_record(snapshot: Snapshot) -> dict[str, Any]:
