@@ -89,25 +89,21 @@ def build_app(
             value = current if current in names else library.best_name()
             return gr.update(choices=names, value=value), gr.update(visible=not names)
 
+        def refresh_mistakes_models(current: str | None):
+            return refresh_models(current)[0]
+
         # Models trained since the page was built (this server, the command line) show up
-        # at load as on a tab's visit.
-        demo.load(
-            refresh_models, draw.model, [draw.model, draw.no_models], api_visibility="private"
-        )
-        demo.load(
-            lambda current: refresh_models(current)[0],
-            mistakes.model,
-            mistakes.model,
+        # at load and on each visit of a tab; a visit of Mistakes also fills it.
+        gr.on(
+            [demo.load, draw_page.select],
+            refresh_models,
+            draw.model,
+            [draw.model, draw.no_models],
             api_visibility="private",
         )
-        draw_page.select(
-            refresh_models, draw.model, [draw.model, draw.no_models], api_visibility="private"
-        )
+        demo.load(refresh_mistakes_models, mistakes.model, mistakes.model, api_visibility="private")
         mistakes_page.select(
-            lambda current: refresh_models(current)[0],
-            mistakes.model,
-            mistakes.model,
-            api_visibility="private",
+            refresh_mistakes_models, mistakes.model, mistakes.model, api_visibility="private"
         ).then(mistakes.show, mistakes.inputs, mistakes.outputs, api_visibility="private")
     return demo
 

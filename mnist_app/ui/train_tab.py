@@ -128,7 +128,7 @@ def build_train_tab(
     called once the other tabs exist (see its docstring). `owner_token` is the browser's
     own id: who started a run, so that a reload or a second tab reattaches to it."""
     library = jobs.library
-    defaults = dict(zip([s.name for s in WEB_SETTINGS], recipe_values(DEFAULT_RECIPE), strict=True))
+    default = RECIPES[DEFAULT_RECIPE].config
     inputs: dict[str, gr.components.Component] = {}
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=340):
@@ -148,12 +148,12 @@ def build_train_tab(
             with gr.Row():
                 for spec in WEB_SETTINGS:
                     if spec.ui == MAIN:
-                        inputs[spec.name] = setting_input(spec, defaults[spec.name])
+                        inputs[spec.name] = setting_input(spec, getattr(default, spec.name))
             device_text = gr.Textbox(_device_label("auto"), label="Trains on", interactive=False)
             with gr.Accordion("More settings", open=False), gr.Row():
                 for spec in WEB_SETTINGS:
                     if spec.ui == MORE:
-                        inputs[spec.name] = setting_input(spec, defaults[spec.name])
+                        inputs[spec.name] = setting_input(spec, getattr(default, spec.name))
         with gr.Column(scale=3, min_width=420):
             progress = gr.HTML(progress_html(None), label="Progress", elem_id="train-progress")
             result = gr.Markdown(label="Result", elem_id="train-result")
