@@ -9,7 +9,13 @@
 Environment variables give the defaults: MNIST_APP_HOST, MNIST_APP_PORT,
 MNIST_APP_WEIGHTS (the weights folder), MNIST_DIR (the MNIST files),
 MNIST_APP_USERNAME and MNIST_APP_PASSWORD (a login; prefer the environment to --password,
-which other users of the machine can read in the process list), MNIST_APP_MAX_UPLOAD_MB.
+which other users of the machine can read in the process list), MNIST_APP_MAX_UPLOAD_MB,
+MNIST_APP_UPLOAD_CACHE_MB, MNIST_APP_CLIENT_UPLOAD_MB, MNIST_APP_CACHE_DIR,
+MNIST_APP_MAX_TRAIN_MINUTES.
+
+The server's operator stops the training run in progress, whoever started it, with
+`kill -USR1 <pid>` (the pid is printed at start): it stops after its current step and
+saves what it has learnt.
 """
 
 from __future__ import annotations
@@ -17,7 +23,10 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
+import tempfile
+import threading
 from pathlib import Path
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -69,23 +78,84 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=float(env("MNIST_APP_MAX_UPLOAD_MB", "10")),
         help="largest image a user may upload, in MB (default: 10; MNIST_APP_MAX_UPLOAD_MB)",
     )
+    parser.add_argument(
+        "--upload-cache-mb",
+        type=float,
+        default=float(env("MNIST_APP_UPLOAD_CACHE_MB", "1024")),
+        help="most uploads kept on disk at once, in MB (default: 1024; MNIST_APP_UPLOAD_CACHE_MB)",
+    )
+    parser.add_argument(
+        "--client-upload-mb",
+        type=float,
+        default=float(env("MNIST_APP_CLIENT_UPLOAD_MB", "200")),
+        help="most one client address may upload in an hour, in MB (default: 200; "
+        "MNIST_APP_CLIENT_UPLOAD_MB)",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=env("MNIST_APP_CACHE_DIR"),
+        help="the upload cache, emptied at start (default: a folder per port under the "
+        "system's temporary folder; MNIST_APP_CACHE_DIR)",
+    )
+    parser.add_argument(
+        "--max-train-minutes",
+        type=float,
+        default=float(env("MNIST_APP_MAX_TRAIN_MINUTES", "60")),
+        help="a run started from the web stops after this long and saves what it learnt "
+        "(default: 60; MNIST_APP_MAX_TRAIN_MINUTES)",
+    )
     args = parser.parse_args(argv)
     args.password = args.password or env("MNIST_APP_PASSWORD")
     if bool(args.username) != bool(args.password):
         parser.error("a login needs both a username and a password")
-    if args.max_upload_mb <= 0:
-        parser.error("--max-upload-mb must be positive")
+    for option in ("max_upload_mb", "upload_cache_mb", "client_upload_mb", "max_train_minutes"):
+        if not 0 < getattr(args, option) < float("inf"):
+            parser.error(f"--{option.replace('_', '-')} must be a positive number")
+    args.cache_dir = args.cache_dir or Path(tempfile.gettempdir()) / f"mnist_app-cache-{args.port}"
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # A cache folder of the app's own, which it may empty: Gradio reads this when imported.
+    os.environ["GRADIO_TEMP_DIR"] = str(args.cache_dir)
     # Imported here so that --help answers at once, without loading torch and Gradio.
     from mnist_app.library import ModelLibrary
-    from mnist_app.ui import CSS, THEME, build_app, warm_up, with_queue
+    from mnist_app.training.jobs import TrainingJobs
+    from mnist_app.ui import (
+        CSS,
+        THEME,
+        Limits,
+        UploadCache,
+        build_app,
+        launch_options,
+        warm_up,
+        with_queue,
+    )
 
+    mb = 2**20
+    limits = Limits(
+        max_upload_bytes=int(args.max_upload_mb * mb),
+        cache_bytes=int(args.upload_cache_mb * mb),
+        client_upload_bytes=int(args.client_upload_mb * mb),
+        max_run_s=args.max_train_minutes * 60,
+    )
+    uploads = UploadCache(
+        args.cache_dir, limits.cache_bytes, limits.client_upload_bytes, limits.client_upload_files
+    )
+    uploads.empty()
+    uploads.sweep_every(60)
     library = ModelLibrary(args.weights_dir, args.data_dir)
+    jobs = TrainingJobs(library, max_run_s=limits.max_run_s)
+
+    def operator_stop(*_) -> None:
+        # In a thread: a signal handler must not wait for a lock that the main thread holds.
+        reason = "the server's operator stopped it"
+        threading.Thread(target=lambda: print(jobs.stop_any(reason), flush=True)).start()
+
+    signal.signal(signal.SIGUSR1, operator_stop)
     names = library.names()
     print(
         f"serving {len(names)} model(s) from {library.weights_dir}: {', '.join(names)}"
@@ -100,16 +170,17 @@ def main(argv: list[str] | None = None) -> int:
             "Set MNIST_APP_USERNAME and MNIST_APP_PASSWORD to require one.",
             file=sys.stderr,
         )
+    print(f"pid {os.getpid()}: `kill -USR1 {os.getpid()}` stops a training run", flush=True)
     warm_up(library)
-    with_queue(build_app(library, max_upload_mb=args.max_upload_mb)).launch(
+    with_queue(build_app(library, jobs, limits)).launch(
         server_name=args.host,
         server_port=args.port,
         share=args.share,
         auth=(args.username, args.password) if args.username else None,
-        max_file_size=int(args.max_upload_mb * 1024 * 1024),
         theme=THEME,
         css=CSS,
         footer_links=["api"],
+        **launch_options(limits, uploads),
     )
     return 0
 

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from .drawing.mnist_style import PREPROCESSING
-from .messages import first_line
+from .messages import first_line, quoted
 from .models import build_model
 from .paths import WEIGHTS_DIR
 from .settings import TrainConfig
@@ -73,8 +73,8 @@ def check_name(name: str) -> str:
     """A checkpoint name must be a plain file stem: no paths, spaces or odd characters."""
     if not _NAME.match(name or ""):
         raise ValueError(
-            f"invalid model name {name!r}: use 1-{MAX_NAME} letters, digits, '_', '-' or '.', "
-            "starting with a letter or digit"
+            f"invalid model name {quoted(name)}: use 1-{MAX_NAME} letters, digits, '_', '-' "
+            "or '.', starting with a letter or digit"
         )
     return name
 

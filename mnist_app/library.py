@@ -14,6 +14,7 @@ from pathlib import Path
 from .checkpoint import checkpoint_path, free_name, list_checkpoints, load_checkpoint
 from .data import Mnist, load_mnist
 from .evaluation import Evaluation, evaluate
+from .messages import quoted
 from .paths import WEIGHTS_DIR
 from .predict import Predictor
 
@@ -96,4 +97,4 @@ class ModelLibrary:
         try:
             return name, path.stat().st_mtime
         except FileNotFoundError:
-            raise ValueError(f"no model named {name!r} in {self.weights_dir}") from None
+            raise ValueError(f"no model named {quoted(name)} in {self.weights_dir}") from None

@@ -11,6 +11,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from .messages import quoted
 from .settings import BY_NAME, TrainConfig, coerce
 
 
@@ -182,7 +183,7 @@ DEFAULT_RECIPE = "resnet_mini"
 
 def get_recipe(name: str) -> Recipe:
     if name not in RECIPES:
-        raise ValueError(f"unknown recipe {name!r}; choose one of: {', '.join(RECIPES)}")
+        raise ValueError(f"unknown recipe {quoted(name)}; choose one of: {', '.join(RECIPES)}")
     return RECIPES[name]
 
 

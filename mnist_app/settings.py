@@ -15,6 +15,8 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
+from .messages import quoted
+
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 # Far beyond any useful MNIST run, yet a typo (1e9 epochs) is caught before it starts.
 MAX_EPOCHS = 10_000
@@ -74,6 +76,7 @@ class TrainConfig:
         "images per step (0 = full batch: every step sees the whole training set)",
         "Batch size (0 = full batch)",
         low=0,
+        high=MNIST_TRAIN,
     )
     optimizer: str = setting("sgd", "optimizer", "Optimizer", choices=("sgd", "adam", "adamw"))
     loss: str = setting(
@@ -238,9 +241,9 @@ def _check(spec: Setting, value: Any) -> None:
     else:
         ok = isinstance(value, str)
     if not ok:
-        raise ValueError(f"{what} must be {_type_words(spec.type)}, got {value!r}")
+        raise ValueError(f"{what} must be {_type_words(spec.type)}, got {quoted(value)}")
     if spec.choices and value not in spec.choices:
-        raise ValueError(f"{what} must be one of {', '.join(spec.choices)}, got {value!r}")
+        raise ValueError(f"{what} must be one of {', '.join(spec.choices)}, got {quoted(value)}")
     below = spec.low is not None and (value <= spec.low if spec.low_open else value < spec.low)
     above = spec.high is not None and (value >= spec.high if spec.high_open else value > spec.high)
     if below or above:
@@ -277,4 +280,4 @@ def parse_bool(text: str) -> bool:
         return True
     if text.lower() in ("0", "false", "no", "off"):
         return False
-    raise ValueError(f"expected on or off, got {text!r}")
+    raise ValueError(f"expected on or off, got {quoted(text)}")

@@ -27,8 +27,8 @@ _UNEVEN = 24
 # wide: wider than a thick pen stroke (about an eighth of a digit), narrower than a shadow.
 _PAPER_GRID, _PAPER_FILTER = 64, 15
 # More pixels than this are refused before decoding: a small PNG can unpack to gigabytes.
-# (An 8000x8000 photo, 64 million, is still read; Pillow itself stops at 179 million.)
-MAX_PIXELS = 80_000_000
+# (A 6000x6000 photo, 36 million, is still read; Pillow itself only stops at 179 million.)
+MAX_PIXELS = 40_000_000
 # Larger images are shrunk to this many pixels on the longer side before anything else:
 # an 8000x8000 upload would otherwise cost gigabytes of float arrays for no better result.
 MAX_SIDE = 2048

@@ -10,6 +10,7 @@ viewers read consistent ``Snapshot`` copies of it.
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -60,6 +61,7 @@ class Snapshot:
     test_accuracy: float | None = None
     saved_as: str | None = None
     stopped_early: bool = False
+    stop_reason: str | None = None  # why it stopped early, when not its owner's Stop
     error: str | None = None
 
     @property
@@ -79,13 +81,18 @@ class Job:
     losses: list[LossPoint] = field(default_factory=list)
     stop_event: threading.Event = field(default_factory=threading.Event)
     finished_event: threading.Event = field(default_factory=threading.Event)
+    # Whoever holds it may stop the run: the caller gets it in /train's updates, so that a
+    # REST client with no session, or a reloaded page, can stop what it started.
+    stop_token: str = field(default_factory=lambda: secrets.token_urlsafe(16))
 
 
 class TrainingJobs:
-    """Runs `to_checkpoint.train_and_save` in a child process, one run at a time."""
+    """Runs `to_checkpoint.train_and_save` in a child process, one run at a time; a run
+    is stopped (and what it learnt saved) once it has trained for `max_run_s` seconds."""
 
-    def __init__(self, library: ModelLibrary):
+    def __init__(self, library: ModelLibrary, max_run_s: float | None = None):
         self.library = library
+        self.max_run_s = max_run_s
         self._lock = threading.Lock()
         self._job: Job | None = None
 
@@ -106,13 +113,33 @@ class TrainingJobs:
     def current(self) -> Job | None:
         return self._job
 
-    def stop(self, owner: str = "") -> str:
-        """Ask the caller's run to stop after its current step; say what happened."""
+    def stop(self, owner: str = "", token: str = "") -> str:
+        """Ask the caller's run (by its owner or its stop token) to stop after its current
+        step; say what happened."""
         job = self._job
         if job is None or job.finished_event.is_set():
             return "No training is running."
-        if job.owner != owner:
-            return "The training in progress was started by someone else; only they can stop it."
+        mine = (owner and job.owner == owner) or (
+            isinstance(token, str)
+            and secrets.compare_digest(token.encode(), job.stop_token.encode())
+        )
+        if not mine:
+            return (
+                "The training in progress was started by someone else; only they can stop "
+                "it (with the stop token its /train call was given)."
+            )
+        return self._stop(job)
+
+    def stop_any(self, reason: str = "") -> str:
+        """Stop whatever run is going, whoever started it: for the server's operator."""
+        job = self._job
+        if job is None or job.finished_event.is_set():
+            return "No training is running."
+        return self._stop(job, reason)
+
+    def _stop(self, job: Job, reason: str = "") -> str:
+        if reason:
+            self._update(job, stop_reason=reason)
         with self._lock:
             if job.snapshot.state == "evaluating":
                 return "Training is over; the model is being evaluated and will then be saved."
@@ -135,6 +162,12 @@ class TrainingJobs:
             job.snapshot = replace(job.snapshot, **changes)
 
     def _run(self, job: Job) -> None:
+        timer = None
+        if self.max_run_s:
+            reason = f"it reached the server's time limit of {self.max_run_s / 60:g} min"
+            timer = threading.Timer(self.max_run_s, self._stop, [job, reason])
+            timer.daemon = True
+            timer.start()
         try:
             self._update(job, state="loading data")
             data = self.library.data()
@@ -148,6 +181,8 @@ class TrainingJobs:
             log.exception("training %s failed", job.snapshot.name)
             self._update(job, state="failed", error=f"training failed: {type(err).__name__}: {err}")
         finally:
+            if timer:
+                timer.cancel()
             job.finished_event.set()
 
     def _train(self, job: Job, data) -> None:

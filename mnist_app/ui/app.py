@@ -7,13 +7,17 @@ import os
 import threading
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from ..library import ModelLibrary
 from ..training.child import prepare as prepare_training
 from ..training.jobs import TrainingJobs
 from .draw_tab import build_draw_tab
+from .limits import Limits, RequestGuard
+from .login_throttle import LoginThrottle
 from .mistakes_tab import build_mistakes_tab
 from .train_tab import build_train_tab
+from .upload_cache import UploadCache
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +43,12 @@ CSS = """
 
 
 def build_app(
-    library: ModelLibrary, jobs: TrainingJobs | None = None, max_upload_mb: float = 10
+    library: ModelLibrary, jobs: TrainingJobs | None = None, limits: Limits | None = None
 ) -> gr.Blocks:
-    """The app; `max_upload_mb` caps images uploaded in the Draw tab (as launch's
-    max_file_size caps Gradio's own uploads)."""
-    jobs = jobs or TrainingJobs(library)
+    """The app; `limits` bound what requests may cost (see limits.Limits; launch the app
+    with `launch_options(limits, ...)` for those that Gradio's server enforces)."""
+    limits = limits or Limits()
+    jobs = jobs or TrainingJobs(library, max_run_s=limits.max_run_s)
     # Uploaded files are deleted from the cache after an hour (checked hourly).
     with gr.Blocks(title=TITLE, delete_cache=(3600, 3600)) as demo:
         gr.Markdown(
@@ -55,7 +60,7 @@ def build_app(
         owner_token = gr.BrowserState(None, storage_key="mnist-studio-owner")
         with gr.Tabs():
             with gr.Tab("Draw", id="draw") as draw_page:
-                draw = build_draw_tab(library, int(max_upload_mb * 2**20))
+                draw = build_draw_tab(library, limits)
             with gr.Tab("Train", id="train"):
                 connect_train = build_train_tab(jobs, owner_token)
             with gr.Tab("Mistakes", id="mistakes") as mistakes_page:
@@ -106,6 +111,18 @@ def build_app(
             refresh_mistakes_models, mistakes.model, mistakes.model, api_visibility="private"
         ).then(mistakes.show, mistakes.inputs, mistakes.outputs, api_visibility="private")
     return demo
+
+
+def launch_options(limits: Limits, uploads: UploadCache | None) -> dict:
+    """`launch` arguments that make Gradio's server keep `limits`: the request guard
+    (body sizes, upload quota, login throttle) and the number of sessions kept."""
+    logins = LoginThrottle(limits.free_logins, limits.max_login_lock_s)
+    guard = Middleware(RequestGuard, limits=limits, uploads=uploads, logins=logins)
+    return dict(
+        max_file_size=limits.max_upload_bytes,
+        state_session_capacity=limits.sessions,
+        app_kwargs={"middleware": [guard]},
+    )
 
 
 def with_queue(demo: gr.Blocks) -> gr.Blocks:

@@ -10,7 +10,8 @@ import gradio as gr
 from ..drawing import NotADigit, Preprocessed
 from ..library import ModelLibrary
 from .errors import user_error
-from .inputs import with_readable_errors
+from .inputs import guarded_image_input, with_bounded_blobs
+from .limits import Limits
 from .pen_canvas import Answer, pen_canvas, pen_reader
 from .sketch import read_drawing
 from .text import DRAW_A_DIGIT, NO_MODEL, no_models_help, not_a_digit, preprocessing_notice
@@ -27,7 +28,8 @@ class DrawTab:
     offered: gr.State  # the name it offers
 
 
-def build_draw_tab(library: ModelLibrary, max_upload_bytes: int) -> DrawTab:
+def build_draw_tab(library: ModelLibrary, limits: Limits) -> DrawTab:
+    max_upload_bytes = limits.max_upload_bytes
     names = library.names()
     gr.Markdown(
         "Draw a digit: the answer follows your pen. Ctrl+Z undoes a stroke, Esc clears. "
@@ -79,8 +81,14 @@ def build_draw_tab(library: ModelLibrary, max_upload_bytes: int) -> DrawTab:
     # The named endpoints take what they always took (a Sketchpad value, an image file)
     # and answer with the ten probabilities; the page never fires them.
     with gr.Group(visible=False):
-        sketch = with_readable_errors(gr.Sketchpad(type="numpy", image_mode="RGBA"))
-        upload = with_readable_errors(gr.Image(type="pil", image_mode=None))
+        sketch = gr.Sketchpad(type="numpy", image_mode="RGBA")
+        sketch = with_bounded_blobs(
+            guarded_image_input(sketch, limits.max_pixels),
+            limits.sketch_layers,
+            limits.sketch_drawings_per_session,
+            limits.sketch_blob_bytes,
+        )
+        upload = guarded_image_input(gr.Image(type="pil", image_mode=None), limits.max_pixels)
         label = gr.Label(num_top_classes=10)
         api_only = gr.Button()
 

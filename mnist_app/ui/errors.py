@@ -11,5 +11,5 @@ log = logging.getLogger("mnist_app.ui")
 
 def user_error(message: str) -> gr.Error:
     """The message shown to the user; the log gets one line instead of Gradio's traceback."""
-    log.info("refused a request: %s", message)
+    log.info("refused a request: %s", message[:300])
     return gr.Error(message, print_exception=False)

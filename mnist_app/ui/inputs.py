@@ -1,14 +1,21 @@
-"""Gradio's decoding errors turned into messages for the user.
+"""Gradio's image inputs, made safe and clear before Gradio decodes anything.
 
-Gradio decodes an upload before any handler runs; a file that is not an image, or a
-truncated one, would otherwise end as a bare "Error" with the reason only in the log.
+Gradio decodes an upload before any handler runs: a file that is not an image would end as
+a bare "Error" with the reason only in the log, and a small PNG of 13000x13000 pixels would
+be unpacked at full size (2 GB, 29 s of CPU) before the app could shrink it. And the
+Sketchpad's blob endpoint kept any number of layers, of any index, for ever.
 """
 
 from __future__ import annotations
 
+import io
+from collections.abc import Iterator
 from typing import Any, TypeVar
 
 import gradio as gr
+from fastapi import HTTPException
+from gradio.components.base import server
+from PIL import Image
 
 from ..drawing.ink import unreadable_message
 from .errors import user_error
@@ -16,13 +23,20 @@ from .errors import user_error
 C = TypeVar("C", bound=gr.components.Component)
 
 
-def with_readable_errors(component: C) -> C:
-    """The component, its decoding failures raised as a gr.Error that says what is wrong.
-    (Wrapped on the instance: a subclass would make Gradio write a .pyi stub beside this
-    file at import time.)"""
+def guarded_image_input(component: C, max_pixels: int) -> C:
+    """The component, refusing requests whose images have more than `max_pixels` pixels
+    together (read from their headers, before any decoding), and raising its decoding
+    failures as a gr.Error that says what is wrong. (Wrapped on the instance: a subclass
+    would make Gradio write a .pyi stub beside this file at import time.)"""
     decode = component.preprocess
 
     def preprocess(payload: Any) -> Any:
+        pixels = sum(_header_pixels(image) for image in _images(component, payload))
+        if pixels > max_pixels:
+            raise user_error(
+                f"That image is too large: {pixels:,} pixels, at most {max_pixels:,}. "
+                "Please send a smaller one."
+            )
         try:
             return decode(payload)
         except gr.Error:
@@ -32,3 +46,90 @@ def with_readable_errors(component: C) -> C:
 
     component.preprocess = preprocess
     return component
+
+
+def _images(component: Any, payload: Any) -> Iterator[Any]:
+    """Every image file (a path) or blob (bytes) that a payload will make Gradio decode."""
+    if payload is None:
+        return
+    drawing_id = getattr(payload, "id", None)
+    stored = getattr(component, "blob_storage", {}).get(drawing_id) if drawing_id else None
+    source = stored if stored is not None else payload
+    for field in ("background", "composite", "layers"):
+        value = getattr(source, field, None)
+        yield from value if isinstance(value, list) else [value]
+    yield getattr(payload, "path", None)
+
+
+def _header_pixels(image: Any) -> int:
+    """Width x height from the image's header (0 when there is none to read)."""
+    if image is None:
+        return 0
+    source = io.BytesIO(image) if isinstance(image, bytes) else getattr(image, "path", image)
+    if source is None:
+        return 0
+    try:
+        with Image.open(source) as opened:  # reads the header only
+            return opened.width * opened.height
+    except Exception:  # not an image: decoding will say so in its own words
+        return 0
+
+
+def with_bounded_blobs(
+    editor: gr.ImageEditor,
+    layers: int,
+    drawings_per_session: int,
+    total_bytes: int,
+    total_drawings: int = 256,
+) -> gr.ImageEditor:
+    """The editor's blob endpoint (component_server `accept_blobs`, which the browser's
+    Sketchpad uses to upload a drawing's layers), bounded: a layer index under `layers`,
+    at most `drawings_per_session` drawings held per session, and `total_drawings` and
+    `total_bytes` for all sessions (the oldest drawings are dropped first). Gradio frees
+    a drawing once it is read."""
+    accept = editor.accept_blobs
+    storage = editor.blob_storage
+    owners: dict[str, str] = {}  # drawing id -> session
+
+    @server
+    def accept_blobs(data: Any) -> None:
+        kind, index = data.data.get("type"), data.data.get("index")
+        if kind not in ("layer", "background", "composite"):
+            raise HTTPException(400, "unknown blob type")
+        if kind == "layer":
+            try:
+                if not 0 <= int(index) < layers:
+                    raise ValueError
+            except (TypeError, ValueError):
+                raise HTTPException(400, f"layer index must be 0 to {layers - 1}") from None
+        # The form's own fields include the session that sends it.
+        drawing, session = str(data.data.get("id")), str(data.data.get("session_hash"))
+        for stale in [key for key in owners if key not in storage]:  # read and freed
+            del owners[stale]
+        if drawing not in storage:
+            mine = [key for key, owner in owners.items() if owner == session]
+            for oldest in mine[: max(0, len(mine) - drawings_per_session + 1)]:
+                storage.pop(oldest, None)
+                owners.pop(oldest, None)
+        owners[drawing] = session
+        accept(data)
+        while len(storage) > 1 and (
+            len(storage) > total_drawings or _stored_bytes(storage) > total_bytes
+        ):
+            oldest = next(iter(storage))
+            storage.pop(oldest)
+            owners.pop(oldest, None)
+        if _stored_bytes(storage) > total_bytes:  # one blob alone is over the limit
+            storage.pop(drawing, None)
+            raise HTTPException(413, "the drawing is too large")
+
+    editor.accept_blobs = accept_blobs
+    return editor
+
+
+def _stored_bytes(storage: dict) -> int:
+    total = 0
+    for blobs in storage.values():
+        for blob in (blobs.background, blobs.composite, *blobs.layers):
+            total += len(blob) if blob else 0
+    return total

@@ -11,6 +11,7 @@ from PIL import Image
 from ..data import MnistFormatError, MnistNotFoundError
 from ..evaluation import Mistake
 from ..library import ModelLibrary
+from ..messages import quoted
 from .charts import confusion_image, enlarge, per_class_table
 from .errors import user_error
 from .text import no_models_help
@@ -146,5 +147,5 @@ def _digit(choice: str | None) -> int | None:
     if choice in (None, "", ANY):
         return None
     if choice not in DIGIT_CHOICES:
-        raise user_error(f"digit filter must be 'any' or 0-9, got {choice!r}")
+        raise user_error(f"digit filter must be 'any' or 0-9, got {quoted(choice)}")
     return int(choice)

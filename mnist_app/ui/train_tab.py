@@ -12,6 +12,7 @@ from typing import Any
 import gradio as gr
 
 from ..device import available_devices, describe_device, pick_device
+from ..messages import quoted
 from ..recipes import DEFAULT_RECIPE, RECIPES, make_config
 from ..settings import HIDDEN, MAIN, MORE, SETTINGS, Setting, TrainConfig
 from ..training.jobs import Job, Snapshot, TrainingBusy, TrainingJobs
@@ -69,7 +70,8 @@ def result_markdown(snapshot: Snapshot) -> str:
         return f"**Training cancelled.** {snapshot.error} Nothing was saved."
     if snapshot.state != "done":
         return ""
-    early = f"Stopped early after {snapshot.step:,} steps. " if snapshot.stopped_early else ""
+    why = f" because {snapshot.stop_reason}" if snapshot.stop_reason else ""
+    early = f"Stopped early after {snapshot.step:,} steps{why}. " if snapshot.stopped_early else ""
     renamed = (
         f" (the name {snapshot.name!r} was taken meanwhile)"
         if snapshot.saved_as != snapshot.name
@@ -113,7 +115,7 @@ def config_from_form(recipe: str, values: dict[str, Any], blank_means_recipe: bo
     """The run's settings from the Train tab's fields or a /train call (ValueError for the
     user). An empty field is an error on the page; from the API it means the recipe's."""
     if recipe not in RECIPES:
-        raise ValueError(f"Unknown recipe {recipe!r}; choose one of: {', '.join(RECIPES)}.")
+        raise ValueError(f"Unknown recipe {quoted(recipe)}; choose one of: {', '.join(RECIPES)}.")
     if not blank_means_recipe:
         empty = [spec.label for spec in WEB_SETTINGS if values.get(spec.name) is None]
         if empty:
@@ -241,7 +243,7 @@ def build_train_tab(
         recipe_name, name = call.pop("recipe"), call.pop("name")
         job = start_run(recipe_name, name, call, request.session_hash, api=True)
         async for snapshot in _watch(jobs, job):
-            yield progress_record(snapshot)
+            yield {**progress_record(snapshot), "stop_token": job.stop_token}
 
     train_from_api.__signature__ = API_SIGNATURE
     train_from_api.__annotations__ = {
@@ -267,9 +269,11 @@ def build_train_tab(
     def stop_from_page(token: str | None, request: gr.Request) -> str:
         return jobs.stop(owner=token or request.session_hash)
 
-    def stop(request: gr.Request) -> str:
-        """Stop your own training run after its current step; the model so far is saved."""
-        return jobs.stop(owner=request.session_hash)
+    def stop(stop_token: str = "", request: gr.Request = None) -> str:
+        """Stop your training run after its current step; the model so far is saved.
+        `stop_token`: the one in your /train call's updates (not needed from the same
+        gradio_client session that started it)."""
+        return jobs.stop(owner=request.session_hash, token=stop_token)
 
     stop_button.click(
         stop_from_page, owner_token, stop_message, api_visibility="private", queue=False

@@ -1,0 +1,303 @@
+"""Resource exhaustion: each attack of the limits issue, replayed against a launched app.
+
+Launches `python app.py` from a checkout (this one by default; `--root` another, such as a
+`git worktree` of the commit before the limits, for the "before" figures) with a login,
+a copy of its weights/ and an upload cache of its own, then replays, as raw HTTP:
+
+  F1  component_server accept_blobs: layer index 30,000,000, then 30 blobs of 9.9 MB
+  F2  a 13000x13000 1-bit PNG (~20 kB) as a sketch's composite and two of its layers
+  F3  /call/train with epochs 10000, batch size 1 (no session), then /call/stop
+  F4  200 uploads of 9.9 MB to /gradio_api/upload, then a restart
+  F5  /predict with a valid sketch and a model name of 2 MB, then of 100 MB
+  F6  1,500 wrong passwords on /login
+  F7  1,000, then 2,000 more requests, each from a new session
+
+Prints per row the server's memory kept (RSS after - before), its peak over the row (VmHWM,
+reset before each row), the upload cache on disk, the time taken and what happened.
+
+    python bench/exhaust.py                       # this checkout
+    git worktree add /tmp/before ede6320 && python bench/exhaust.py --root /tmp/before
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+from PIL import Image
+
+from mnist_app.paths import PROJECT_ROOT, shared_mnist_dir
+from mnist_app.testing.hostile import blob_upload
+from mnist_app.testing.server import free_port
+from mnist_app.testing.sketches import pen_drawing
+
+USER, PASSWORD = "bench", "a long and secret passphrase"
+MB = 2**20
+
+
+class Server:
+    """app.py from `root`, launched with a login; its pid, log and upload cache."""
+
+    def __init__(self, root: Path, work: Path):
+        self.root, self.work = root, work
+        self.weights = work / "weights"
+        shutil.copytree(root / "weights", self.weights)
+        self.cache = work / "cache"
+        self.log = work / "app.log"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        env = {
+            **os.environ,
+            "GRADIO_ANALYTICS_ENABLED": "False",
+            "MNIST_DIR": str(shared_mnist_dir()),
+            "MNIST_APP_USERNAME": USER,
+            "MNIST_APP_PASSWORD": PASSWORD,
+            "GRADIO_TEMP_DIR": str(self.cache),  # the old app's cache: the same folder
+            "MNIST_APP_CACHE_DIR": str(self.cache),
+        }
+        command = [sys.executable, "app.py", "--weights-dir", str(self.weights)]
+        with open(self.log, "a") as out:
+            self.process = subprocess.Popen(
+                [*command, "--port", str(self.port)], cwd=self.root, env=env, stdout=out, stderr=out
+            )
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.url, timeout=5).status_code == 200:
+                    time.sleep(3)  # let the warm-up settle
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        raise RuntimeError(f"the app did not start:\n{self.log.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+    def status(self, field: str) -> float:
+        """A memory figure of the server process from /proc, in MB."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+        raise KeyError(field)
+
+    def reset_peak(self) -> None:
+        Path(f"/proc/{self.process.pid}/clear_refs").write_text("5")
+
+    def cache_mb(self) -> float:
+        files = [p for p in self.cache.rglob("*") if p.is_file()] if self.cache.exists() else []
+        return sum(p.stat().st_size for p in files) / MB
+
+
+def logged_in(server: Server) -> httpx.Client:
+    client = httpx.Client(base_url=server.url, timeout=120)
+    answer = client.post("login", data={"username": USER, "password": PASSWORD})
+    answer.raise_for_status()
+    return client
+
+
+def component_id(client: httpx.Client, kind: str, elem_id: str | None = None) -> int:
+    config = client.get("config").json()
+    for component in config["components"]:
+        props = component.get("props", {})
+        if component["type"] == kind and (elem_id is None or props.get("elem_id") == elem_id):
+            return component["id"]
+    raise LookupError(kind)
+
+
+def png_bytes(image: Image.Image, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", **options)
+    return buffer.getvalue()
+
+
+def send_blob(client: httpx.Client, editor: int, drawing: str, index: int, blob: bytes) -> int:
+    form = blob_upload(editor, index, drawing, blob)
+    return client.post("gradio_api/component_server", **form).status_code
+
+
+def upload(client: httpx.Client, name: str, data: bytes) -> httpx.Response:
+    return client.post("gradio_api/upload", files={"files": (name, data, "image/png")})
+
+
+def call(client: httpx.Client, api: str, data: list, first_only: bool = False) -> list:
+    """A named endpoint over /call/: its (event, data) pairs, or the refusal's status."""
+    started = client.post(f"gradio_api/call/{api}", json={"data": data})
+    if started.status_code != 200:
+        return [("http", f"{started.status_code} {started.text[:120]}")]
+    event_id = started.json()["event_id"]
+    events, kind = [], None
+    with client.stream("GET", f"gradio_api/call/{api}/{event_id}") as stream:
+        for line in stream.iter_lines():
+            if line.startswith("event: "):
+                kind = line[7:]
+            elif line.startswith("data: "):
+                events.append((kind, line[6:]))
+                if kind in ("complete", "error") or (first_only and kind == "generating"):
+                    break
+    return events
+
+
+def file_ref(client: httpx.Client, path_or_bytes: Path | bytes, name: str = "x.png") -> dict:
+    data = path_or_bytes.read_bytes() if isinstance(path_or_bytes, Path) else path_or_bytes
+    answer = upload(client, name, data)
+    answer.raise_for_status()
+    return {"path": answer.json()[0], "meta": {"_type": "gradio.FileData"}}
+
+
+def f1(server: Server, client: httpx.Client) -> str:
+    editor = component_id(client, "imageeditor")
+    tiny = png_bytes(Image.new("RGBA", (8, 8)))
+    first = send_blob(client, editor, "huge-index", 30_000_000, tiny)
+    big = os.urandom(int(9.9 * MB))
+    codes = [send_blob(client, editor, f"blob-{i}", 0, big) for i in range(30)]
+    kept = sum(code == 200 for code in codes)
+    return f"index 30M: HTTP {first}; 9.9 MB blobs accepted: {kept}/30"
+
+
+def f2(server: Server, client: httpx.Client) -> str:
+    giant = png_bytes(Image.new("1", (13000, 13000), 1), optimize=True)
+    ref = file_ref(client, giant, "giant.png")
+    sketch = {"background": None, "layers": [ref, ref], "composite": ref}
+    events = call(client, "predict", [sketch, "speedrun"])
+    kind, data = events[-1]
+    return f"{len(giant) / 1024:.0f} kB PNG: {kind}: {data[:90]}"
+
+
+def f3(server: Server, client: httpx.Client) -> str:
+    from mnist_app.ui.train_tab import API_SIGNATURE
+
+    names = [name for name in API_SIGNATURE.parameters if name != "request"]
+    values = {"recipe": "t5_mlp_bn", "name": "exhaust", "epochs": 10_000, "batch_size": 1}
+    events = call(client, "train", [values.get(name) for name in names], first_only=True)
+    kind, data = events[-1]
+    if kind != "generating":
+        return f"refused: {data[:110]}"
+    first = json.loads(data)[0]
+    token = first.get("stop_token")
+    time.sleep(5)
+    stop = call(client, "stop", [token] if token else [])
+    return f"started ({first.get('total_steps') or '?'} steps); /call/stop: {stop[-1][1][:80]}"
+
+
+def f4(server: Server, client: httpx.Client) -> str:
+    data = os.urandom(int(9.9 * MB))
+    codes = [upload(client, f"u{i}.png", data).status_code for i in range(200)]
+    accepted = sum(code == 200 for code in codes)
+    on_disk = server.cache_mb()
+    server.stop()
+    server.start()
+    return (
+        f"accepted {accepted}/200 ({on_disk:,.0f} MB on disk); "
+        f"after a restart: {server.cache_mb():,.0f} MB"
+    )
+
+
+def f5(server: Server, client: httpx.Client) -> str:
+    drawing, _ = pen_drawing(1, server.work / "one.png")
+    outcomes = []
+    for size in (2 * MB, 100 * MB):
+        log_before = server.log.stat().st_size
+        sketch = {"background": None, "layers": [], "composite": file_ref(client, drawing)}
+        events = call(client, "predict", [sketch, "m" * size])
+        time.sleep(1)
+        grown = (server.log.stat().st_size - log_before) / MB
+        outcomes.append(
+            f"{size // MB} MB name: reply {len(events[-1][1]):,} B, log +{grown:.1f} MB"
+        )
+    return "; ".join(outcomes)
+
+
+def f6(server: Server, client: httpx.Client) -> str:
+    def attempt(_: int) -> int:
+        wrong = {"username": USER, "password": "guess"}
+        return httpx.post(server.url + "login", data=wrong, timeout=60).status_code
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(attempt, range(1500)))
+    rate = len(codes) / (time.perf_counter() - start)
+    checked = codes.count(400)
+    return f"{rate:,.0f} tries/s; passwords checked: {checked}, refused unchecked: {1500 - checked}"
+
+
+def f7(server: Server, client: httpx.Client) -> str:
+    pen = component_id(client, "html", "pen")
+    kept = []
+    for start, count in ((0, 1000), (1000, 2000)):
+        for i in range(start, start + count):
+            body = {
+                "session_hash": f"session-{i}",
+                "component_id": pen,
+                "fn_name": "read_pen",
+                "data": {"image": None, "kind": "canvas", "model": "speedrun"},
+            }
+            client.post("gradio_api/component_server", json=body)
+        time.sleep(1)
+        kept.append(f"{start + count:,} sessions: RSS {server.status('VmRSS'):,.0f} MB")
+    return "; ".join(kept)
+
+
+ROWS = {"F1": f1, "F2": f2, "F3": f3, "F4": f4, "F5": f5, "F6": f6, "F7": f7}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=PROJECT_ROOT, help="checkout to launch")
+    parser.add_argument("--rows", default=",".join(ROWS), help="e.g. F1,F2")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="exhaust-"))
+    server = Server(args.root.resolve(), work)
+    server.start()
+    print(f"app from {server.root} (pid {server.process.pid})\n")
+    print("| row | kept MB | peak +MB | cache MB | time s | what happened |")
+    print("|---|---:|---:|---:|---:|---|")
+    try:
+        for row in args.rows.split(","):
+            client = logged_in(server)
+            before = server.status("VmRSS")
+            server.reset_peak()
+            start = time.perf_counter()
+            try:
+                outcome = ROWS[row](server, client)
+            except Exception as err:  # an attack may break the old server: say so, go on
+                outcome = f"{type(err).__name__}: {str(err)[:100]}"
+            took = time.perf_counter() - start
+            time.sleep(2)
+            if server.process.poll() is not None:
+                print(f"| {row} | | | | {took:.1f} | server died: {outcome} |")
+                server.start()
+                continue
+            kept = server.status("VmRSS") - before
+            peak = server.status("VmHWM") - before
+            print(
+                f"| {row} | {kept:+,.0f} | {peak:+,.0f} | {server.cache_mb():,.0f} | "
+                f"{took:.1f} | {outcome} |",
+                flush=True,
+            )
+            if row == "F3":  # a run the attack could not stop would hold the CPU for the rest
+                server.stop()
+                server.start()
+    finally:
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

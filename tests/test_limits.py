@@ -1,0 +1,297 @@
+"""Every request has a bounded cost: each attack of the resource-exhaustion issue, replayed
+small against a launched app (or, where the bound is internal, the real component)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import struct
+import time
+import zlib
+from pathlib import Path
+from types import SimpleNamespace
+
+import httpx
+import numpy as np
+import pytest
+from conftest import MNIST_DIR
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
+from PIL import Image
+
+from mnist_app.testing.hostile import blob_upload
+from mnist_app.testing.server import MODEL, launched_app, train_args
+from mnist_app.testing.sketches import composite_value as sketch
+from mnist_app.testing.sketches import pen_drawing
+from mnist_app.ui.inputs import with_bounded_blobs
+from mnist_app.ui.login_throttle import LoginThrottle
+from mnist_app.ui.upload_cache import UploadCache
+
+PASSWORD = "correct horse"
+
+
+def giant_png_header(path: Path, side: int = 13000) -> Path:
+    """A PNG that says it is side x side pixels: its header and nothing more."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)  # 1-bit grey
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b""))
+    return path
+
+
+def test_a_giant_png_is_refused_by_its_header_before_decoding(client, tmp_path):
+    giant = giant_png_header(tmp_path / "giant.png")
+    too_large = r"too large: 169,000,000 pixels, at most 40,000,000"
+    with pytest.raises(AppError, match=too_large):
+        client.predict(handle_file(str(giant)), MODEL, api_name="/predict_image")
+    with pytest.raises(AppError, match=too_large):
+        client.predict(sketch(giant), MODEL, api_name="/predict")
+
+
+def test_a_sketchs_layers_count_towards_its_pixels(client, tmp_path):
+    # Three 4000x4000 images: 16 million pixels each, under the limit alone, 48 together.
+    big = tmp_path / "big.png"
+    Image.new("L", (4000, 4000), 255).save(big)
+    value = sketch(big)
+    value["layers"] = [handle_file(str(big)), handle_file(str(big))]
+    with pytest.raises(AppError, match="too large: 48,000,000 pixels"):
+        client.predict(value, MODEL, api_name="/predict")
+
+
+def hidden_sketchpad_id(app_url: str) -> int:
+    config = httpx.get(app_url + "config").json()
+    ids = [c["id"] for c in config["components"] if c["type"] == "imageeditor"]
+    assert len(ids) == 1, ids
+    return ids[0]
+
+
+def send_blob(app_url: str, index: int | str, blob: bytes = b"x" * 64) -> httpx.Response:
+    form = blob_upload(hidden_sketchpad_id(app_url), index, "d1", blob)
+    return httpx.post(app_url + "gradio_api/component_server", **form)
+
+
+def test_a_sketch_blob_with_a_huge_layer_index_is_refused(app_url):
+    assert send_blob(app_url, 0).status_code == 200
+    refused = send_blob(app_url, 30_000_000)
+    assert refused.status_code == 400 and "layer index must be 0 to 3" in refused.text
+
+
+def blobs(drawing: str, session: str, size: int) -> SimpleNamespace:
+    data = {"type": "layer", "index": "0", "id": drawing, "session_hash": session}
+    return SimpleNamespace(data=data, files=[("blob", b"x" * size)])
+
+
+def test_the_sketchpads_blobs_are_bounded_per_session_and_in_total():
+    import gradio as gr  # the real component, its blob store and Gradio's own accept_blobs
+
+    editor = with_bounded_blobs(gr.Sketchpad(), 4, drawings_per_session=2, total_bytes=1000)
+    for drawing in ("a1", "a2", "a3"):
+        editor.accept_blobs(blobs(drawing, "alice", 100))
+    assert list(editor.blob_storage) == ["a2", "a3"]  # her oldest drawing went first
+    editor.accept_blobs(blobs("b1", "bob", 850))
+    assert list(editor.blob_storage) == ["a3", "b1"]  # over 1000 bytes: the oldest went
+    with pytest.raises(Exception, match="too large"):
+        editor.accept_blobs(blobs("b2", "bob", 1001))
+    assert sum(len(b.layers[0]) for b in editor.blob_storage.values()) <= 1000
+
+
+def test_a_run_longer_than_the_step_cap_is_refused_through_rest(app_url):
+    """/call/train, as a REST client calls it: refused before anything starts."""
+    for changes, message in [
+        (dict(epochs=10_000, batch_size=1, steps=0), "at most 10,000,000 steps"),
+        (dict(batch_size=10**12), "batch size must be in"),
+        (dict(seed=2**80), "seed must be in"),
+    ]:
+        events = rest_call(app_url, "train", train_args(**changes))
+        assert events[-1][0] == "error" and message in events[-1][1], events[-1]
+
+
+def rest_call(app_url: str, api: str, arguments: dict) -> list[tuple[str, str]]:
+    """A named endpoint called over plain HTTP (no gradio_client, no session): its events."""
+    started = httpx.post(f"{app_url}gradio_api/call/{api}", json={"data": [], **_kw(arguments)})
+    started.raise_for_status()
+    event_id = started.json()["event_id"]
+    events, kind = [], None
+    with httpx.stream("GET", f"{app_url}gradio_api/call/{api}/{event_id}", timeout=300) as r:
+        for line in r.iter_lines():
+            if line.startswith("event: "):
+                kind = line[7:]
+            elif line.startswith("data: "):
+                events.append((kind, line[6:]))
+                if kind in ("complete", "error"):
+                    break
+    return events
+
+
+def _kw(arguments: dict) -> dict:
+    """/call/ takes positional data: /train's parameters in its signature's order."""
+    from mnist_app.ui.train_tab import API_SIGNATURE
+
+    names = [name for name in API_SIGNATURE.parameters if name != "request"]
+    return {"data": [arguments.get(name) for name in names]}
+
+
+def test_a_long_name_is_cut_short_in_the_answer_and_refused_when_huge(client, tmp_path):
+    drawing, _ = pen_drawing(1, tmp_path / "one.png")
+    long_name = "m" * 100_000
+    with pytest.raises(AppError) as refused:
+        client.predict(sketch(drawing), long_name, api_name="/predict")
+    assert len(str(refused.value)) < 300 and "(100,000 characters)" in str(refused.value)
+    body = json.dumps({"data": [None, "m" * 2_000_000], "fn_index": 0, "session_hash": "x"})
+    huge = httpx.post(client.src.rstrip("/") + "/gradio_api/queue/join", content=body)
+    assert huge.status_code == 413 and "maximum allowed size" in huge.text
+
+
+@pytest.fixture(scope="module")
+def guarded_app(app_weights, tmp_path_factory):
+    """An app with a login, small upload quotas and a 3-second limit per training run."""
+    folder = tmp_path_factory.mktemp("guarded")
+    cache = folder / "cache"
+    (cache / "old-upload").mkdir(parents=True)
+    (cache / "old-upload" / "left.png").write_bytes(b"from an earlier run")
+    env = {
+        "MNIST_APP_USERNAME": "ada",
+        "MNIST_APP_PASSWORD": PASSWORD,
+        "MNIST_APP_CLIENT_UPLOAD_MB": "1",
+        "MNIST_APP_CACHE_DIR": str(cache),
+        "MNIST_APP_MAX_TRAIN_MINUTES": "0.05",
+    }
+    log = folder / "app.log"
+    with launched_app(app_weights, MNIST_DIR, log, env=env) as url:
+        pid = int(re.search(r"pid (\d+):", log.read_text()).group(1))
+        yield SimpleNamespace(url=url, cache=cache, pid=pid)
+
+
+def login(url: str, password: str) -> httpx.Response:
+    return httpx.post(url + "login", data={"username": "ada", "password": password})
+
+
+@pytest.mark.slow
+def test_failed_logins_lock_the_address_out(guarded_app):
+    url = guarded_app.url
+    for _ in range(6):  # five free failures, and the sixth locks the address for a second
+        assert login(url, "wrong").status_code == 400
+    locked = login(url, PASSWORD)  # even the right password must wait
+    assert locked.status_code == 429 and "Too many failed logins" in locked.text
+    assert int(locked.headers["retry-after"]) >= 1
+    time.sleep(1.2)
+    assert login(url, PASSWORD).status_code == 200
+
+
+@pytest.mark.slow
+def test_uploads_have_a_quota_per_client_and_the_cache_starts_empty(guarded_app, tmp_path):
+    assert not (guarded_app.cache / "old-upload").exists()
+    noise = tmp_path / "noise.png"
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 256, (330, 330, 3), dtype=np.uint8)).save(noise)  # ~330 kB
+    cookies = login(guarded_app.url, PASSWORD).cookies
+    statuses = []
+    for _ in range(4):
+        with open(noise, "rb") as f:
+            answer = httpx.post(
+                guarded_app.url + "gradio_api/upload", files={"files": f}, cookies=cookies
+            )
+        statuses.append(answer.status_code)
+    assert statuses == [200, 200, 200, 429], statuses
+    assert "Upload quota reached: at most 1 MB" in answer.text
+
+
+@pytest.mark.slow
+def test_a_run_stops_at_the_servers_time_limit_and_saves(guarded_app, app_weights):
+    client = Client(guarded_app.url, auth=("ada", PASSWORD), verbose=False)
+    result = client.predict(**train_args(steps=1_000_000, name="timed"), api_name="/train")
+    assert result["state"] == "done" and result["saved_as"] == "timed"
+    assert "because it reached the server's time limit of 0.05 min" in result["message"]
+
+
+@pytest.mark.slow
+def test_the_stop_token_and_the_operators_signal_stop_a_run_from_anywhere(guarded_app):
+    starter = Client(guarded_app.url, auth=("ada", PASSWORD), verbose=False)
+    stranger = Client(guarded_app.url, auth=("ada", PASSWORD), verbose=False)
+    job = starter.submit(**train_args(steps=1_000_000, name="tokened"), api_name="/train")
+    token = under_way(job)["stop_token"]
+    assert "someone else" in stranger.predict("not-the-token", api_name="/stop")
+    assert "Stopping" in stranger.predict(token, api_name="/stop")
+    final = job.result(timeout=120)
+    assert final["state"] == "done" and "time limit" not in final["message"]
+
+    job = starter.submit(**train_args(steps=1_000_000, name="signalled"), api_name="/train")
+    under_way(job)
+    os.kill(guarded_app.pid, signal.SIGUSR1)
+    final = job.result(timeout=120)
+    assert "because the server's operator stopped it" in final["message"]
+
+
+def under_way(job) -> dict:
+    """The first update of a run that has taken a step (stopped before, it saves nothing)."""
+    for update in job:
+        if update["step"] >= 1:
+            return update
+    raise AssertionError(f"the run ended before its first step: {job.result()}")
+
+
+def test_the_login_throttle_doubles_the_lockout_and_forgets_a_quiet_address():
+    now = [0.0]
+    throttle = LoginThrottle(free=2, max_lock_s=10, max_clients=2, clock=lambda: now[0])
+    for _ in range(2):
+        throttle.failed("a")
+    assert throttle.wait_s("a") == 0
+    waits = []
+    for _ in range(6):
+        throttle.failed("a")
+        waits.append(throttle.wait_s("a"))
+    assert waits == [1, 2, 4, 8, 10, 10]
+    now[0] += 21  # twice the longest lockout without a failure
+    assert throttle.wait_s("a") == 0
+    for client in ("b", "c", "d"):
+        throttle.failed(client)
+    assert len(throttle._records) == 2  # memory stays bounded however many addresses
+
+
+def test_the_upload_cache_keeps_its_quota_and_sweeps_old_and_excess_files(tmp_path):
+    cache = UploadCache(tmp_path, total_bytes=1000, client_bytes=600, max_age_s=60)
+    assert cache.admit("a", 500) is None
+    assert "Upload quota reached" in cache.admit("a", 200)
+    assert cache.admit("b", 500) is None
+    assert "upload space is full" in cache.admit("c", 100)
+    for i, (age, size) in enumerate([(120, 300), (30, 400), (20, 400), (10, 400)]):
+        path = tmp_path / f"u{i}" / "f.png"
+        path.parent.mkdir()
+        path.write_bytes(b"x" * size)
+        os.utime(path, (time.time() - age, time.time() - age))
+    cache.sweep()  # the old one goes, then the oldest while over 1000 bytes
+    left = sorted(p.parent.name for p in tmp_path.rglob("*.png"))
+    assert left == ["u2", "u3"]
+    assert cache.admit("c", 100) is None  # recounted: room again
+
+
+def test_session_state_is_capped_so_memory_levels_off(mnist, tmp_path):
+    """Each new session costs Gradio ~130 kB of state: only `sessions` of them are kept."""
+    from mnist_app.library import ModelLibrary
+    from mnist_app.testing.server import weights_with_quick_model
+    from mnist_app.ui import Limits, build_app, launch_options, with_queue
+
+    library = ModelLibrary(weights_with_quick_model(mnist, tmp_path / "weights"))
+    demo = with_queue(build_app(library))
+    limits = Limits(sessions=3)
+    demo.launch(prevent_thread_lock=True, quiet=True, **launch_options(limits, None))
+    try:
+        pen = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "pen")
+        for i in range(10):  # each from a new session, as an attacker would send them
+            body = {
+                "session_hash": f"new-{i}",
+                "component_id": pen._id,
+                "fn_name": "read_pen",
+                "data": {"image": None, "kind": "canvas", "model": MODEL},
+            }
+            answer = httpx.post(demo.local_url + "gradio_api/component_server", json=body)
+            assert answer.status_code == 200, answer.text
+        assert len(demo.state_holder.session_data) == 3
+    finally:
+        demo.close()
