@@ -25,8 +25,8 @@ class Limits:
     max_pixels: int = MAX_PIXELS  # all the images of one request together, by their headers
     cache_bytes: int = 1024 * MB  # the upload cache on disk
     client_upload_bytes: int = 200 * MB  # per client address and hour
-    client_upload_files: int = 1000  # per client address and hour
-    sessions: int = 1000  # Gradio's per-session state kept in memory (about 130 kB each)
+    client_upload_files: int = 20_000  # per client address and hour (a proxy shares one)
+    sessions: int = 1000  # Gradio's per-session state kept in memory (about 180 kB each)
     sketch_layers: int = 4  # the hidden Sketchpad's blob uploads: layers per drawing
     sketch_drawings_per_session: int = 4  # ... drawings held per session
     sketch_blob_bytes: int = 64 * MB  # ... bytes held for all sessions together
