@@ -72,24 +72,37 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--password", help="the login's password (better: MNIST_APP_PASSWORD, unseen by others)"
     )
-    parser.add_argument(
-        "--max-upload-mb",
-        type=float,
-        default=float(env("MNIST_APP_MAX_UPLOAD_MB", "10")),
-        help="largest image a user may upload, in MB (default: 10; MNIST_APP_MAX_UPLOAD_MB)",
+    positive = []  # options that must be positive numbers
+
+    def positive_number(flag: str, variable: str, default: str, what: str) -> None:
+        parser.add_argument(
+            flag,
+            type=float,
+            default=float(env(variable, default)),
+            help=f"{what} (default: {default}; {variable})",
+        )
+        positive.append(flag)
+
+    positive_number(
+        "--max-upload-mb", "MNIST_APP_MAX_UPLOAD_MB", "10", "largest image a user may upload, in MB"
     )
-    parser.add_argument(
+    positive_number(
         "--upload-cache-mb",
-        type=float,
-        default=float(env("MNIST_APP_UPLOAD_CACHE_MB", "1024")),
-        help="most uploads kept on disk at once, in MB (default: 1024; MNIST_APP_UPLOAD_CACHE_MB)",
+        "MNIST_APP_UPLOAD_CACHE_MB",
+        "1024",
+        "most uploads kept on disk at once, in MB",
     )
-    parser.add_argument(
+    positive_number(
         "--client-upload-mb",
-        type=float,
-        default=float(env("MNIST_APP_CLIENT_UPLOAD_MB", "200")),
-        help="most one client address may upload in an hour, in MB (default: 200; "
-        "MNIST_APP_CLIENT_UPLOAD_MB)",
+        "MNIST_APP_CLIENT_UPLOAD_MB",
+        "200",
+        "most one client address may upload in an hour, in MB",
+    )
+    positive_number(
+        "--max-train-minutes",
+        "MNIST_APP_MAX_TRAIN_MINUTES",
+        "60",
+        "a run started from the web stops after this long and saves what it learnt",
     )
     parser.add_argument(
         "--cache-dir",
@@ -98,20 +111,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="the upload cache, emptied at start (default: a folder per port under the "
         "system's temporary folder; MNIST_APP_CACHE_DIR)",
     )
-    parser.add_argument(
-        "--max-train-minutes",
-        type=float,
-        default=float(env("MNIST_APP_MAX_TRAIN_MINUTES", "60")),
-        help="a run started from the web stops after this long and saves what it learnt "
-        "(default: 60; MNIST_APP_MAX_TRAIN_MINUTES)",
-    )
     args = parser.parse_args(argv)
     args.password = args.password or env("MNIST_APP_PASSWORD")
     if bool(args.username) != bool(args.password):
         parser.error("a login needs both a username and a password")
-    for option in ("max_upload_mb", "upload_cache_mb", "client_upload_mb", "max_train_minutes"):
-        if not 0 < getattr(args, option) < float("inf"):
-            parser.error(f"--{option.replace('_', '-')} must be a positive number")
+    for flag in positive:
+        if not 0 < getattr(args, flag[2:].replace("-", "_")) < float("inf"):
+            parser.error(f"{flag} must be a positive number")
     args.cache_dir = args.cache_dir or Path(tempfile.gettempdir()) / f"mnist_app-cache-{args.port}"
     return args
 

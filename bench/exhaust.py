@@ -38,6 +38,7 @@ from PIL import Image
 
 from mnist_app.paths import PROJECT_ROOT, shared_mnist_dir
 from mnist_app.testing.hostile import blob_upload
+from mnist_app.testing.rest import call, train_data
 from mnist_app.testing.server import free_port
 from mnist_app.testing.sketches import pen_drawing
 
@@ -147,24 +148,6 @@ def upload(client: httpx.Client, name: str, data: bytes) -> httpx.Response:
     return client.post("gradio_api/upload", files={"files": (name, data, "image/png")})
 
 
-def call(client: httpx.Client, api: str, data: list, first_only: bool = False) -> list:
-    """A named endpoint over /call/: its (event, data) pairs, or the refusal's status."""
-    started = client.post(f"gradio_api/call/{api}", json={"data": data})
-    if started.status_code != 200:
-        return [("http", f"{started.status_code} {started.text[:120]}")]
-    event_id = started.json()["event_id"]
-    events, kind = [], None
-    with client.stream("GET", f"gradio_api/call/{api}/{event_id}") as stream:
-        for line in stream.iter_lines():
-            if line.startswith("event: "):
-                kind = line[7:]
-            elif line.startswith("data: "):
-                events.append((kind, line[6:]))
-                if kind in ("complete", "error") or (first_only and kind == "generating"):
-                    break
-    return events
-
-
 def file_ref(client: httpx.Client, path_or_bytes: Path | bytes, name: str = "x.png") -> dict:
     data = path_or_bytes.read_bytes() if isinstance(path_or_bytes, Path) else path_or_bytes
     answer = upload(client, name, data)
@@ -192,11 +175,8 @@ def f2(server: Server, client: httpx.Client) -> str:
 
 
 def f3(server: Server, client: httpx.Client) -> str:
-    from mnist_app.ui.train_tab import API_SIGNATURE
-
-    names = [name for name in API_SIGNATURE.parameters if name != "request"]
     values = {"recipe": "t5_mlp_bn", "name": "exhaust", "epochs": 10_000, "batch_size": 1}
-    events = call(client, "train", [values.get(name) for name in names], first_only=True)
+    events = call(client, "train", train_data(values), first_only=True)
     kind, data = events[-1]
     if kind != "generating":
         return f"refused: {data[:110]}"

@@ -22,6 +22,7 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 
 from mnist_app.testing.hostile import blob_upload
+from mnist_app.testing.rest import call, train_data
 from mnist_app.testing.server import MODEL, launched_app, train_args
 from mnist_app.testing.sketches import composite_value as sketch
 from mnist_app.testing.sketches import pen_drawing
@@ -108,33 +109,9 @@ def test_a_run_longer_than_the_step_cap_is_refused_through_rest(app_url):
         (dict(batch_size=10**12), "batch size must be in"),
         (dict(seed=2**80), "seed must be in"),
     ]:
-        events = rest_call(app_url, "train", train_args(**changes))
+        with httpx.Client(base_url=app_url, timeout=300) as rest:
+            events = call(rest, "train", train_data(train_args(**changes)))
         assert events[-1][0] == "error" and message in events[-1][1], events[-1]
-
-
-def rest_call(app_url: str, api: str, arguments: dict) -> list[tuple[str, str]]:
-    """A named endpoint called over plain HTTP (no gradio_client, no session): its events."""
-    started = httpx.post(f"{app_url}gradio_api/call/{api}", json={"data": [], **_kw(arguments)})
-    started.raise_for_status()
-    event_id = started.json()["event_id"]
-    events, kind = [], None
-    with httpx.stream("GET", f"{app_url}gradio_api/call/{api}/{event_id}", timeout=300) as r:
-        for line in r.iter_lines():
-            if line.startswith("event: "):
-                kind = line[7:]
-            elif line.startswith("data: "):
-                events.append((kind, line[6:]))
-                if kind in ("complete", "error"):
-                    break
-    return events
-
-
-def _kw(arguments: dict) -> dict:
-    """/call/ takes positional data: /train's parameters in its signature's order."""
-    from mnist_app.ui.train_tab import API_SIGNATURE
-
-    names = [name for name in API_SIGNATURE.parameters if name != "request"]
-    return {"data": [arguments.get(name) for name in names]}
 
 
 def test_a_long_name_is_cut_short_in_the_answer_and_refused_when_huge(client, tmp_path):
@@ -255,7 +232,7 @@ def test_the_login_throttle_doubles_the_lockout_and_forgets_a_quiet_address():
 
 
 def test_the_upload_cache_keeps_its_quota_and_sweeps_old_and_excess_files(tmp_path):
-    cache = UploadCache(tmp_path, total_bytes=1000, client_bytes=600, max_age_s=60)
+    cache = UploadCache(tmp_path, total_bytes=1000, client_bytes=600, client_files=10, max_age_s=60)
     assert cache.admit("a", 500) is None
     assert "Upload quota reached" in cache.admit("a", 200)
     assert cache.admit("b", 500) is None

@@ -113,13 +113,12 @@ def with_bounded_blobs(
                 owners.pop(oldest, None)
         owners[drawing] = session
         accept(data)
-        while len(storage) > 1 and (
-            len(storage) > total_drawings or _stored_bytes(storage) > total_bytes
-        ):
+        held = sum(map(_drawing_bytes, storage.values()))
+        while len(storage) > 1 and (len(storage) > total_drawings or held > total_bytes):
             oldest = next(iter(storage))
-            storage.pop(oldest)
+            held -= _drawing_bytes(storage.pop(oldest))
             owners.pop(oldest, None)
-        if _stored_bytes(storage) > total_bytes:  # one blob alone is over the limit
+        if held > total_bytes:  # one drawing alone is over the limit
             storage.pop(drawing, None)
             raise HTTPException(413, "the drawing is too large")
 
@@ -127,9 +126,5 @@ def with_bounded_blobs(
     return editor
 
 
-def _stored_bytes(storage: dict) -> int:
-    total = 0
-    for blobs in storage.values():
-        for blob in (blobs.background, blobs.composite, *blobs.layers):
-            total += len(blob) if blob else 0
-    return total
+def _drawing_bytes(blobs: Any) -> int:
+    return sum(len(blob) for blob in (blobs.background, blobs.composite, *blobs.layers) if blob)

@@ -30,17 +30,16 @@ class UploadCache:
         folder: Path,
         total_bytes: int,
         client_bytes: int,
-        client_files: int = 1000,
+        client_files: int,
         max_age_s: float = HOUR_S,
         max_clients: int = 10_000,
     ):
         self.folder = Path(folder)
-        self.total_bytes, self.client_bytes, self.client_files = (
-            total_bytes,
-            client_bytes,
-            client_files,
-        )
-        self.max_age_s, self.max_clients = max_age_s, max_clients
+        self.total_bytes = total_bytes
+        self.client_bytes = client_bytes
+        self.client_files = client_files
+        self.max_age_s = max_age_s
+        self.max_clients = max_clients
         self._used = 0  # bytes on disk at the last sweep, plus those admitted since
         # client -> [start of its hour, bytes, files] in that hour
         self._clients: OrderedDict[str, list[float]] = OrderedDict()
