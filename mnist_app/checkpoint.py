@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -21,6 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from .atomic import write_atomically
 from .drawing.mnist_style import PREPROCESSING
 from .messages import first_line, quoted
 from .models import build_model
@@ -105,27 +105,10 @@ def make_checkpoint(
 def save_checkpoint(
     checkpoint: Checkpoint, path: str | os.PathLike, overwrite: bool = False
 ) -> Path:
-    """Write to a temporary file in the same folder, fsync, then move it into place: a
-    crash leaves either the old file or the new one, never half of one. Unless `overwrite`,
-    an existing file is never replaced (FileExistsError), even one that appeared while
-    this was writing."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Written atomically (`atomic.write_atomically`): a crash leaves the old file or the
+    new one. Unless `overwrite`, an existing file is never replaced (FileExistsError)."""
     payload = {"format": FORMAT, **dataclasses.asdict(checkpoint)}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; a checkpoint is for sharing
-        if overwrite:
-            os.replace(tmp, path)
-        else:
-            os.link(tmp, path)  # atomic, and fails rather than replace an existing file
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return path
+    return write_atomically(path, lambda tmp: torch.save(payload, tmp), overwrite)
 
 
 def free_name(base: str, weights_dir: str | os.PathLike | None = None) -> str:

@@ -1,0 +1,34 @@
+"""Files that are whole or absent: written beside their place, fsynced, then linked in."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+
+def write_atomically(
+    path: str | os.PathLike, write: Callable[[Path], None], overwrite: bool = False
+) -> Path:
+    """`write(tmp)` writes the file at a temporary path in the same folder; it is fsynced
+    and moved into place, so that a crash leaves either the old file or the new one, never
+    half of one. Unless `overwrite`, an existing file is never replaced (FileExistsError),
+    even one that appeared while this was writing."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; these files are for sharing
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)  # atomic, and fails rather than replace an existing file
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path

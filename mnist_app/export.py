@@ -1,0 +1,104 @@
+"""A checkpoint as an ONNX file, to run anywhere ONNX Runtime does (no PyTorch, no project).
+
+    python -m mnist_app.export resnet_mini                  # -> resnet_mini.onnx
+    python -m mnist_app.export weights/t4_lenet5.pt --out lenet.onnx
+
+The file takes `image`, float32 (N, 1, 28, 28) in MNIST's convention (a light digit on a
+dark background, 0 to 1: pixels / 255, as `drawing.preprocess` makes them), and gives
+`probabilities`, float32 (N, 10). The checkpoint's normalisation and the softmax are inside
+the graph, so a user needs nothing else from this project.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import sys
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .atomic import write_atomically
+from .checkpoint import Checkpoint, CheckpointError, load_checkpoint, locate
+from .messages import first_line
+
+OPSET = 18
+
+
+class Probabilities(nn.Module):
+    """A checkpoint's model from [0, 1] images to probabilities: what the file computes."""
+
+    def __init__(self, checkpoint: Checkpoint):
+        super().__init__()
+        self.model = checkpoint.build("cpu")
+        self.mean, self.std = checkpoint.mean, checkpoint.std
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(self.model((image - self.mean) / self.std), dim=1)
+
+
+def export_onnx(checkpoint: Checkpoint, path: str | os.PathLike, overwrite: bool = False) -> Path:
+    """Write `checkpoint` as an ONNX file at `path` (atomically; an existing file is
+    replaced only when `overwrite`); its metadata names the model, its recipe, its MNIST
+    test accuracy and the input convention."""
+    module = Probabilities(checkpoint).eval()
+    example = torch.rand(2, 1, 28, 28)
+    batch = torch.export.Dim("batch")
+    with contextlib.redirect_stdout(io.StringIO()):  # the exporter narrates every stage
+        program = torch.onnx.export(
+            module,
+            (example,),
+            input_names=["image"],
+            output_names=["probabilities"],
+            dynamic_shapes=({0: batch},),
+            opset_version=OPSET,
+            dynamo=True,
+            verbose=False,
+        )
+    metadata = {
+        "name": checkpoint.name,
+        "recipe": checkpoint.recipe,
+        "architecture": checkpoint.arch,
+        "mnist_test_accuracy": str(checkpoint.metrics.get("test_accuracy", "")),
+        "preprocessing": checkpoint.preprocessing,
+        "input": "image: float32 (N, 1, 28, 28), light digit on dark, 0 to 1",
+        "output": "probabilities: float32 (N, 10), digits 0-9",
+        "config": json.dumps(checkpoint.config, default=str),
+    }
+    for key, value in metadata.items():
+        program.model.metadata_props[key] = value
+    return write_atomically(path, lambda tmp: program.save(tmp), overwrite)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m mnist_app.export",
+        description="Export a trained model to ONNX (input: float32 (N, 1, 28, 28) images "
+        "in 0-1, light digit on dark; output: the ten probabilities).",
+    )
+    parser.add_argument("model", help="a model name in the weights folder, or a .pt path")
+    parser.add_argument("--out", type=Path, help="the .onnx file (default: <model>.onnx here)")
+    parser.add_argument("--weights-dir", type=Path, help="where model names are looked up")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    args = parser.parse_args(argv)
+    try:
+        checkpoint = load_checkpoint(locate(args.model, args.weights_dir))
+    except (CheckpointError, ValueError) as err:
+        parser.exit(2, f"error: {first_line(err)}\n")
+    out = args.out or Path(f"{checkpoint.name}.onnx")
+    try:
+        path = export_onnx(checkpoint, out, overwrite=args.overwrite)
+    except FileExistsError:
+        parser.exit(2, f"error: {out} exists; choose another --out or pass --overwrite\n")
+    print(
+        f"wrote {path} ({path.stat().st_size / 1024:,.0f} kB): {checkpoint.name}, {checkpoint.arch}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

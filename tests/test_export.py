@@ -1,0 +1,69 @@
+"""ONNX export: the file answers as the PyTorch model does, by itself, through ONNX Runtime."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import onnxruntime
+import pytest
+
+from mnist_app.checkpoint import list_checkpoints, load_checkpoint, locate
+from mnist_app.export import export_onnx
+from mnist_app.paths import PROJECT_ROOT
+from mnist_app.predict import Predictor
+
+
+def onnx_probabilities(path, images: np.ndarray) -> np.ndarray:
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    pixels = (images.astype(np.float32) / 255)[:, None]  # (N, 1, 28, 28), 0 to 1
+    return session.run(["probabilities"], {"image": pixels})[0]
+
+
+def test_onnx_runtime_gives_pytorchs_probabilities_on_100_test_images(mnist, tmp_path):
+    checkpoint = load_checkpoint(locate("resnet_mini"))
+    path = export_onnx(checkpoint, tmp_path / "resnet_mini.onnx")
+    images = mnist.test_images[:100].numpy()
+    expected = Predictor(checkpoint).probabilities(images)
+    got = onnx_probabilities(path, images)
+    assert got.shape == (100, 10)
+    assert np.abs(got - expected).max() < 1e-4
+    assert (got.argmax(1) == mnist.test_labels[:100].numpy()).mean() >= 0.99
+    metadata = onnxruntime.InferenceSession(str(path)).get_modelmeta().custom_metadata_map
+    assert metadata["name"] == "resnet_mini" and metadata["recipe"] == "resnet_mini"
+    assert "0 to 1" in metadata["input"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list_checkpoints())
+def test_every_shipped_model_exports_and_agrees(mnist, tmp_path, name):
+    checkpoint = load_checkpoint(locate(name))
+    path = export_onnx(checkpoint, tmp_path / f"{name}.onnx")
+    images = mnist.test_images[:20].numpy()
+    expected = Predictor(checkpoint).probabilities(images)
+    assert np.abs(onnx_probabilities(path, images) - expected).max() < 1e-4
+
+
+def export_command(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "mnist_app.export", *args],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_the_command_exports_and_never_replaces_a_file_unasked(tmp_path):
+    out = tmp_path / "lenet.onnx"
+    done = export_command("t4_lenet5", "--out", str(out))
+    assert done.returncode == 0 and f"wrote {out}" in done.stdout
+    size = out.stat().st_size
+    again = export_command("t4_lenet5", "--out", str(out))
+    assert (
+        again.returncode == 2 and "exists; choose another --out or pass --overwrite" in again.stderr
+    )
+    assert out.stat().st_size == size
+    missing = export_command("no_such_model", "--out", str(tmp_path / "x.onnx"))
+    assert missing.returncode == 2 and "checkpoint not found" in missing.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lenet.onnx"]  # no temporary left
