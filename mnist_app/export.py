@@ -24,6 +24,7 @@ from torch import nn
 
 from .atomic import write_atomically
 from .checkpoint import Checkpoint, CheckpointError, load_checkpoint, locate
+from .data import normalize
 from .messages import first_line
 
 OPSET = 18
@@ -38,7 +39,7 @@ class Probabilities(nn.Module):
         self.mean, self.std = checkpoint.mean, checkpoint.std
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(self.model((image - self.mean) / self.std), dim=1)
+        return torch.softmax(self.model(normalize(image, self.mean, self.std)), dim=1)
 
 
 def export_onnx(checkpoint: Checkpoint, path: str | os.PathLike, overwrite: bool = False) -> Path:

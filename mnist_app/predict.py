@@ -40,7 +40,7 @@ class Predictor:
             raise ValueError(
                 f"expected 28x28 images, (N, 28, 28) or (N, 1, 28, 28); got {tuple(tensor.shape)}"
             )
-        with _threads(1 if len(batch) <= _SMALL_BATCH else torch.get_num_threads()):
+        with intra_op_threads(1 if len(batch) <= _SMALL_BATCH else torch.get_num_threads()):
             logits = predict_logits(self.model, batch, self.checkpoint.mean, self.checkpoint.std)
         probs = torch.softmax(logits, dim=1).numpy()
         return probs[0] if single else probs
@@ -57,7 +57,7 @@ _SMALL_BATCH = 8
 
 
 @contextlib.contextmanager
-def _threads(count: int) -> Iterator[None]:
+def intra_op_threads(count: int) -> Iterator[None]:
     """Intra-op threads for the calling thread only (OpenMP keeps the setting per thread,
     so a training run in another thread keeps its own)."""
     before = torch.get_num_threads()

@@ -1,4 +1,4 @@
-"""Refresh the README screenshots (docs/draw.png, docs/train.png, docs/mistakes.png).
+"""Refresh the README screenshots (docs/draw.png, why.png, train.png, mistakes.png).
 
 Serves the app on the shipped checkpoints (copied to a temporary folder, so the quick
 training run shown in the Train tab leaves weights/ untouched), then drives headless
@@ -54,6 +54,12 @@ def take_screenshots(url: str, out: Path) -> None:
         wait_until(lambda: page.locator("#stages").is_visible(), 30, "the stage strip")
         time.sleep(1)
         page.screenshot(path=out / "draw.png", full_page=True)
+
+        page.locator(".pen-why").check()
+        wait_until(lambda: page.locator("#why").is_visible(), 30, "the explanation")
+        time.sleep(1)
+        page.screenshot(path=out / "why.png", full_page=True)
+        page.locator(".pen-why").uncheck()
 
         page.get_by_role("tab", name="Train").click()
         choose(page, "Recipe", "t5_mlp_bn")

@@ -3,10 +3,13 @@ reads the answer, as a person would."""
 
 from __future__ import annotations
 
+import base64
+import io
 import shutil
 import tempfile
 import time
 
+import numpy as np
 import pytest
 from conftest import MNIST_DIR
 from PIL import Image
@@ -131,6 +134,26 @@ def test_the_answer_follows_the_pen_before_it_lifts(page):
     assert heading(page).isdigit()
     page.mouse.up()
     assert final_answer(page) == "7"
+    clear(page)
+
+
+def data_url_pixels(url: str) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.partition(",")[2]))))
+
+
+def test_why_colours_the_strokes_and_the_input_and_names_the_runner_up(page):
+    page.locator(".pen-why").check()
+    draw(page, SEVEN)
+    assert final_answer(page) == "7"
+    overlay = page.locator(".pen-why-overlay")
+    overlay.wait_for(state="visible", timeout=60_000)
+    assert "pushed towards 7" in page.locator("#why-legend").inner_text()
+    assert page.locator("#why-input").is_visible()
+    strokes = data_url_pixels(overlay.get_attribute("src"))
+    red = (strokes[..., 3] > 64) & (strokes[..., 0] > strokes[..., 2])
+    assert red.sum() > 200  # the seven's own ink, coloured as what made it a seven
+    page.locator(".pen-why").uncheck()
+    overlay.wait_for(state="hidden", timeout=60_000)
     clear(page)
 
 

@@ -57,6 +57,21 @@ class Preprocessed:
     restroked: np.ndarray  # strokes brought to MNIST's width (working resolution)
     box: np.ndarray  # fitted into 20x20, aspect ratio kept
     image: np.ndarray  # 28x28, centre of mass at the centre: the model's input
+    origin: tuple[int, int] = (0, 0)  # the crop's top-left corner in `ink`
+    offset: tuple[int, int] = (0, 0)  # the box's top-left corner in `image`
+
+    def to_canvas(self, values: np.ndarray) -> np.ndarray:
+        """A 28x28 map (one value per input pixel) laid back over the original canvas,
+        the box's pixels stretched over the crop they came from (ink.shape, float32)."""
+        top, left = self.offset
+        height, width = self.box.shape
+        patch = np.asarray(values, np.float32)[top : top + height, left : left + width]
+        crop_h, crop_w = self.crop.shape
+        stretched = Image.fromarray(patch).resize((crop_w, crop_h), Image.Resampling.BILINEAR)
+        canvas = np.zeros(self.ink.shape, np.float32)
+        row, col = self.origin
+        canvas[row : row + crop_h, col : col + crop_w] = np.asarray(stretched)
+        return canvas
 
 
 def preprocess(source: Any) -> Preprocessed | None:
@@ -74,12 +89,13 @@ def preprocess_ink(ink: np.ndarray | None) -> Preprocessed | None:
     """`preprocess` for an ink map already made (`ink.ink_map`, `ink.ink_from_alpha`)."""
     if ink is None:
         return None
-    crop = _crop(ink)
+    crop, origin = _crop(ink), _origin(ink)
     mask = _working_mask(crop)
     _check_looks_like_writing(ink, crop, mask)
     restroked = _restroke(crop, mask)
     box = _fit_box(restroked)
-    return Preprocessed(ink=ink, crop=crop, restroked=restroked, box=box, image=_center(box))
+    image, offset = _center(box)
+    return Preprocessed(ink, crop, restroked, box, image, origin, offset)
 
 
 def to_mnist(source: Any) -> np.ndarray | None:
@@ -91,6 +107,10 @@ def to_mnist(source: Any) -> np.ndarray | None:
 def _crop(ink: np.ndarray) -> np.ndarray:
     rows, cols = np.nonzero(ink.any(axis=1))[0], np.nonzero(ink.any(axis=0))[0]
     return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def _origin(ink: np.ndarray) -> tuple[int, int]:
+    return int(np.argmax(ink.any(axis=1))), int(np.argmax(ink.any(axis=0)))
 
 
 def _working_mask(crop: np.ndarray) -> np.ndarray:
@@ -140,8 +160,8 @@ def _fit_box(ink: np.ndarray) -> np.ndarray:
     return np.clip(np.asarray(resized), 0, 1)
 
 
-def _center(patch: np.ndarray) -> np.ndarray:
-    """Paste into 28x28 so that the centre of mass lands on the centre pixel."""
+def _center(patch: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
+    """Paste into 28x28 so that the centre of mass lands on the centre pixel; also where."""
     height, width = patch.shape
     total = patch.sum()
     rows, cols = np.arange(height), np.arange(width)
@@ -151,4 +171,4 @@ def _center(patch: np.ndarray) -> np.ndarray:
     left = int(np.clip(round((_SIZE - 1) / 2 - com_x), 0, _SIZE - width))
     image = np.zeros((_SIZE, _SIZE), np.float32)
     image[top : top + height, left : left + width] = patch
-    return image
+    return image, (top, left)

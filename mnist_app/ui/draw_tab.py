@@ -8,11 +8,13 @@ from typing import Any
 import gradio as gr
 
 from ..drawing import NotADigit, Preprocessed
+from ..explain import explain
 from ..library import ModelLibrary
 from .errors import user_error
+from .explain_view import input_map, legend_html, strokes_map
 from .inputs import guarded_image_input, with_bounded_blobs
 from .limits import Limits
-from .pen_canvas import Answer, pen_canvas, pen_reader
+from .pen_canvas import Answer, pen_canvas, pen_reader, png_data_url
 from .sketch import read_drawing
 from .text import DRAW_A_DIGIT, NO_MODEL, no_models_help, not_a_digit, preprocessing_notice
 
@@ -43,7 +45,9 @@ def build_draw_tab(library: ModelLibrary, limits: Limits) -> DrawTab:
     with gr.Row(equal_height=False):
         with gr.Column(scale=4, min_width=320):
             read_pen = pen_reader(
-                lambda stages, name: _probabilities(library, stages, name), max_upload_bytes
+                lambda stages, name: _probabilities(library, stages, name),
+                max_upload_bytes,
+                why=lambda stages, name: _why(library, stages, name),
             )
             pen_canvas(best, read_pen, max_upload_bytes)
         with gr.Column(scale=1, min_width=220):
@@ -90,33 +94,87 @@ def build_draw_tab(library: ModelLibrary, limits: Limits) -> DrawTab:
         )
         upload = guarded_image_input(gr.Image(type="pil", image_mode=None), limits.max_pixels)
         label = gr.Label(num_top_classes=10)
+        why_input = gr.Image(type="numpy", format="png")
+        why_strokes = gr.Image(type="numpy", format="png", image_mode="RGBA")
+        why_summary = gr.JSON()
         api_only = gr.Button()
 
     def predict(source: Any, model_name: str | None) -> Answer:
         """The ten probabilities of a drawing or an image, or what to do instead."""
         try:
-            stages = read_drawing(source)
+            stages = _read(source)
         except NotADigit as err:
             return not_a_digit(err)
-        except (ValueError, OSError) as err:
-            raise user_error(f"Could not read that image: {err}") from None
         return _probabilities(library, stages, model_name) if stages else DRAW_A_DIGIT
+
+    def explain_drawing(source: Any, model_name: str | None):
+        """Why the model reads a drawing as it does: (the 28x28 input at 280x280 with the
+        explanation over it: red pushed towards the answer, blue towards the runner-up;
+        the same on the drawing's own strokes, RGBA the drawing's size; a summary:
+        digit, runner_up, lead, method)."""
+        try:
+            stages = _read(source)
+        except NotADigit as err:
+            raise user_error(not_a_digit(err)) from None
+        if stages is None:
+            raise user_error("Draw a digit first: there is nothing to explain.")
+        explanation = explain(_predictor(library, model_name), stages.image)
+        summary = {
+            "digit": explanation.top,
+            "runner_up": explanation.runner_up,
+            "lead": explanation.lead,
+            "method": "integrated gradients",
+        }
+        return input_map(explanation, stages.image), strokes_map(explanation, stages), summary
 
     api_only.click(predict, [sketch, model], label, api_name="predict", concurrency_limit=2)
     api_only.click(predict, [upload, model], label, api_name="predict_image", concurrency_limit=2)
+    api_only.click(
+        explain_drawing,
+        [sketch, model],
+        [why_input, why_strokes, why_summary],
+        api_name="explain",
+        concurrency_limit=2,
+    )
     return DrawTab(model=model, no_models=no_models, offer=offer, offered=offered)
+
+
+def _read(source: Any) -> Preprocessed | None:
+    """Every stage of a Sketchpad value or an image (None: no ink); raises NotADigit, or a
+    user error when the image cannot be read."""
+    try:
+        return read_drawing(source)
+    except NotADigit:
+        raise
+    except (ValueError, OSError) as err:
+        raise user_error(f"Could not read that image: {err}") from None
+
+
+def _predictor(library: ModelLibrary, model_name: str | None):
+    if not model_name:
+        raise user_error(NO_MODEL)
+    try:
+        return library.predictor(model_name)
+    except ValueError as err:  # includes CheckpointError: missing or corrupt file
+        raise user_error(str(err)) from None
 
 
 def _probabilities(library: ModelLibrary, stages: Preprocessed, model_name: str | None) -> Answer:
     """Ten probabilities from the named model, or NO_MODEL when there is none yet."""
     if not model_name:
         return NO_MODEL
-    try:
-        predictor = library.predictor(model_name)
-    except ValueError as err:  # includes CheckpointError: missing or corrupt file
-        raise user_error(str(err)) from None
-    probabilities = predictor.probabilities(stages.image)
+    probabilities = _predictor(library, model_name).probabilities(stages.image)
     return {str(d): float(p) for d, p in enumerate(probabilities)}
+
+
+def _why(library: ModelLibrary, stages: Preprocessed, model_name: str | None) -> dict[str, str]:
+    """The pen canvas's explanation: over the strokes, over the 28x28 input, and a legend."""
+    explanation = explain(_predictor(library, model_name), stages.image)
+    return {
+        "why": png_data_url(strokes_map(explanation, stages)),
+        "why_input": png_data_url(input_map(explanation, stages.image)),
+        "why_html": legend_html(explanation),
+    }
 
 
 def _notice(library: ModelLibrary, model_name: str | None) -> str:

@@ -15,6 +15,11 @@ const answer = element.querySelector("#prediction");
 const stages = element.querySelector("#stages");
 const brush = element.querySelector(".pen-size");
 const fileInput = element.querySelector(".pen-file");
+const whyBox = element.querySelector(".pen-why");
+const whyOverlay = element.querySelector(".pen-why-overlay");
+const whyFigure = element.querySelector("#why");
+const whyInput = element.querySelector("#why-input");
+const whyLegend = element.querySelector("#why-legend");
 
 let strokes = []; // [{radius, points: [[x, y], ...]}]
 let current = null;
@@ -66,6 +71,20 @@ function show(result, sentAt = -1) {
     stages.removeAttribute("src");
     stages.hidden = true;
   }
+  showWhy(whyBox.checked && result.why ? result : null);
+}
+
+// The explanation over the strokes (or the photo) and over the 28x28 input, or none.
+function showWhy(result) {
+  whyOverlay.hidden = whyFigure.hidden = !result;
+  if (result) {
+    whyOverlay.src = result.why;
+    whyInput.src = result.why_input;
+    whyLegend.innerHTML = result.why_html;
+  } else {
+    whyOverlay.removeAttribute("src");
+    whyInput.removeAttribute("src");
+  }
 }
 
 function blank() {
@@ -93,6 +112,7 @@ async function ask() {
     image: uploaded || canvas.toDataURL("image/png"),
     kind: uploaded ? "upload" : "canvas",
     model,
+    why: whyBox.checked,
   };
   const asked = generation;
   try {
@@ -162,6 +182,7 @@ canvas.addEventListener("pointercancel", penUp);
 element.querySelector("#clear").addEventListener("click", clearAll);
 element.querySelector(".pen-undo").addEventListener("click", undo);
 element.querySelector(".pen-predict").addEventListener("click", ask);
+whyBox.addEventListener("change", () => ask());
 element.querySelector(".pen-upload").addEventListener("click", () => fileInput.click());
 
 function readFile(file) {

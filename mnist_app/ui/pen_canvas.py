@@ -79,16 +79,22 @@ def read_canvas(image: Image.Image) -> Preprocessed | None:
     return preprocess_ink(ink_from_alpha(np.asarray(image.convert("RGBA"))[..., 3]))
 
 
+Why = Callable[[Preprocessed, str | None], dict[str, str]]  # the "why" fields of an answer
+
+
 def pen_reader(
-    answer: Callable[[Preprocessed, str | None], Answer], max_upload_bytes: int
+    answer: Callable[[Preprocessed, str | None], Answer],
+    max_upload_bytes: int,
+    why: Why | None = None,
 ) -> Callable[[dict], dict[str, str]]:
     """The canvas's server function: `answer(stages, model)` reads a preprocessed drawing
-    with the named model."""
+    with the named model; when the page asks why, `why(stages, model)` explains a digit."""
     uploads_at_once = threading.BoundedSemaphore(2)
 
     def read_pen(request: dict) -> dict[str, str]:
         """The page's question: {"image": data URL, "kind": "canvas" | "upload",
-        "model": name}. Returns the panel's HTML and the strip as a data URL."""
+        "model": name, "why": bool}. Returns the panel's HTML, the strip as a data URL,
+        and when asked why, the explanation (see draw_tab's `_why`)."""
         request = request if isinstance(request, dict) else {}
         model = request.get("model") if isinstance(request.get("model"), str) else None
         is_canvas = request.get("kind") == "canvas"
@@ -118,7 +124,10 @@ def pen_reader(
             return {"html": answer_html(err.message), "state": "error", "stages": ""}
         state = "digit" if isinstance(result, dict) else "refused"
         strip = png_data_url(stage_strip(stages))
-        return {"html": answer_html(result), "state": state, "stages": strip}
+        reply = {"html": answer_html(result), "state": state, "stages": strip}
+        if why and state == "digit" and request.get("why") is True:
+            reply.update(why(stages, model))
+        return reply
 
     return read_pen
 
