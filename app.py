@@ -3,6 +3,7 @@
     python app.py                          # http://127.0.0.1:7860
     python app.py --host 0.0.0.0 --port 8080 --weights-dir /srv/weights
     python app.py --share                  # also a public gradio.live link
+    python app.py --mcp                    # also MCP tools for agents (/gradio_api/mcp/)
 
     MNIST_APP_USERNAME=ada MNIST_APP_PASSWORD=... python app.py --host 0.0.0.0
 
@@ -51,6 +52,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="port to serve on (default: 7860; MNIST_APP_PORT)",
     )
     parser.add_argument("--share", action="store_true", help="also a public gradio.live link")
+    parser.add_argument(
+        "--mcp",
+        action="store_true",
+        default=env("MNIST_APP_MCP", "") not in ("", "0"),
+        help="also serve the API as MCP tools for agents, at /gradio_api/mcp/ (MNIST_APP_MCP)",
+    )
     parser.add_argument(
         "--weights-dir",
         type=Path,
@@ -186,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         theme=THEME,
         css=CSS,
         footer_links=["api"],
+        mcp_server=args.mcp,
         **launch_options(limits, uploads),
     )
     return 0

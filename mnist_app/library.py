@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from .checkpoint import checkpoint_path, free_name, list_checkpoints, load_checkpoint
@@ -17,6 +18,30 @@ from .evaluation import Evaluation, evaluate
 from .messages import quoted
 from .paths import WEIGHTS_DIR
 from .predict import Predictor
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    """What a model is and how good: for lists, tables and agents."""
+
+    name: str
+    recipe: str
+    architecture: str
+    parameters: int
+    file_bytes: int
+    test_accuracy: float | None  # on the 10,000 MNIST test images, as recorded when saved
+    training_s: float | None
+    created: str
+
+    def label(self) -> str:
+        """Short, for a dropdown: `resnet_mini · 99.63% · 288k`."""
+        accuracy = f"{self.test_accuracy:.2%}" if self.test_accuracy is not None else "?"
+        size = (
+            f"{self.parameters / 1000:.0f}k"
+            if self.parameters < 10**6
+            else (f"{self.parameters / 10**6:.1f}M")
+        )
+        return f"{self.name} · {accuracy} · {size}"
 
 
 class ModelLibrary:
@@ -75,6 +100,35 @@ class ModelLibrary:
             if key not in self._predictors:
                 self._predictors[key] = Predictor(load_checkpoint(self.path(name)))
             return self._predictors[key]
+
+    def facts(self, name: str) -> ModelFacts:
+        """Recipe, architecture, size, accuracy and training time of checkpoint `name`
+        (raises ValueError / CheckpointError)."""
+        checkpoint = self.predictor(name).checkpoint
+        metrics = checkpoint.metrics
+        parameters = metrics.get("parameters") or sum(
+            tensor.numel() for tensor in checkpoint.state_dict.values()
+        )
+        return ModelFacts(
+            name=name,
+            recipe=checkpoint.recipe,
+            architecture=checkpoint.arch,
+            parameters=int(parameters),
+            file_bytes=self.path(name).stat().st_size,
+            test_accuracy=metrics.get("test_accuracy"),
+            training_s=metrics.get("train_time_s"),
+            created=checkpoint.created,
+        )
+
+    def choices(self) -> list[tuple[str, str]]:
+        """(label, name) for each model, for a dropdown: `resnet_mini · 99.63% · 288k`."""
+        choices = []
+        for name in self.names():
+            try:
+                choices.append((self.facts(name).label(), name))
+            except ValueError:  # unreadable: choosing it says what is wrong
+                choices.append((f"{name} · unreadable", name))
+        return choices
 
     def evaluation(self, name: str) -> Evaluation:
         """The model's results on the 10,000 MNIST test images, computed once per version."""

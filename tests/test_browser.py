@@ -22,9 +22,11 @@ from mnist_app.testing.browser import (
     PHONE,
     answer_text,
     canvas_to_page,
+    choose_model,
     draw,
     launch_chromium,
     resample,
+    shown_model,
     stroke_on_canvas,
     touch_stroke,
 )
@@ -198,16 +200,14 @@ def test_an_upload_stays_what_is_predicted_until_cleared(page, tmp_path):
     page.locator(".pen-file").set_input_files(png)
     assert final_answer(page) == str(digit.label)
     assert page.locator(".pen-photo").is_visible()
-    page.locator("#draw-model input").click()
-    page.get_by_role("option", name=MODEL, exact=True).click()
+    choose_model(page, "#draw-model", MODEL)
     time.sleep(0.5)  # the new model's answer, still about the upload
     assert final_answer(page).isdigit() and page.locator(".pen-photo").is_visible()
     page.locator(".pen-predict").click()
     assert final_answer(page).isdigit()
     clear(page)  # back to the canvas
     assert not page.locator(".pen-photo").is_visible()
-    page.locator("#draw-model input").click()
-    page.get_by_role("option", name=SHIPPED_MODEL, exact=True).click()
+    choose_model(page, "#draw-model", SHIPPED_MODEL)
 
 
 def test_a_shadowed_photo_uploaded_in_the_page_is_read(page, tmp_path):
@@ -220,8 +220,7 @@ def test_a_shadowed_photo_uploaded_in_the_page_is_read(page, tmp_path):
 
 def test_every_mistake_can_be_paged_to(page):
     page.get_by_role("tab", name="Mistakes").click()
-    page.locator("#mistakes-model input").click()
-    page.get_by_role("option", name=MODEL, exact=True).click()
+    choose_model(page, "#mistakes-model", MODEL)
     summary = page.locator("#mistakes-summary")
     wait = time.monotonic() + 120
     while "page 1 of" not in summary.inner_text() and time.monotonic() < wait:
@@ -263,8 +262,7 @@ def first_of_each_class() -> list[PenDigit]:
 
 
 def test_pen_drawn_digits_replayed_with_the_mouse_are_read_by_the_shipped_model(page):
-    model = page.locator("#draw-model input")
-    assert model.input_value() == SHIPPED_MODEL
+    assert shown_model(page, "#draw-model") == SHIPPED_MODEL
     results = []
     for digit in first_of_each_class():
         for stroke in digit.fit(CANVAS, 0.6 * CANVAS, (CANVAS / 2, CANVAS / 2)):

@@ -9,7 +9,7 @@ import pytest
 from conftest import MNIST_DIR
 from playwright.sync_api import Page, sync_playwright
 
-from mnist_app.testing.browser import launch_chromium
+from mnist_app.testing.browser import launch_chromium, shown_model
 from mnist_app.testing.server import MODEL, launched_app, weights_with_quick_model
 
 pytestmark = pytest.mark.slow
@@ -31,13 +31,18 @@ def open_train_tab(page: Page, url: str) -> None:
     page.get_by_role("tab", name="Train").click()
 
 
-def wait_value(page: Page, selector: str, expected: str) -> None:
-    """Wait for an input to show `expected` (events update the page a moment later)."""
-    field = page.locator(selector)
+def wait_value(page: Page, selector: str, expected: str, model: bool = False) -> None:
+    """Wait for an input to show `expected` (events update the page a moment later); for
+    a model dropdown, the model's name before the facts that follow it."""
+
+    def shown() -> str:
+        value = page.locator(selector).input_value()
+        return value.split(" · ")[0] if model else value
+
     deadline = time.monotonic() + 60
-    while field.input_value() != expected and time.monotonic() < deadline:
+    while shown() != expected and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert field.input_value() == expected, selector
+    assert shown() == expected, selector
 
 
 def choose(page: Page, label: str, option: str) -> None:
@@ -87,9 +92,9 @@ def test_a_run_survives_a_reload_is_seen_by_all_and_its_model_is_offered(mnist, 
         page.get_by_role("tab", name="Draw").click()
         offer = page.locator("#new-model-offer")
         offer.wait_for(state="visible", timeout=30_000)
-        assert page.locator("#draw-model input").input_value() == MODEL  # not switched
+        assert shown_model(page, "#draw-model") == MODEL  # not switched
         offer.click()
-        wait_value(page, "#draw-model input", "speedrun")
+        wait_value(page, "#draw-model input", "speedrun", model=True)
         assert not offer.is_visible()
         stranger.context.close()
         mine.close()

@@ -3,6 +3,7 @@ benchmarks and scripts/screenshots.py (launch flags as in ../shared/notes/enviro
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -89,3 +90,15 @@ def touch_stroke(page: Page, stroke: list[tuple[float, float]], points: int = 8)
 def answer_text(page: Page) -> str:
     """The prediction panel's text: the digit first, or a message such as "draw a digit"."""
     return page.locator("#prediction").inner_text().strip()
+
+
+def choose_model(page: Page, dropdown: str, name: str) -> None:
+    """Pick model `name` in a model dropdown (`#draw-model`), whose options read like
+    `quick · 97.10% · 170k`."""
+    page.locator(f"{dropdown} input").click()
+    page.get_by_role("option", name=re.compile(rf"^{re.escape(name)} · ")).click()
+
+
+def shown_model(page: Page, dropdown: str) -> str:
+    """The model a model dropdown shows (its name, without the facts after it)."""
+    return page.locator(f"{dropdown} input").input_value().split(" · ")[0]

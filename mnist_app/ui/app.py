@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -71,11 +72,11 @@ def build_app(
             a user away from the model she is drawing with (unless she has none yet)."""
             if not saved_as:
                 return [gr.skip()] * 5
-            names = library.names()
+            choices = library.choices()
             take_it = not drawing_with
             return (
-                gr.update(choices=names, value=saved_as if take_it else drawing_with),
-                gr.update(choices=names),
+                gr.update(choices=choices, value=saved_as if take_it else drawing_with),
+                gr.update(choices=choices),
                 gr.update(visible=False),  # no "train a model first" notice any more
                 gr.update(value=f"Use the new model {saved_as}", visible=not take_it),
                 saved_as,
@@ -90,9 +91,9 @@ def build_app(
 
         def refresh_models(current: str | None):
             """Models trained elsewhere (another user, the command line) show up too."""
-            names = library.names()
-            value = current if current in names else library.best_name()
-            return gr.update(choices=names, value=value), gr.update(visible=not names)
+            choices = library.choices()
+            value = current if current in {name for _, name in choices} else library.best_name()
+            return gr.update(choices=choices, value=value), gr.update(visible=not choices)
 
         def refresh_mistakes_models(current: str | None):
             return refresh_models(current)[0]
@@ -107,6 +108,26 @@ def build_app(
             api_visibility="private",
         )
         demo.load(refresh_mistakes_models, mistakes.model, mistakes.model, api_visibility="private")
+
+        def models() -> list[dict]:
+            """The models this server offers, best first.
+
+            Returns:
+                One record per model: name, recipe, architecture, parameters, file_bytes,
+                test_accuracy (0-1, on the 10,000 MNIST test images), training_s, created,
+                label (e.g. "resnet_mini · 99.63% · 288k"). A model that cannot be read
+                is listed with its error instead.
+            """
+            records = []
+            for name in library.names():
+                try:
+                    facts = library.facts(name)
+                    records.append({**dataclasses.asdict(facts), "label": facts.label()})
+                except ValueError as err:
+                    records.append({"name": name, "error": str(err)})
+            return sorted(records, key=lambda r: -(r.get("test_accuracy") or -1))
+
+        gr.api(models, api_name="models")
         mistakes_page.select(
             refresh_mistakes_models, mistakes.model, mistakes.model, api_visibility="private"
         ).then(mistakes.show, mistakes.inputs, mistakes.outputs, api_visibility="private")

@@ -52,7 +52,7 @@ def build_draw_tab(library: ModelLibrary, limits: Limits) -> DrawTab:
             pen_canvas(best, read_pen, max_upload_bytes)
         with gr.Column(scale=1, min_width=220):
             model = gr.Dropdown(
-                names,
+                library.choices(),
                 value=best,
                 label="Model",
                 allow_custom_value=True,  # API callers may name a model trained after page load
@@ -100,18 +100,49 @@ def build_draw_tab(library: ModelLibrary, limits: Limits) -> DrawTab:
         api_only = gr.Button()
 
     def predict(source: Any, model_name: str | None) -> Answer:
-        """The ten probabilities of a drawing or an image, or what to do instead."""
+        """Read a handwritten digit drawn in a Sketchpad.
+
+        Args:
+            source: the drawing: a Sketchpad value (background, layers, composite), dark
+                ink on a light or transparent background, any size.
+            model_name: the model to ask (see the models tool), e.g. "resnet_mini".
+
+        Returns:
+            The ten probabilities by digit ("0" to "9"), the likeliest as the label; or,
+            instead of a digit, what to do (e.g. "draw a digit") as the label.
+        """
         try:
             stages = _read(source)
         except NotADigit as err:
             return not_a_digit(err)
         return _probabilities(library, stages, model_name) if stages else DRAW_A_DIGIT
 
+    def predict_image(image: Any, model_name: str | None) -> Answer:
+        """Read a handwritten digit in an image file (a photo, a scan, a drawing).
+
+        Args:
+            image: the image: PNG or JPEG, any size; dark ink on light or light on dark.
+            model_name: the model to ask (see the models tool), e.g. "resnet_mini".
+
+        Returns:
+            The ten probabilities by digit ("0" to "9"), the likeliest as the label; or,
+            instead of a digit, what to do (e.g. "draw a digit") as the label.
+        """
+        return predict(image, model_name)
+
     def explain_drawing(source: Any, model_name: str | None):
-        """Why the model reads a drawing as it does: (the 28x28 input at 280x280 with the
-        explanation over it: red pushed towards the answer, blue towards the runner-up;
-        the same on the drawing's own strokes, RGBA the drawing's size; a summary:
-        digit, runner_up, lead, method)."""
+        """Explain why a model reads a drawing as the digit it does.
+
+        Args:
+            source: the drawing: a Sketchpad value, as for predict.
+            model_name: the model to ask (see the models tool), e.g. "resnet_mini".
+
+        Returns:
+            Three things: the model's 28x28 input at 280x280 with its ink painted red where
+            it pushed towards the answer and blue where it pushed towards the runner-up;
+            the same painting on the drawing's own strokes (RGBA, transparent elsewhere);
+            and a summary: digit, runner_up, lead (logits), method (integrated gradients).
+        """
         try:
             stages = _read(source)
         except NotADigit as err:
@@ -128,7 +159,9 @@ def build_draw_tab(library: ModelLibrary, limits: Limits) -> DrawTab:
         return input_map(explanation, stages.image), strokes_map(explanation, stages), summary
 
     api_only.click(predict, [sketch, model], label, api_name="predict", concurrency_limit=2)
-    api_only.click(predict, [upload, model], label, api_name="predict_image", concurrency_limit=2)
+    api_only.click(
+        predict_image, [upload, model], label, api_name="predict_image", concurrency_limit=2
+    )
     api_only.click(
         explain_drawing,
         [sketch, model],

@@ -41,10 +41,9 @@ def page_count(found: int) -> int:
 
 
 def build_mistakes_tab(library: ModelLibrary) -> MistakesTab:
-    names = library.names()
     with gr.Row():
         model = gr.Dropdown(
-            names,
+            library.choices(),
             value=library.best_name(),
             label="Model",
             allow_custom_value=True,  # API callers may name a model trained after page load
@@ -54,7 +53,8 @@ def build_mistakes_tab(library: ModelLibrary) -> MistakesTab:
         true = gr.Dropdown(DIGIT_CHOICES, value=ANY, label="True digit", scale=1)
         predicted = gr.Dropdown(DIGIT_CHOICES, value=ANY, label="Predicted digit", scale=1)
     summary = gr.Markdown(
-        no_models_help(library.weights_dir) if not names else "", elem_id="mistakes-summary"
+        no_models_help(library.weights_dir) if not library.names() else "",
+        elem_id="mistakes-summary",
     )
     with gr.Row(elem_classes="pager"):
         previous = gr.Button("◀ Previous", size="sm", scale=0, min_width=120)
@@ -112,8 +112,19 @@ def build_mistakes_tab(library: ModelLibrary) -> MistakesTab:
         return gallery_items, text, number
 
     def mistakes(model_name: str | None, true_digit: str, predicted_digit: str):
-        """The first page of a model's misclassified test images (filtered by true and
-        predicted digit), a summary, the confusion matrix and per-class accuracy."""
+        """The MNIST test images a model gets wrong.
+
+        Args:
+            model_name: the model (see the models tool), e.g. "resnet_mini".
+            true_digit: "any", or "0" to "9": only images of this digit.
+            predicted_digit: "any", or "0" to "9": only images read as this digit.
+
+        Returns:
+            The first page of misclassified images (most confident first), each captioned
+            with its true and predicted digit and confidence; a summary with the test
+            accuracy; the confusion matrix as an image; per-class accuracy as a table;
+            the page number.
+        """
         if not model_name:
             return [], no_models_help(library.weights_dir), None, None, 1
         gallery_items, text, _ = one_page(model_name, true_digit, predicted_digit, 1)
