@@ -36,7 +36,9 @@ def predict_logits(
 
 
 @dataclass(frozen=True)
-class Mistake:
+class Example:
+    """One evaluated image: what it is, what the model read, and how sure it was."""
+
     index: int  # position in the evaluated set
     true: int
     predicted: int
@@ -78,7 +80,7 @@ class Evaluation:
             (c / t).item() if t > 0 else float("nan") for c, t in zip(correct, totals, strict=True)
         ]
 
-    def mistakes(self, true: int | None = None, predicted: int | None = None) -> list[Mistake]:
+    def mistakes(self, true: int | None = None, predicted: int | None = None) -> list[Example]:
         """Misclassified items, most confident first, optionally filtered by digit."""
         preds = self.predictions
         wrong = preds != self.labels
@@ -86,11 +88,20 @@ class Evaluation:
             wrong &= self.labels == true
         if predicted is not None:
             wrong &= preds == predicted
-        idx = wrong.nonzero().flatten()
+        return self._examples(wrong, most_confident_first=True)
+
+    def correct(self, digit: int) -> list[Example]:
+        """Images of `digit` read right, least confident first: the near misses."""
+        right = (self.labels == digit) & (self.predictions == digit)
+        return self._examples(right, most_confident_first=False)
+
+    def _examples(self, chosen: torch.Tensor, most_confident_first: bool) -> list[Example]:
+        preds = self.predictions
+        idx = chosen.nonzero().flatten()
         confidence = self.probabilities[idx, preds[idx]]
-        order = confidence.argsort(descending=True, stable=True)
+        order = confidence.argsort(descending=most_confident_first, stable=True)
         return [
-            Mistake(
+            Example(
                 index=int(i),
                 true=int(self.labels[i]),
                 predicted=int(preds[i]),

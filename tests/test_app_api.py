@@ -100,6 +100,17 @@ def test_mistakes_filter_by_true_and_predicted_digit(client):
     assert gallery and all("-> predicted 9 " in item["caption"] for item in gallery)
 
 
+def test_the_same_true_and_predicted_digit_lists_those_read_right_least_confident_first(client):
+    gallery, summary, _, _ = client.predict(MODEL, "3", "3", api_name="/mistakes")
+    confidences = []
+    for item in gallery:
+        true, predicted, percent = map(int, CAPTION.match(item["caption"]).groups())
+        assert true == predicted == 3
+        confidences.append(percent)
+    assert len(gallery) == 200 and confidences == sorted(confidences)  # a page of them
+    assert "read right" in summary and "least confident first" in summary
+
+
 @pytest.mark.slow
 def test_training_streams_progress_and_serves_the_new_model(client, app_url, tmp_path):
     job = client.submit(**train_args(), api_name="/train")

@@ -32,6 +32,7 @@ from mnist_app.testing.browser import (
 )
 from mnist_app.testing.server import MODEL, launched_app, weights_with_quick_model
 from mnist_app.testing.sketches import shadowed_photo_of_a_four
+from mnist_app.ui.charts import confusion_cell, confusion_image
 from mnist_app.ui.text import DOT
 
 # Strokes relative to the canvas centre; each mouse move costs ~200 ms of software
@@ -230,6 +231,49 @@ def test_every_mistake_can_be_paged_to(page):
     while "page 2 of" not in summary.inner_text() and time.monotonic() < wait:
         time.sleep(0.2)
     assert "showing 201-" in summary.inner_text()
+    page.get_by_role("tab", name="Draw").click()
+
+
+def cell_pixel(true: int, predicted: int) -> tuple[int, int]:
+    """A pixel of the confusion matrix's picture inside cell (true, predicted): the cells sit
+    where they sit whatever the counts."""
+    counts = np.ones((10, 10), int)
+    height, width, _ = confusion_image(counts).shape
+    return next(
+        (x, y)
+        for x in range(width)
+        for y in range(height)
+        if confusion_cell(counts, x, y) == (true, predicted)
+        and confusion_cell(counts, x - 8, y - 8) == confusion_cell(counts, x + 8, y + 8)
+    )
+
+
+def click_picture_at(page: Page, selector: str, x: int, y: int) -> None:
+    """Click pixel (x, y) of an image as shown, whatever its size on screen."""
+    image = page.locator(selector)
+    image.scroll_into_view_if_needed()  # the mouse clicks in the viewport only
+    box = image.bounding_box()
+    width, height = image.evaluate("i => [i.naturalWidth, i.naturalHeight]")
+    page.mouse.click(box["x"] + x * box["width"] / width, box["y"] + y * box["height"] / height)
+
+
+def test_a_click_on_the_confusion_matrix_shows_that_cells_images(page):
+    page.get_by_role("tab", name="Mistakes").click()
+    choose_model(page, "#mistakes-model", MODEL)
+    summary = page.locator("#mistakes-summary")
+    page.locator("#mistakes-confusion img").wait_for(timeout=120_000)
+    for (true, predicted), order in [((4, 9), "most"), ((7, 7), "least")]:
+        click_picture_at(page, "#mistakes-confusion img", *cell_pixel(true, predicted))
+        wanted = f"Filter: true {true}, predicted {predicted}"
+        page.wait_for_function(
+            f"() => document.querySelector('#mistakes-summary').innerText.includes({wanted!r})",
+            timeout=60_000,
+        )
+        assert f"{order} confident first" in summary.inner_text()
+        captions = page.locator("#mistakes-gallery .caption-label").all_inner_texts()
+        assert captions and all(
+            c.startswith(f"true {true} -> predicted {predicted} ") for c in captions
+        )
     page.get_by_role("tab", name="Draw").click()
 
 

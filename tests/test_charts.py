@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from mnist_app.training import EpochEvent
 from mnist_app.training.jobs import LossPoint, Snapshot
-from mnist_app.ui.charts import MAX_CURVE_POINTS, accuracy_frame, loss_frame
+from mnist_app.ui.charts import (
+    MAX_CURVE_POINTS,
+    accuracy_frame,
+    confusion_cell,
+    confusion_image,
+    loss_frame,
+)
 
 
 def snapshot(epochs: int, validation: bool = True, steps: int = 10) -> Snapshot:
@@ -34,3 +42,11 @@ def test_the_loss_curve_is_thinned_keeps_the_last_step_and_smooths_from_the_firs
     assert len(per_step) <= MAX_CURVE_POINTS + 1 and per_step["step"].iloc[-1] == 5000
     smoothed = frame[frame["series"] == "smoothed"]["loss"]
     assert smoothed.iloc[0] == 2.0  # debiased: the first point is the first loss itself
+
+
+def test_a_click_on_the_confusion_matrix_finds_its_cell():
+    counts = np.arange(100).reshape(10, 10)
+    height, width, _ = confusion_image(counts).shape
+    found = {confusion_cell(counts, x, y) for x in range(0, width, 4) for y in range(0, height, 4)}
+    assert found == {(r, c) for r in range(10) for c in range(10)} | {None}
+    assert confusion_cell(counts, 1, 1) is None  # the corner: no cell there

@@ -129,3 +129,11 @@ def test_mistakes_are_sorted_by_confidence():
     result = Evaluation(logits=logits, labels=torch.tensor([0, 0, 0]))
     assert [m.index for m in result.mistakes()] == [1, 2, 0]
     assert result.mistakes()[0].confidence > 0.9
+
+
+def test_a_digit_read_right_lists_its_least_confident_images_first():
+    logits = torch.tensor([[1.0, 0.0], [5.0, 0.0], [0.5, 0.0], [0.0, 3.0]])
+    logits = torch.cat([logits, torch.full((4, 8), -10.0)], dim=1)
+    result = Evaluation(logits=logits, labels=torch.tensor([0, 0, 0, 0]))
+    assert [m.index for m in result.correct(0)] == [2, 0, 1]  # image 3, read as 1, is not
+    assert result.correct(0)[0].confidence < result.correct(0)[-1].confidence

@@ -88,7 +88,7 @@ class Job:
 
 class TrainingJobs:
     """Runs `to_checkpoint.train_and_save` in a child process, one run at a time; a run
-    is stopped (and what it learnt saved) once it has trained for `max_run_s` seconds."""
+    is stopped (and what it learnt saved) `max_run_s` seconds after its first step."""
 
     def __init__(self, library: ModelLibrary, max_run_s: float | None = None):
         self.library = library
@@ -162,12 +162,6 @@ class TrainingJobs:
             job.snapshot = replace(job.snapshot, **changes)
 
     def _run(self, job: Job) -> None:
-        timer = None
-        if self.max_run_s:
-            reason = f"it reached the server's time limit of {self.max_run_s / 60:g} min"
-            timer = threading.Timer(self.max_run_s, self._stop, [job, reason])
-            timer.daemon = True
-            timer.start()
         try:
             self._update(job, state="loading data")
             data = self.library.data()
@@ -181,46 +175,62 @@ class TrainingJobs:
             log.exception("training %s failed", job.snapshot.name)
             self._update(job, state="failed", error=f"training failed: {type(err).__name__}: {err}")
         finally:
-            if timer:
-                timer.cancel()
             job.finished_event.set()
 
     def _train(self, job: Job, data) -> None:
         epochs: list[EpochEvent] = []
         start = time.perf_counter()
-        for event in train_in_process(job.order, data, job.stop_event):
-            match event:
-                case StepEvent():
-                    with self._lock:
-                        job.losses.append(LossPoint(event.step, event.loss))
-                        if len(job.losses) > MAX_LOSS_POINTS:  # every other one, evenly
-                            job.losses = job.losses[::2]
-                    self._update(
-                        job,
-                        step=event.step,
-                        total_steps=event.total_steps,
-                        epoch=event.epoch,
-                        images_per_s=event.images_per_s,
-                        elapsed_s=event.elapsed_s,
-                        eta_s=event.eta_s,
-                    )
-                case EpochEvent():
-                    epochs.append(event)
-                    self._update(job, epochs=tuple(epochs))
-                case Evaluating():
-                    self._update(job, state="evaluating")
-                case Finished(saved_as=None):
-                    self._update(job, state="cancelled", error="Stopped before the first step.")
-                case Finished():
-                    self._update(
-                        job,
-                        state="done",
-                        elapsed_s=time.perf_counter() - start,
-                        eta_s=0.0,
-                        test_accuracy=event.test_accuracy,
-                        saved_as=event.saved_as,
-                        stopped_early=event.stopped,
-                    )
+        time_limit = None  # counts from the first step: what loading takes is not training
+        try:
+            for event in train_in_process(job.order, data, job.stop_event):
+                if time_limit is None and isinstance(event, StepEvent) and self.max_run_s:
+                    time_limit = self._time_limit(job)
+                self._record(job, event, epochs, start)
+        finally:
+            if time_limit:
+                time_limit.cancel()
+
+    def _time_limit(self, job: Job) -> threading.Timer:
+        reason = f"it reached the server's time limit of {self.max_run_s / 60:g} min"
+        timer = threading.Timer(self.max_run_s, self._stop, [job, reason])
+        timer.daemon = True
+        timer.start()
+        return timer
+
+    def _record(self, job: Job, event, epochs: list[EpochEvent], start: float) -> None:
+        """One event of the run, into what its viewers see."""
+        match event:
+            case StepEvent():
+                with self._lock:
+                    job.losses.append(LossPoint(event.step, event.loss))
+                    if len(job.losses) > MAX_LOSS_POINTS:  # every other one, evenly
+                        job.losses = job.losses[::2]
+                self._update(
+                    job,
+                    step=event.step,
+                    total_steps=event.total_steps,
+                    epoch=event.epoch,
+                    images_per_s=event.images_per_s,
+                    elapsed_s=event.elapsed_s,
+                    eta_s=event.eta_s,
+                )
+            case EpochEvent():
+                epochs.append(event)
+                self._update(job, epochs=tuple(epochs))
+            case Evaluating():
+                self._update(job, state="evaluating")
+            case Finished(saved_as=None):
+                self._update(job, state="cancelled", error="Stopped before the first step.")
+            case Finished():
+                self._update(
+                    job,
+                    state="done",
+                    elapsed_s=time.perf_counter() - start,
+                    eta_s=0.0,
+                    test_accuracy=event.test_accuracy,
+                    saved_as=event.saved_as,
+                    stopped_early=event.stopped,
+                )
 
 
 def busy_message(snapshot: Snapshot) -> str:

@@ -102,11 +102,25 @@ def per_class_table(per_class_accuracy: list[float], confusion: np.ndarray) -> p
 
 def confusion_image(confusion: np.ndarray) -> np.ndarray:
     """The confusion matrix as an RGB picture (rows: true digit, columns: predicted)."""
-    return _confusion_image(tuple(map(tuple, confusion.tolist())))
+    return _confusion_chart(_key(confusion))[0]
+
+
+def confusion_cell(confusion: np.ndarray, x: float, y: float) -> tuple[int, int] | None:
+    """(true, predicted) of the cell at pixel (x, y) of `confusion_image(confusion)`, or
+    None for a click beside the matrix (its labels, its title)."""
+    (col0, row0), (col_step, row_step) = _confusion_chart(_key(confusion))[1]
+    col, row = round((x - col0) / col_step), round((y - row0) / row_step)
+    return (row, col) if 0 <= row < 10 and 0 <= col < 10 else None
+
+
+def _key(confusion: np.ndarray) -> tuple[tuple[int, ...], ...]:
+    return tuple(map(tuple, np.asarray(confusion).tolist()))
 
 
 @functools.lru_cache(maxsize=32)
-def _confusion_image(counts: tuple[tuple[int, ...], ...]) -> np.ndarray:
+def _confusion_chart(counts: tuple[tuple[int, ...], ...]):
+    """The picture, and where its cells are: the pixel centre of cell (0, 0) and the step
+    from one cell to the next, (x, y)."""
     matrix = np.array(counts)
     errors = matrix.copy()
     np.fill_diagonal(errors, 0)
@@ -130,10 +144,14 @@ def _confusion_image(counts: tuple[tuple[int, ...], ...]) -> np.ndarray:
     ax.set_yticks(range(10))
     ax.set_xlabel("predicted digit")
     ax.set_ylabel("true digit")
-    ax.set_title("Confusion matrix (MNIST test set)")
+    ax.set_title("Confusion matrix: click a cell for its images")
     fig.tight_layout()
     fig.canvas.draw()
     image = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+    # Display coordinates count from the bottom; the picture's rows from the top.
+    (x0, y0), (x1, y1) = ax.transData.transform([(0, 0), (1, 1)])
+    height = image.shape[0]
+    geometry = ((x0, height - y0), (x1 - x0, y0 - y1))
     plt.close(fig)
     image.setflags(write=False)
-    return image
+    return image, geometry

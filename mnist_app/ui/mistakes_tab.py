@@ -9,10 +9,10 @@ import gradio as gr
 from PIL import Image
 
 from ..data import MnistFormatError, MnistNotFoundError
-from ..evaluation import Mistake
+from ..evaluation import Example
 from ..library import ModelLibrary
 from ..messages import quoted
-from .charts import confusion_image, enlarge, per_class_table
+from .charts import confusion_cell, confusion_image, enlarge, per_class_table
 from .errors import user_error
 from .text import no_models_help
 
@@ -32,7 +32,7 @@ class MistakesTab:
     outputs: list[gr.components.Component]
 
 
-def caption(mistake: Mistake) -> str:
+def caption(mistake: Example) -> str:
     return f"true {mistake.true} -> predicted {mistake.predicted} ({mistake.confidence:.0%})"
 
 
@@ -61,7 +61,8 @@ def build_mistakes_tab(library: ModelLibrary) -> MistakesTab:
         following = gr.Button("Next ▶", size="sm", scale=0, min_width=120)
     page = gr.State(1)
     gallery = gr.Gallery(
-        label="Misclassified test images, most confident first",
+        label="Test images of the filter: mistakes most confident first, a digit read "
+        "right (true = predicted) least confident first",
         columns=6,
         height=560,
         format="png",
@@ -72,6 +73,7 @@ def build_mistakes_tab(library: ModelLibrary) -> MistakesTab:
     with gr.Row(equal_height=False):
         confusion = gr.Image(
             label="Confusion matrix",
+            elem_id="mistakes-confusion",
             format="png",
             interactive=False,
             show_label=False,
@@ -88,7 +90,9 @@ def build_mistakes_tab(library: ModelLibrary) -> MistakesTab:
     def one_page(model_name: str, true_digit: str, predicted_digit: str, number: int):
         """The gallery's page `number` (clamped) and the summary saying where it is."""
         evaluation, images = evaluated(model_name)
-        found = evaluation.mistakes(true=_digit(true_digit), predicted=_digit(predicted_digit))
+        true, predicted = _digit(true_digit), _digit(predicted_digit)
+        read_right = true is not None and true == predicted
+        found = evaluation.correct(true) if read_right else evaluation.mistakes(true, predicted)
         number = min(max(1, number), page_count(len(found)))
         start = (number - 1) * PAGE_SIZE
         shown = found[start : start + PAGE_SIZE]
@@ -98,16 +102,20 @@ def build_mistakes_tab(library: ModelLibrary) -> MistakesTab:
         ]
         total = len(evaluation.labels)
         errors = total - int(evaluation.confusion.diagonal().sum())
+        order = "least confident first" if read_right else "most confident first"
         where = (
             f", showing {start + 1:,}-{start + len(shown):,} (page {number} of "
-            f"{page_count(len(found))}), most confident first."
+            f"{page_count(len(found))}), {order}."
             if len(found) > PAGE_SIZE
+            else f", {order}."
+            if found
             else "."
         )
+        what = "read right" if read_right else "found"
         text = (
             f"**{model_name}**: test accuracy **{evaluation.accuracy:.2%}**, "
             f"{errors} of {total:,} test images misclassified. "
-            f"Filter: true {true_digit}, predicted {predicted_digit}: {len(found):,} found{where}"
+            f"Filter: true {true_digit}, predicted {predicted_digit}: {len(found):,} {what}{where}"
         )
         return gallery_items, text, number
 
@@ -117,7 +125,8 @@ def build_mistakes_tab(library: ModelLibrary) -> MistakesTab:
         Args:
             model_name: the model (see the models tool), e.g. "resnet_mini".
             true_digit: "any", or "0" to "9": only images of this digit.
-            predicted_digit: "any", or "0" to "9": only images read as this digit.
+            predicted_digit: "any", or "0" to "9": only images read as this digit. The
+                same digit as true_digit gives the images read right, least confident first.
 
         Returns:
             The first page of misclassified images (most confident first), each captioned
@@ -144,11 +153,27 @@ def build_mistakes_tab(library: ModelLibrary) -> MistakesTab:
     def next_page(model_name, true_digit, predicted_digit, number: int):
         return turn_to(model_name, true_digit, predicted_digit, number + 1)
 
+    def pick_cell(model_name: str | None, selected: gr.SelectData):
+        """A click on the confusion matrix: that cell's images."""
+        cell = None
+        if model_name and isinstance(selected.index, list | tuple) and len(selected.index) == 2:
+            matrix = evaluated(model_name)[0].confusion.numpy()
+            cell = confusion_cell(matrix, *selected.index)
+        if cell is None:
+            return [gr.skip()] * 5
+        true_digit, predicted_digit = map(str, cell)
+        items, text, number = one_page(model_name, true_digit, predicted_digit, 1)
+        return true_digit, predicted_digit, items, text, number
+
     inputs = [model, true, predicted]
     outputs = [gallery, summary, confusion, per_class, page]
     model.change(mistakes, inputs, outputs, api_name="mistakes")
-    for trigger in (true.change, predicted.change):
+    # .input, not .change: a click on the matrix sets both filters and fills the page once.
+    for trigger in (true.input, predicted.input):
         trigger(mistakes, inputs, outputs, api_visibility="private")
+    confusion.select(
+        pick_cell, model, [true, predicted, gallery, summary, page], api_visibility="private"
+    )
     for button, turn in ((previous, previous_page), (following, next_page)):
         button.click(turn, [*inputs, page], [gallery, summary, page], api_visibility="private")
     return MistakesTab(model=model, show=mistakes, inputs=inputs, outputs=outputs)
