@@ -36,11 +36,8 @@ class ModelFacts:
     def label(self) -> str:
         """Short, for a dropdown: `resnet_mini · 99.63% · 288k`."""
         accuracy = f"{self.test_accuracy:.2%}" if self.test_accuracy is not None else "?"
-        size = (
-            f"{self.parameters / 1000:.0f}k"
-            if self.parameters < 10**6
-            else (f"{self.parameters / 10**6:.1f}M")
-        )
+        millions = self.parameters >= 10**6
+        size = f"{self.parameters / 10**6:.1f}M" if millions else f"{self.parameters / 1000:.0f}k"
         return f"{self.name} · {accuracy} · {size}"
 
 
