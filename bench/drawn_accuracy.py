@@ -4,7 +4,7 @@ Replays ../shared/handwriting/pendigits/ strokes (test writers by default; --spl
 for tuning) into 280x280 sketches at several brush radii, digit size 35-75% of the canvas
 and random position, then classifies them two ways:
   naive     whole canvas resized to 28x28 (what most demo apps do)
-  pipeline  the app's own preprocessing (mnist_app.preprocess.to_mnist)
+  pipeline  the app's own preprocessing (mnist_app.drawn, as the Models tab measures it)
 for every shipped checkpoint (or those named).
 
     python bench/drawn_accuracy.py
@@ -21,8 +21,8 @@ import numpy as np
 from PIL import Image
 
 from mnist_app.checkpoint import list_checkpoints
-from mnist_app.drawing import NotADigit, to_mnist
 from mnist_app.drawing.pen_replay import parse, random_sketches
+from mnist_app.drawn import model_input
 from mnist_app.paths import pendigits_file
 from mnist_app.predict import load_predictor
 
@@ -31,16 +31,6 @@ def naive(sketch: np.ndarray) -> np.ndarray:
     """Whole canvas to 28x28, inverted to light-on-dark: no crop, no centring."""
     gray = Image.fromarray(sketch).convert("L").resize((28, 28), Image.Resampling.BILINEAR)
     return 1 - np.asarray(gray, dtype=np.float32) / 255
-
-
-def pipeline(sketch: np.ndarray) -> np.ndarray:
-    """The app's input; a blank for a sketch it refuses (no ink, a dot), which then counts
-    as a mistake."""
-    try:
-        image = to_mnist(sketch)
-    except NotADigit:
-        image = None
-    return np.zeros((28, 28), np.float32) if image is None else image
 
 
 def main() -> None:
@@ -75,7 +65,7 @@ def main() -> None:
         sketches = [s for s, _ in random_sketches(digits, brush, seed=args.seed)]
         start = time.perf_counter()
         inputs["naive", brush] = np.stack([naive(s) for s in sketches])
-        inputs["pipeline", brush] = np.stack([pipeline(s) for s in sketches])
+        inputs["pipeline", brush] = np.stack([model_input(s) for s in sketches])
         per_image = (time.perf_counter() - start) / len(sketches) * 1000
         print(f"  brush {brush:g}: rendered and preprocessed ({per_image:.1f} ms/image)")
 

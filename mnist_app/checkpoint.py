@@ -51,6 +51,9 @@ class Checkpoint:
     # How drawings were turned into 28x28 inputs when this model was trained and measured
     # (drawing.mnist_style.PREPROCESSING); "" for checkpoints from before it was recorded.
     preprocessing: str = ""
+    # Who may rename or delete it from the app: hashes of its trainer's keys (model_files.
+    # owner_key); empty for shipped models and those trained from the command line.
+    owners: list[str] = field(default_factory=list)
 
     @property
     def preprocessing_matches(self) -> bool:
@@ -85,6 +88,7 @@ def make_checkpoint(
     config: TrainConfig,
     recipe: str,
     metrics: dict[str, Any],
+    owners: list[str] | None = None,
 ) -> Checkpoint:
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     return Checkpoint(
@@ -99,6 +103,7 @@ def make_checkpoint(
         metrics=metrics,
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         preprocessing=PREPROCESSING,
+        owners=list(owners or []),
     )
 
 

@@ -1,23 +1,39 @@
 """The models a server offers: checkpoints in one folder, each loaded and evaluated once.
 
-Predictors and test-set evaluations are cached per checkpoint file version (name and
-modification time), so the app answers clicks from memory and still notices a checkpoint
-that was replaced on disk.
+Predictors, test-set evaluations, training-set features and drawn-digit accuracies are
+cached per checkpoint file version (name and modification time), so the app answers
+clicks from memory and still notices a checkpoint that was replaced on disk. The slow ones
+(features: seconds to a minute; drawn-digit accuracy: half a minute for the first model)
+are computed in background threads, one at a time, on one core each.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import threading
+from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from .atomic import write_atomically
 from .checkpoint import checkpoint_path, free_name, list_checkpoints, load_checkpoint
 from .data import Mnist, load_mnist
+from .drawn import DrawnSet, drawn_accuracy, drawn_set
 from .evaluation import Evaluation, evaluate
+from .export import export_onnx
 from .messages import quoted
+from .model_files import check_may_change, delete_checkpoint, rename_checkpoint, shipped_names
+from .neighbours import FeatureIndex
 from .paths import WEIGHTS_DIR
-from .predict import Predictor
+from .predict import Predictor, intra_op_threads
+
+log = logging.getLogger(__name__)
+
+# Training-set features of this many models stay in memory (up to 90 MB each).
+FEATURE_MODELS = 3
 
 
 @dataclass(frozen=True)
@@ -32,6 +48,8 @@ class ModelFacts:
     test_accuracy: float | None  # on the 10,000 MNIST test images, as recorded when saved
     training_s: float | None
     created: str
+    device: str | None  # where it trained; None for checkpoints from before it was recorded
+    shipped: bool
 
     def label(self) -> str:
         """Short, for a dropdown: `resnet_mini · 99.63% · 288k`."""
@@ -56,6 +74,11 @@ class ModelLibrary:
         self._data: Mnist | None = None
         self._predictors: dict[tuple[str, float], Predictor] = {}
         self._evaluations: dict[tuple[str, float], Evaluation] = {}
+        self._features: OrderedDict[tuple[str, float], Future[FeatureIndex]] = OrderedDict()
+        self._drawn: dict[tuple[str, float], Future[dict[float, float]]] = {}
+        self._drawn_set: DrawnSet | None = None
+        self._feature_worker = ThreadPoolExecutor(1, thread_name_prefix="features")
+        self._drawn_worker = ThreadPoolExecutor(1, thread_name_prefix="drawn-accuracy")
 
     def names(self) -> list[str]:
         """Checkpoint names, newest first."""
@@ -115,7 +138,24 @@ class ModelLibrary:
             test_accuracy=metrics.get("test_accuracy"),
             training_s=metrics.get("train_time_s"),
             created=checkpoint.created,
+            device=metrics.get("device") or None,
+            shipped=name in shipped_names(self.weights_dir),
         )
+
+    def history(self, name: str) -> list[dict]:
+        """The run's per-epoch record (epoch, step, train_loss, train_accuracy, val_loss,
+        val_accuracy); empty for checkpoints saved before curves were kept."""
+        return list(self.predictor(name).checkpoint.metrics.get("history") or [])
+
+    def rename(self, name: str, new_name: str, owner_secrets: list[str]) -> None:
+        """Rename a model its caller trained (PermissionError, ValueError otherwise)."""
+        check_may_change(self.predictor(name).checkpoint, self.weights_dir, owner_secrets)
+        rename_checkpoint(name, new_name, self.weights_dir)
+
+    def delete(self, name: str, owner_secrets: list[str]) -> None:
+        """Delete a model its caller trained (PermissionError, ValueError otherwise)."""
+        check_may_change(self.predictor(name).checkpoint, self.weights_dir, owner_secrets)
+        delete_checkpoint(name, self.weights_dir)
 
     def choices(self) -> list[tuple[str, str]]:
         """(label, name) for each model, for a dropdown: `resnet_mini · 99.63% · 288k`."""
@@ -142,6 +182,72 @@ class ModelLibrary:
         )
         with self._lock:
             return self._evaluations.setdefault(key, result)
+
+    def onnx_file(self, name: str) -> Path:
+        """The model exported to ONNX (`export`), made once per checkpoint version in
+        `.cache/onnx/` beside the weights."""
+        key = self._key(name)
+        path = self.weights_dir / ".cache" / "onnx" / f"{name}-{key[1]:.0f}" / f"{name}.onnx"
+        if not path.is_file():
+            export_onnx(self.predictor(name).checkpoint, path, overwrite=True)
+        return path
+
+    def features(self, name: str) -> FeatureIndex:
+        """The 60,000 training images in the model's feature space (computed once, in the
+        background if `prefetch_features` asked for it earlier)."""
+        return self.prefetch_features(name).result()
+
+    def prefetch_features(self, name: str) -> Future[FeatureIndex]:
+        key = self._key(name)
+        predictor, data = self.predictor(name), self.data()
+        with self._lock:
+            if key not in self._features:
+                checkpoint = predictor.checkpoint
+                self._features[key] = self._feature_worker.submit(
+                    FeatureIndex,
+                    predictor.model,
+                    checkpoint.mean,
+                    checkpoint.std,
+                    data.train_images,
+                    data.train_labels,
+                )
+                while len(self._features) > FEATURE_MODELS:
+                    self._features.popitem(last=False)
+            self._features.move_to_end(key)
+            return self._features[key]
+
+    def drawn_accuracy(self, name: str) -> dict[float, float] | None:
+        """Accuracy on the pendigits test writers' digits drawn at brushes 6, 12 and 20 px
+        (see `drawn`); None while it is being computed in the background. Kept in
+        `.cache/` beside the weights, so it is computed once per checkpoint version.
+        FileNotFoundError without the pendigits files."""
+        key = self._key(name)
+        with self._lock:
+            if key not in self._drawn:
+                self._drawn[key] = self._drawn_worker.submit(self._score_drawn, name, key)
+            future = self._drawn[key]
+        return future.result() if future.done() else None
+
+    def _score_drawn(self, name: str, key: tuple[str, float]) -> dict[float, float]:
+        cache = self.weights_dir / ".cache" / "drawn_accuracy.json"
+        entry = f"{name}@{key[1]}"
+        try:
+            known = json.loads(cache.read_text())
+        except (OSError, ValueError):
+            known = {}
+        if entry in known:
+            return {float(brush): acc for brush, acc in known[entry].items()}
+        with intra_op_threads(1):  # a background job: the other core serves the page
+            if self._drawn_set is None:
+                self._drawn_set = drawn_set("test")
+            scores = drawn_accuracy(self.predictor(name), self._drawn_set)
+        known = {k: v for k, v in known.items() if not k.startswith(f"{name}@")}
+        known[entry] = scores
+        try:
+            write_atomically(cache, lambda tmp: tmp.write_text(json.dumps(known)), overwrite=True)
+        except OSError as err:  # a read-only weights folder: it stays in memory
+            log.warning("cannot cache drawn-digit accuracy in %s: %s", cache, err)
+        return scores
 
     def _key(self, name: str) -> tuple[str, float]:
         path = self.path(name)

@@ -1,8 +1,10 @@
-"""Refresh the README screenshots (docs/draw.png, why.png, train.png, mistakes.png).
+"""Refresh the README screenshots (docs/draw.png, why.png, train.png, mistakes.png,
+mistake-details.png, models.png, compare.png).
 
 Serves the app on the shipped checkpoints (copied to a temporary folder, so the quick
 training run shown in the Train tab leaves weights/ untouched), then drives headless
-Chromium: draws a digit, trains the small t5_mlp_bn recipe for two epochs, opens Mistakes.
+Chromium: draws a digit, trains the small t5_mlp_bn recipe for two epochs, opens Mistakes
+and explains one, then the Models tab with that new model and two shipped ones compared.
 
     python scripts/screenshots.py            # needs /usr/bin/chromium and MNIST (MNIST_DIR)
 """
@@ -19,8 +21,9 @@ from pathlib import Path
 from playwright.sync_api import Page, sync_playwright
 
 from mnist_app.library import ModelLibrary
+from mnist_app.model_files import SHIPPED_MANIFEST
 from mnist_app.paths import PROJECT_ROOT, WEIGHTS_DIR
-from mnist_app.testing.browser import answer_text, draw, launch_chromium
+from mnist_app.testing.browser import answer_text, choose_model, draw, launch_chromium
 from mnist_app.ui import CSS, THEME, build_app, with_queue
 
 # A two in five points around the canvas centre (few points: each mouse move is slow here).
@@ -76,6 +79,37 @@ def take_screenshots(url: str, out: Path) -> None:
         wait_until(lambda: gallery.count() > 12, 120, "the mistakes gallery")
         time.sleep(2)
         page.screenshot(path=out / "mistakes.png", full_page=True)
+
+        choose_model(page, "#mistakes-model", "resnet_mini")
+        wait_until(
+            lambda: "resnet_mini" in page.locator("#mistakes-summary").inner_text(),
+            60,
+            "resnet_mini's mistakes",
+        )
+        time.sleep(1)
+        page.locator("#mistakes-gallery .thumbnail-item").nth(2).click()
+        neighbours = page.locator("#example-neighbours img")
+        wait_until(lambda: neighbours.count() == 6, 300, "the nearest training images")
+        time.sleep(1.5)
+        page.locator("#example-details").first.screenshot(path=out / "mistake-details.png")
+
+        page.get_by_role("tab", name="Models").click()
+        status = page.locator("#models-status")
+        wait_until(lambda: "drawn digits" in status.inner_text(), 60, "the models table")
+        wait_until(lambda: "Measuring" not in status.inner_text(), 600, "drawn-digit accuracy")
+        wait_until(
+            lambda: "You trained" in page.locator("#manage-note").inner_text(), 60, "own model"
+        )
+        time.sleep(1)
+        page.screenshot(path=out / "models.png", full_page=True)
+
+        for name in ("resnet_mini", "t4_lenet5"):
+            choose_model(page, "#models-compare", name)
+        page.keyboard.press("Escape")
+        wait_until(lambda: page.locator("#disagreements img").count() > 5, 120, "disagreements")
+        time.sleep(1.5)
+        page.locator("#models-compare").scroll_into_view_if_needed()
+        page.screenshot(path=out / "compare.png", full_page=True)
         context.close()
 
 
@@ -85,7 +119,7 @@ def main() -> int:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as weights:
-        for checkpoint in WEIGHTS_DIR.glob("*.pt"):
+        for checkpoint in [*WEIGHTS_DIR.glob("*.pt"), WEIGHTS_DIR / SHIPPED_MANIFEST]:
             shutil.copy2(checkpoint, weights)
         library = ModelLibrary(weights)
         if not library.names():

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from gradio_client import Client
 
 from mnist_app.data import Mnist, load_mnist
+from mnist_app.model_files import SHIPPED_MANIFEST
 from mnist_app.paths import shared_mnist_dir
-from mnist_app.testing.server import launched_app, weights_with_quick_model
+from mnist_app.testing.server import MODEL, launched_app, weights_with_quick_model
 
 MNIST_DIR = shared_mnist_dir()
 
@@ -35,10 +37,11 @@ def small_mnist(mnist: Mnist) -> Mnist:
 
 @pytest.fixture(scope="session")
 def app_weights(mnist, tmp_path_factory) -> Path:
-    """The launched app's weights folder: a quick model and a corrupt checkpoint (which
-    must not crash it)."""
+    """The launched app's weights folder: a quick model, listed as shipped, and a corrupt
+    checkpoint (which must not crash it)."""
     weights = weights_with_quick_model(mnist, tmp_path_factory.mktemp("app-api") / "weights")
     (weights / "broken.pt").write_bytes(b"not a checkpoint")
+    (weights / SHIPPED_MANIFEST).write_text(json.dumps({"models": [MODEL]}))
     return weights
 
 

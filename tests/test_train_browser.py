@@ -9,20 +9,10 @@ import pytest
 from conftest import MNIST_DIR
 from playwright.sync_api import Page, sync_playwright
 
-from mnist_app.testing.browser import launch_chromium, shown_model
+from mnist_app.testing.browser import launch_chromium, shown_model, wait_text
 from mnist_app.testing.server import MODEL, launched_app, weights_with_quick_model
 
 pytestmark = pytest.mark.slow
-
-
-def wait_text(page: Page, selector: str, accept, bound: float = 180) -> str:
-    deadline = time.monotonic() + bound  # for a hung server, not a speed assertion
-    while time.monotonic() < deadline:
-        text = page.locator(selector).inner_text()
-        if accept(text):
-            return text
-        time.sleep(0.2)
-    raise AssertionError(f"{selector} stayed at {page.locator(selector).inner_text()!r}")
 
 
 def open_train_tab(page: Page, url: str) -> None:

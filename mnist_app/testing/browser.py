@@ -4,6 +4,7 @@ benchmarks and scripts/screenshots.py (launch flags as in ../shared/notes/enviro
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import numpy as np
@@ -96,9 +97,25 @@ def choose_model(page: Page, dropdown: str, name: str) -> None:
     """Pick model `name` in a model dropdown (`#draw-model`), whose options read like
     `quick · 97.10% · 170k`."""
     page.locator(f"{dropdown} input").click()
-    page.get_by_role("option", name=re.compile(rf"^{re.escape(name)} · ")).click()
+    # Its own options: another dropdown's list may be open too (a multiselect stays open).
+    options = page.locator(dropdown).get_by_role(
+        "option", name=re.compile(rf"^{re.escape(name)} · ")
+    )
+    options.click()
 
 
 def shown_model(page: Page, dropdown: str) -> str:
     """The model a model dropdown shows (its name, without the facts after it)."""
     return page.locator(f"{dropdown} input").input_value().split(" · ")[0]
+
+
+def wait_text(page: Page, selector: str, accept, bound: float = 300) -> str:
+    """The text of `selector` once `accept(text)` holds (AssertionError after `bound`
+    seconds: a bound for a hung server, not a speed assertion)."""
+    deadline = time.monotonic() + bound
+    while time.monotonic() < deadline:
+        text = page.locator(selector).inner_text()
+        if accept(text):
+            return text
+        time.sleep(0.2)
+    raise AssertionError(f"{selector} stayed at {page.locator(selector).inner_text()!r}")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from ..data import MnistFormatError, MnistNotFoundError
 from ..device import describe_device, pick_device
 from ..library import ModelLibrary
+from ..model_files import owner_key
 from ..settings import TrainConfig
 from .child import TrainingProcessDied, train_in_process
 from .loop import EpochEvent, Evaluating, StepEvent, TrainingDiverged
@@ -81,8 +82,9 @@ class Job:
     losses: list[LossPoint] = field(default_factory=list)
     stop_event: threading.Event = field(default_factory=threading.Event)
     finished_event: threading.Event = field(default_factory=threading.Event)
-    # Whoever holds it may stop the run: the caller gets it in /train's updates, so that a
-    # REST client with no session, or a reloaded page, can stop what it started.
+    # Whoever holds it may stop the run, and later rename or delete its model: the caller
+    # gets it in /train's updates, so that a REST client with no session can manage what
+    # it started.
     stop_token: str = field(default_factory=lambda: secrets.token_urlsafe(16))
 
 
@@ -98,14 +100,19 @@ class TrainingJobs:
 
     def start(self, recipe: str, config: TrainConfig, name: str, owner: str = "") -> Job:
         """Start a run, or raise TrainingBusy / ValueError (with a message for the user)."""
-        order = RunOrder(config, recipe, name, self.library.weights_dir)
+        stop_token = secrets.token_urlsafe(16)
+        # The page's owner (its browser id) and an API caller (its stop token) may later
+        # rename or delete the model (model_files).
+        owners = tuple(owner_key(key) for key in (owner, stop_token) if key)
+        order = RunOrder(config, recipe, name, self.library.weights_dir, owners=owners)
         order.check()
         device = describe_device(pick_device(config.device))
         with self._lock:
             running = self._job
             if running is not None and not running.finished_event.is_set():
                 raise TrainingBusy(busy_message(running.snapshot))
-            job = Job(order, owner, Snapshot(name=name, recipe=recipe, device=device))
+            snapshot = Snapshot(name=name, recipe=recipe, device=device)
+            job = Job(order, owner, snapshot, stop_token=stop_token)
             self._job = job
         threading.Thread(target=self._run, args=(job,), name=f"train-{name}", daemon=True).start()
         return job

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..data import Mnist, Split, normalize
-from ..device import pick_device
+from ..device import describe_device, pick_device
 from ..drawing.pen_replay import drawn_training_set
 from ..evaluation import evaluate
 from ..models import build_model, count_parameters, is_convolutional
@@ -75,6 +75,7 @@ class DoneEvent:
     stopped: bool  # True when stopped early from outside
     train_images: int = 0  # size of the training set (MNIST minus validation, plus drawn)
     history: list[EpochEvent] = field(default_factory=list)
+    device: str = ""  # where it trained, as describe_device says it
 
     def metrics(self) -> dict:
         return {
@@ -85,6 +86,7 @@ class DoneEvent:
             "train_images": self.train_images,
             "parameters": count_parameters(self.model),
             "history": [vars(e) for e in self.history],
+            "device": self.device,
         }
 
 
@@ -335,6 +337,7 @@ def train(
         stopped=stopped,
         train_images=batches.n,
         history=history,
+        device=describe_device(device),
     )
 
 

@@ -23,6 +23,7 @@ class RunOrder:
     name: str
     weights_dir: str | os.PathLike | None = None
     overwrite: bool = False  # replace a checkpoint of that name (else save under a free one)
+    owners: tuple[str, ...] = ()  # model_files.owner_key of whoever may manage the result
 
     def check(self) -> None:
         """ValueError (a message for the user) for settings or a name that cannot be used,
@@ -68,7 +69,7 @@ def _save(order: RunOrder, done: DoneEvent) -> Finished:
     if done.steps:
         saved_as = save_under_name(
             lambda name: make_checkpoint(
-                name, done.model, done.config, order.recipe, done.metrics()
+                name, done.model, done.config, order.recipe, done.metrics(), list(order.owners)
             ),
             order.name,
             order.weights_dir,

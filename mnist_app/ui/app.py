@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import threading
@@ -17,6 +16,7 @@ from .draw_tab import build_draw_tab
 from .limits import Limits, RequestGuard
 from .login_throttle import LoginThrottle
 from .mistakes_tab import build_mistakes_tab
+from .models_tab import build_models_tab, models_records
 from .train_tab import build_train_tab
 from .upload_cache import UploadCache
 
@@ -27,13 +27,16 @@ THEME = gr.themes.Soft(primary_hue="orange", secondary_hue="blue")
 CSS = """
 .pixelated img { image-rendering: pixelated; }
 .notice { border-left: 4px solid #ea580c; padding-left: 0.8em; }
+.towards-answer { color: #dc2626; }
+.towards-runner-up { color: #2563eb; }
 .train-progress .bar { height: 14px; border-radius: 7px; background: #e5e7eb; overflow: hidden; }
 .train-progress .fill { height: 100%; background: #ea580c; transition: width 0.4s; }
 .train-progress.done .fill { background: #16a34a; }
 .train-progress.failed .fill, .train-progress.cancelled .fill { background: #dc2626; }
 .train-progress .detail { margin-top: 0.4em; font-size: 0.95em; }
 .train-progress.idle { color: #6b7280; padding: 0.4em 0; }
-#mistakes-gallery .caption-label { max-width: 96%; white-space: normal; font-size: 0.8em; }
+#mistakes-gallery .caption-label, #disagreements .caption-label,
+#example-neighbours .caption-label { max-width: 96%; white-space: normal; font-size: 0.8em; }
 /* A phone: 2 thumbnails a row, so that a caption takes a line, not the digit. */
 @media (max-width: 600px) {
   #mistakes-gallery .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)) !important; }
@@ -66,6 +69,8 @@ def build_app(
                 connect_train = build_train_tab(jobs, owner_token)
             with gr.Tab("Mistakes", id="mistakes") as mistakes_page:
                 mistakes = build_mistakes_tab(library)
+            with gr.Tab("Models", id="models") as models_page:
+                models_tab = build_models_tab(library, owner_token)
 
         def offer_new_model(saved_as: str | None, drawing_with: str | None):
             """A new model joins every model list; the Draw tab offers it rather than switch
@@ -115,19 +120,17 @@ def build_app(
             Returns:
                 One record per model: name, recipe, architecture, parameters, file_bytes,
                 test_accuracy (0-1, on the 10,000 MNIST test images), training_s, created,
-                label (e.g. "resnet_mini · 99.63% · 288k"). A model that cannot be read
-                is listed with its error instead.
+                device (where it trained, or null if not recorded), shipped (true for the
+                models that come with the app), label (e.g. "resnet_mini · 99.63% · 288k"),
+                drawn_accuracy (per brush radius in px, e.g. {"6": 0.987, "12": ...}, on
+                the pendigits test writers' digits drawn on the canvas; null while it is
+                measured in the background). A model that cannot be read is listed with
+                its error instead.
             """
-            records = []
-            for name in library.names():
-                try:
-                    facts = library.facts(name)
-                    records.append({**dataclasses.asdict(facts), "label": facts.label()})
-                except ValueError as err:
-                    records.append({"name": name, "error": str(err)})
-            return sorted(records, key=lambda r: -(r.get("test_accuracy") or -1))
+            return models_records(library)
 
         gr.api(models, api_name="models")
+        models_tab.connect(models_page.select)
         mistakes_page.select(
             refresh_mistakes_models, mistakes.model, mistakes.model, api_visibility="private"
         ).then(mistakes.show, mistakes.inputs, mistakes.outputs, api_visibility="private")

@@ -155,3 +155,68 @@ def _confusion_chart(counts: tuple[tuple[int, ...], ...]):
     plt.close(fig)
     image.setflags(write=False)
     return image, geometry
+
+
+def curves_image(histories: dict[str, list[dict]]) -> np.ndarray:
+    """RGB picture of several runs' loss and accuracy per epoch, side by side: each run's
+    validation curve, or its training curve (dashed) when it kept no validation set.
+    (A picture rather than Gradio's line plot, which never draws a series that was not in
+    its first data: a run added to the comparison would not show.)"""
+    fig, (loss_ax, accuracy_ax) = plt.subplots(1, 2, figsize=(10, 3.6), dpi=100)
+    for name, history in histories.items():
+        validated = any(math.isfinite(e.get("val_loss", math.nan)) for e in history)
+        prefix, style = ("val_", "-") if validated else ("train_", "--")
+        label = name if validated else f"{name} (train)"
+        epochs = [e["epoch"] for e in history]
+        marker = "o" if len(epochs) < 30 else None
+        loss_ax.plot(
+            epochs,
+            [e[prefix + "loss"] for e in history],
+            style,
+            marker=marker,
+            markersize=3,
+            label=label,
+        )
+        accuracy_ax.plot(
+            epochs,
+            [100 * e[prefix + "accuracy"] for e in history],
+            style,
+            marker=marker,
+            markersize=3,
+            label=label,
+        )
+    loss_ax.set_title("Loss (validation; dashed: training)", fontsize=10)
+    accuracy_ax.set_title("Accuracy (%)", fontsize=10)
+    for ax in (loss_ax, accuracy_ax):
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+    loss_ax.set_yscale("log")
+    accuracy_ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    fig.canvas.draw()
+    image = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+    plt.close(fig)
+    return image
+
+
+def difference_image(difference: np.ndarray, first: str, second: str) -> np.ndarray:
+    """RGB picture of a confusion-matrix difference (second minus first): red where the
+    second model makes more of an error (or fewer right on the diagonal), blue fewer."""
+    worse = np.asarray(difference, dtype=np.int64).copy()
+    np.fill_diagonal(worse, -np.diag(worse))  # on the diagonal, fewer right is worse
+    scale = max(1, int(np.abs(worse).max()))
+    fig, ax = plt.subplots(figsize=(5.2, 4.6), dpi=110)
+    ax.imshow(worse, cmap="coolwarm", vmin=-scale, vmax=scale)
+    for (row, col), value in np.ndenumerate(np.asarray(difference)):
+        if value:
+            ax.text(col, row, f"{value:+d}", ha="center", va="center", fontsize=8)
+    ax.set_xticks(range(10))
+    ax.set_yticks(range(10))
+    ax.set_xlabel("predicted digit")
+    ax.set_ylabel("true digit")
+    ax.set_title(f"{first[:24]} → {second[:24]}: red worse, blue better", fontsize=9)
+    fig.tight_layout()
+    fig.canvas.draw()
+    image = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+    plt.close(fig)
+    return image

@@ -10,10 +10,12 @@ from PIL import Image
 
 from ..data import MnistFormatError, MnistNotFoundError
 from ..evaluation import Example
+from ..explain import explain
 from ..library import ModelLibrary
 from ..messages import quoted
 from .charts import confusion_cell, confusion_image, enlarge, per_class_table
 from .errors import user_error
+from .explain_view import input_map, legend_html
 from .text import no_models_help
 
 ANY = "any"
@@ -22,6 +24,13 @@ DIGIT_CHOICES = [ANY, *map(str, range(10))]
 # mistakes come a page at a time, the most confident (the instructive ones) first.
 PAGE_SIZE = 200
 THUMBNAIL_ZOOM = 3
+NEIGHBOURS = 6
+# Brings the clicked image's details into view (below the gallery, off screen on a phone).
+SCROLL_TO_DETAILS = """(...args) => {
+  setTimeout(() => document.getElementById("example-details")?.scrollIntoView(
+    {behavior: "smooth", block: "start"}), 50);
+  return args;
+}"""
 
 
 @dataclass
@@ -67,9 +76,40 @@ def build_mistakes_tab(library: ModelLibrary) -> MistakesTab:
         height=560,
         format="png",
         object_fit="contain",
-        allow_preview=True,
+        allow_preview=False,  # a click shows the image's details below instead
         elem_id="mistakes-gallery",
     )
+    with gr.Group(elem_id="example-details"):
+        example_title = gr.Markdown(
+            "Click an image above to see its ten probabilities, why the model read it so "
+            f"(red pushed towards the answer, blue towards the runner-up), and the {NEIGHBOURS} "
+            "training images most alike to it in the model's own features.",
+            elem_id="example-title",
+        )
+        with gr.Row(equal_height=False):
+            example_probabilities = gr.Label(
+                num_top_classes=10, label="Probabilities", elem_id="example-probabilities"
+            )
+            with gr.Column():
+                example_why = gr.Image(
+                    label="Why",
+                    format="png",
+                    interactive=False,
+                    elem_id="example-why",
+                    elem_classes="pixelated",
+                )
+                example_legend = gr.HTML(elem_id="example-legend")
+            example_neighbours = gr.Gallery(
+                label="Most alike to the model",
+                columns=3,
+                height=300,
+                format="png",
+                object_fit="contain",
+                allow_preview=False,
+                elem_id="example-neighbours",
+            )
+    # The picked test image: set by a gallery click, or by an API caller of /inspect.
+    test_index = gr.Number(visible=False, precision=0)
     with gr.Row(equal_height=False):
         confusion = gr.Image(
             label="Confusion matrix",
@@ -138,6 +178,7 @@ def build_mistakes_tab(library: ModelLibrary) -> MistakesTab:
             return [], no_models_help(library.weights_dir), None, None, 1
         gallery_items, text, _ = one_page(model_name, true_digit, predicted_digit, 1)
         evaluation, _ = evaluated(model_name)
+        library.prefetch_features(model_name)  # for a click on an image, in the background
         matrix = evaluation.confusion.numpy()
         table = per_class_table(evaluation.per_class_accuracy, matrix)
         return gallery_items, text, confusion_image(matrix), table, 1
@@ -165,14 +206,88 @@ def build_mistakes_tab(library: ModelLibrary) -> MistakesTab:
         items, text, number = one_page(model_name, true_digit, predicted_digit, 1)
         return true_digit, predicted_digit, items, text, number
 
+    def pick_example(
+        model_name: str | None,
+        true_digit: str,
+        predicted_digit: str,
+        number: int,
+        selected: gr.SelectData,
+    ):
+        """A click on the gallery: the test image it shows."""
+        if not model_name or not isinstance(selected.index, int):
+            return gr.skip()
+        evaluation, _ = evaluated(model_name)
+        true, predicted = _digit(true_digit), _digit(predicted_digit)
+        read_right = true is not None and true == predicted
+        found = evaluation.correct(true) if read_right else evaluation.mistakes(true, predicted)
+        position = (max(1, number) - 1) * PAGE_SIZE + selected.index
+        return found[position].index if position < len(found) else gr.skip()
+
+    def inspect(model_name: str, test_index: int):
+        """One MNIST test image through a model's eyes.
+
+        Args:
+            model_name: the model (see the models tool), e.g. "resnet_mini".
+            test_index: the image's position in the MNIST test set, 0 to 9999.
+
+        Returns:
+            A heading (true digit, answer, confidence); the ten probabilities; the
+            explanation (Integrated Gradients over the 28x28 image, 280x280: red pixels
+            pushed towards the answer, blue towards the runner-up) and its legend; the 6
+            training images nearest to it in the model's penultimate-layer features,
+            captioned with their labels and cosine similarity.
+        """
+        evaluation, images = evaluated(model_name)
+        if test_index is None or not 0 <= int(test_index) < len(images):
+            raise user_error(f"test_index must be 0 to {len(images) - 1}, got {test_index}")
+        index = int(test_index)
+        image = images[index].numpy().astype("float32") / 255
+        predictor = library.predictor(model_name)
+        explanation = explain(predictor, image)
+        probabilities = evaluation.probabilities[index].tolist()
+        true, answer = int(evaluation.labels[index]), int(evaluation.predictions[index])
+        verdict = "right" if true == answer else "wrong"
+        title = (
+            f"**Test image #{index}**: a {true}, read as **{answer}** "
+            f"({probabilities[answer]:.1%}, {verdict}); runner-up {explanation.runner_up}. "
+            f"Also shown: the {NEIGHBOURS} training images most alike to it in its features."
+        )
+        train_images = library.data().train_images
+        neighbours = [
+            (
+                Image.fromarray(enlarge(train_images[n.index].numpy(), THUMBNAIL_ZOOM)),
+                f"a {n.label} · {n.similarity:.2f} alike",
+            )
+            for n in library.features(model_name).nearest(images[index], NEIGHBOURS)
+        ]
+        return (
+            title,
+            {str(d): p for d, p in enumerate(probabilities)},
+            input_map(explanation, image),
+            legend_html(explanation),
+            neighbours,
+        )
+
     inputs = [model, true, predicted]
     outputs = [gallery, summary, confusion, per_class, page]
     model.change(mistakes, inputs, outputs, api_name="mistakes")
     # .input, not .change: a click on the matrix sets both filters and fills the page once.
     for trigger in (true.input, predicted.input):
-        trigger(mistakes, inputs, outputs, api_visibility="private")
+        trigger(mistakes, inputs, outputs, api_visibility="private", trigger_mode="always_last")
     confusion.select(
         pick_cell, model, [true, predicted, gallery, summary, page], api_visibility="private"
+    )
+    gallery.select(
+        pick_example,
+        [*inputs, page],
+        test_index,
+        js=SCROLL_TO_DETAILS,
+        api_visibility="private",
+    ).success(
+        inspect,
+        [model, test_index],
+        [example_title, example_probabilities, example_why, example_legend, example_neighbours],
+        api_name="inspect",
     )
     for button, turn in ((previous, previous_page), (following, next_page)):
         button.click(turn, [*inputs, page], [gallery, summary, page], api_visibility="private")

@@ -18,6 +18,7 @@ from ..settings import HIDDEN, MAIN, MORE, SETTINGS, Setting, TrainConfig
 from ..training.jobs import Job, Snapshot, TrainingBusy, TrainingJobs
 from .charts import accuracy_frame, loss_frame
 from .errors import user_error
+from .identity import owner as owner_of
 
 # How often a watcher's plots refresh while a run is going.
 POLL_S = 0.5
@@ -208,8 +209,9 @@ def build_train_tab(
 
     async def train_from_page(form: dict, request: gr.Request):
         values = {spec.name: form[inputs[spec.name]] for spec in WEB_SETTINGS}
-        owner = form[owner_token] or request.session_hash
-        job = start_run(form[recipe], form[name], values, owner, api=False)
+        job = start_run(
+            form[recipe], form[name], values, owner_of(form[owner_token], request), False
+        )
         async for update in follow(job):
             yield update
 
@@ -241,7 +243,7 @@ def build_train_tab(
         call = API_SIGNATURE.bind(*args).arguments
         request = call.pop("request")
         recipe_name, name = call.pop("recipe"), call.pop("name")
-        job = start_run(recipe_name, name, call, request.session_hash, api=True)
+        job = start_run(recipe_name, name, call, owner_of(None, request), api=True)
         async for snapshot in _watch(jobs, job):
             yield {**progress_record(snapshot), "stop_token": job.stop_token}
 
@@ -251,6 +253,12 @@ def build_train_tab(
         "return": dict,
     }
 
+    # A new run starts with no message of the last one on screen. Registered first: the
+    # page runs a trigger's listeners one after the other, and after the run's stream
+    # this would wipe out its result.
+    start.click(
+        lambda: ("", ""), None, [stop_message, result], api_visibility="private", queue=False
+    )
     run = start.click(
         train_from_page,
         {recipe, name, owner_token, *settings},
@@ -261,19 +269,15 @@ def build_train_tab(
     )
     # concurrency_limit=None: a second caller must get the busy message, not a queue slot.
     gr.api(train_from_api, api_name="train", concurrency_limit=None)
-    # A new run starts with no message of the last one on screen.
-    start.click(
-        lambda: ("", ""), None, [stop_message, result], api_visibility="private", queue=False
-    )
 
     def stop_from_page(token: str | None, request: gr.Request) -> str:
-        return jobs.stop(owner=token or request.session_hash)
+        return jobs.stop(owner=owner_of(token, request))
 
     def stop(stop_token: str = "", request: gr.Request = None) -> str:
         """Stop your training run after its current step; the model so far is saved.
         `stop_token`: the one in your /train call's updates (not needed from the same
         gradio_client session that started it)."""
-        return jobs.stop(owner=request.session_hash, token=stop_token)
+        return jobs.stop(owner=owner_of(None, request), token=stop_token)
 
     stop_button.click(
         stop_from_page, owner_token, stop_message, api_visibility="private", queue=False

@@ -1,0 +1,374 @@
+"""Models tab: every checkpoint with its facts, runs compared, and one's own models
+renamed, deleted, downloaded and exported."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import gradio as gr
+import pandas as pd
+from PIL import Image
+
+from ..compare import confusion_difference, disagreements
+from ..data import MnistFormatError, MnistNotFoundError
+from ..library import ModelLibrary
+from ..model_files import check_may_change
+from .charts import curves_image, difference_image, enlarge
+from .errors import user_error
+from .identity import owner_keys
+
+COLUMNS = [
+    "model",
+    "recipe",
+    "architecture",
+    "parameters",
+    "file (kB)",
+    "MNIST test (%)",
+    "drawn digits (%)",
+    "training (s)",
+    "trained on",
+    "date",
+    "shipped",
+]
+# A first look at where two models differ; the counts in the summary cover them all.
+DISAGREEMENTS_SHOWN = 120
+REFRESH_S = 3.0  # while drawn-digit accuracies are being measured
+
+
+@dataclass
+class ModelsTab:
+    connect: Callable  # connect(trigger): fill the tab on the trigger (the tab opened)
+
+
+def models_records(library: ModelLibrary) -> list[dict]:
+    """One record per model, best first: the facts, and its drawn-digit accuracy per brush
+    (None while it is being measured, or without the pendigits files)."""
+    records = []
+    for name in library.names():
+        try:
+            facts = library.facts(name)
+        except ValueError as err:
+            records.append({"name": name, "error": str(err)})
+            continue
+        try:
+            drawn = library.drawn_accuracy(name)
+        except FileNotFoundError:
+            drawn = None
+        records.append(
+            {
+                **dataclasses.asdict(facts),
+                "label": facts.label(),
+                "drawn_accuracy": {f"{b:g}": a for b, a in drawn.items()} if drawn else None,
+            }
+        )
+    return sorted(records, key=lambda r: -(r.get("test_accuracy") or -1))
+
+
+def table_frame(records: list[dict]) -> pd.DataFrame:
+    rows = []
+    for r in records:
+        if "error" in r:
+            rows.append({"model": r["name"], "recipe": "unreadable", "architecture": r["error"]})
+            continue
+        drawn = r["drawn_accuracy"]
+        rows.append(
+            {
+                "model": r["name"],
+                "recipe": r["recipe"],
+                "architecture": r["architecture"],
+                "parameters": r["parameters"],
+                "file (kB)": round(r["file_bytes"] / 1024),
+                "MNIST test (%)": _percent(r["test_accuracy"]),
+                "drawn digits (%)": _percent(sum(drawn.values()) / len(drawn)) if drawn else None,
+                "training (s)": round(r["training_s"], 1) if r["training_s"] else None,
+                "trained on": r["device"] or "not recorded",
+                "date": (r["created"] or "")[:10],
+                "shipped": "✓" if r["shipped"] else "",
+            }
+        )
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _percent(value: float | None) -> float | None:
+    return round(100 * value, 2) if value is not None and math.isfinite(value) else None
+
+
+def drawn_status(library: ModelLibrary, records: list[dict]) -> tuple[str, bool]:
+    """What the drawn-digit column means, and whether some are still being measured."""
+    readable = [r for r in records if "error" not in r]
+    pending = sum(r["drawn_accuracy"] is None for r in readable)
+    try:
+        library.drawn_accuracy(readable[0]["name"]) if readable else None
+    except FileNotFoundError as err:
+        return f"Drawn-digit accuracy is not available: {err}.", False
+    about = (
+        "**drawn digits**: the 3,498 digits of the 14 pendigits test writers, drawn on the "
+        "canvas at brushes 6, 12 and 20 px and read through the Draw tab's preprocessing "
+        "(the mean of the three). Click a column's header to sort by it."
+    )
+    if pending:
+        about += f" Measuring {pending} of {len(readable)} models in the background…"
+    return about, bool(pending)
+
+
+def build_models_tab(library: ModelLibrary, owner_token: gr.BrowserState) -> ModelsTab:
+    gr.Markdown(
+        "Every model on this server. Pick models below to compare their training curves "
+        "and where they disagree; manage the ones you trained.",
+    )
+    table = gr.Dataframe(
+        headers=COLUMNS,
+        interactive=False,
+        max_height=420,
+        elem_id="models-table",
+        show_search="filter",
+    )
+    status = gr.Markdown(elem_id="models-status")
+    refresh = gr.Timer(REFRESH_S, active=False)
+
+    gr.Markdown("### Compare runs")
+    picked = gr.Dropdown(
+        library.choices(),
+        multiselect=True,
+        allow_custom_value=True,  # API callers may name a model trained after page load
+        label="Models to compare: two or more for their curves, exactly two for where they "
+        "disagree",
+        elem_id="models-compare",
+    )
+    curves_note = gr.Markdown(elem_id="curves-note")
+    curves = gr.Image(
+        label="Training curves",
+        format="png",
+        interactive=False,
+        visible=False,
+        elem_id="models-curves",
+    )
+    with gr.Group(visible=False) as pair:
+        pair_summary = gr.Markdown(elem_id="disagreement-summary")
+        with gr.Row(equal_height=False):
+            pair_gallery = gr.Gallery(
+                label="Test images they read differently",
+                columns=5,
+                height=480,
+                format="png",
+                object_fit="contain",
+                allow_preview=False,
+                elem_id="disagreements",
+                scale=3,
+            )
+            pair_difference = gr.Image(
+                label="Confusion-matrix difference",
+                format="png",
+                interactive=False,
+                elem_id="confusion-difference",
+                scale=2,
+            )
+
+    gr.Markdown("### Manage a model")
+    with gr.Row():
+        chosen = gr.Dropdown(
+            library.choices(),
+            label="Model",
+            allow_custom_value=True,
+            elem_id="manage-model",
+            scale=2,
+        )
+        new_name = gr.Textbox(label="New name", elem_id="new-name", scale=2)
+        rename_button = gr.Button("Rename", elem_id="rename-button", scale=1)
+        delete_button = gr.Button("Delete…", variant="stop", elem_id="delete-button", scale=1)
+    with gr.Row(visible=False, elem_classes="notice", elem_id="delete-confirm") as confirm_row:
+        confirm_text = gr.Markdown()
+        confirm_button = gr.Button("Yes, delete it", variant="stop", elem_id="confirm-delete")
+        cancel_button = gr.Button("Cancel")
+    with gr.Row():
+        download = gr.DownloadButton("Download checkpoint (.pt)", elem_id="download-model")
+        export_button = gr.Button("Export to ONNX", elem_id="export-button")
+        onnx_file = gr.File(label="ONNX file", elem_id="onnx-file", visible=False)
+    manage_note = gr.Markdown(elem_id="manage-note")  # what this person may do with it
+    manage_message = gr.Markdown(elem_id="manage-message")  # what was done
+
+    def show_table():
+        records = models_records(library)
+        about, pending = drawn_status(library, records)
+        return table_frame(records), about, gr.Timer(active=pending)
+
+    def show(selected: list[str] | None, current: str | None):
+        """The table, and the lists of models kept to those that still exist."""
+        choices = library.choices()
+        names = [name for _, name in choices]
+        kept = [name for name in selected or [] if name in names]
+        current = current if current in names else (names[0] if names else None)
+        return (
+            *show_table(),
+            gr.update(choices=choices, value=kept),
+            gr.update(choices=choices, value=current),
+        )
+
+    def compare(names: list[str]):
+        """Training curves of several models; where two of them disagree.
+
+        Args:
+            names: two or more model names for their curves; exactly two also give the
+                test images they read differently and their confusion-matrix difference.
+
+        Returns:
+            A note on models without stored curves; a picture of their loss and
+            accuracy per epoch; the two-model section's visibility, its summary, gallery
+            of disagreements and confusion-difference picture.
+        """
+        names = [n for n in names or [] if n]
+        histories, missing = {}, []
+        for name in names:
+            history = _readable(lambda n=name: library.history(n))
+            (histories.__setitem__(name, history) if history else missing.append(name))
+        note = ""
+        if missing:
+            note = (
+                f"No curves stored for {', '.join(missing)}: checkpoints keep their curves "
+                "since this version; retrain to get them."
+            )
+        elif len(names) < 2:
+            note = "Pick two or more models to overlay their curves."
+        plot = gr.update(
+            value=curves_image(histories) if histories else None, visible=bool(histories)
+        )
+        if len(names) != 2:
+            return note, plot, gr.update(visible=False), "", [], None
+        return note, plot, gr.update(visible=True), *_pair(*names)
+
+    def _pair(first: str, second: str):
+        a, b = (_readable(lambda n=n: library.evaluation(n)) for n in (first, second))
+        found = disagreements(a, b)
+        images = library.data().test_images
+        counts = {who: sum(d.right == who for d in found) for who in ("first", "second", "neither")}
+        summary = (
+            f"**{first}** and **{second}** read {len(found):,} of {len(a.labels):,} test "
+            f"images differently: {first} is right on {counts['first']}, {second} on "
+            f"{counts['second']}, neither on {counts['neither']}. Shown: "
+            f"{min(len(found), DISAGREEMENTS_SHOWN)}, those one gets right first."
+        )
+        gallery = [
+            (
+                Image.fromarray(enlarge(images[d.index].numpy(), 3)),
+                f"a {d.true} · {first}: {d.first} ({d.first_confidence:.0%}) · "
+                f"{second}: {d.second} ({d.second_confidence:.0%})",
+            )
+            for d in found[:DISAGREEMENTS_SHOWN]
+        ]
+        difference = confusion_difference(a, b).numpy()
+        return summary, gallery, difference_image(difference, first, second)
+
+    def _readable(load):
+        try:
+            return load()
+        except (ValueError, MnistNotFoundError, MnistFormatError) as err:
+            raise user_error(str(err)) from None
+
+    def describe(name: str | None, token: str | None, request: gr.Request):
+        """What may be done with the picked model, and its file to download."""
+        if not name:
+            return "", gr.update(interactive=False), gr.update(interactive=False), None, None
+        checkpoint = _readable(lambda: library.predictor(name).checkpoint)
+        try:
+            check_may_change(checkpoint, library.weights_dir, owner_keys(token, request))
+            note, mine = f"You trained **{name}**: you may rename or delete it.", True
+        except PermissionError as err:
+            note, mine = str(err), False
+        path = library.path(name)
+        return (
+            note,
+            gr.update(interactive=mine),
+            gr.update(interactive=mine),
+            gr.update(value=str(path), label=f"Download {path.name}"),
+            gr.update(value=None, visible=False),
+        )
+
+    def rename(name: str, new: str, token: str | None, request: gr.Request):
+        new = (new or "").strip()
+        _change(lambda: library.rename(name, new, owner_keys(token, request)))
+        return f"Renamed {name} to **{new}**.", new, ""
+
+    def ask_delete(name: str | None):
+        if not name:
+            raise user_error("Pick a model first.")
+        return gr.update(visible=True), f"Delete **{name}** for good? It cannot be undone."
+
+    def delete(name: str, token: str | None, request: gr.Request):
+        _change(lambda: library.delete(name, owner_keys(token, request)))
+        return f"Deleted {name}.", gr.update(visible=False), None
+
+    def _change(action) -> None:
+        try:
+            action()
+        except (PermissionError, ValueError, FileNotFoundError) as err:
+            raise user_error(str(err)) from None
+
+    def export(name: str):
+        """A model as an ONNX file (float32 (N, 1, 28, 28) images in 0-1, light digit on
+        dark, to float32 (N, 10) probabilities)."""
+        if not name:
+            raise user_error("Pick a model first.")
+        return str(_readable(lambda: library.onnx_file(name)))
+
+    table_outputs = [table, status, refresh]
+    refresh.tick(show_table, None, table_outputs, api_visibility="private", show_progress="hidden")
+    compare_outputs = [
+        curves_note,
+        curves,
+        pair,
+        pair_summary,
+        pair_gallery,
+        pair_difference,
+    ]
+    # always_last: ticking two boxes quickly must compare both, not drop the second tick.
+    picked.input(compare, picked, compare_outputs, api_name="compare", trigger_mode="always_last")
+    describe_outputs = [manage_note, rename_button, delete_button, download, onnx_file]
+    chosen.change(
+        describe, [chosen, owner_token], describe_outputs, api_visibility="private", queue=False
+    )
+
+    def pick_row(selected: gr.SelectData):
+        row = selected.row_value or []
+        return row[0] if row else gr.skip()
+
+    table.select(pick_row, None, chosen, api_visibility="private", queue=False)
+    after_change = [manage_message, chosen, new_name]
+    shown = [*table_outputs, picked, chosen]
+    rename_button.click(
+        rename, [chosen, new_name, owner_token], after_change, api_visibility="private"
+    ).success(show, [picked, chosen], shown, api_visibility="private")
+    delete_button.click(ask_delete, chosen, [confirm_row, confirm_text], api_visibility="private")
+    cancel_button.click(lambda: gr.update(visible=False), None, confirm_row, queue=False)
+    confirm_button.click(
+        delete,
+        [chosen, owner_token],
+        [manage_message, confirm_row, chosen],
+        api_visibility="private",
+    ).success(show, [picked, chosen], shown, api_visibility="private")
+    export_button.click(export, chosen, onnx_file, api_name="export_onnx").success(
+        lambda: gr.update(visible=True), None, onnx_file, api_visibility="private", queue=False
+    )
+
+    def rename_model(name: str, new_name: str, token: str, request: gr.Request) -> str:
+        """Rename a model you trained through the API: `token` is the stop_token of the
+        /train call that made it. Shipped models and other people's are refused."""
+        return rename(name, new_name, token, request)[0]
+
+    def delete_model(name: str, token: str, request: gr.Request) -> str:
+        """Delete a model you trained through the API: `token` is the stop_token of the
+        /train call that made it. Shipped models and other people's are refused."""
+        return delete(name, token, request)[0]
+
+    gr.api(rename_model, api_name="rename_model")
+    gr.api(delete_model, api_name="delete_model")
+
+    def connect(trigger) -> None:
+        """Fill the tab on `trigger` (the app's: the tab opened)."""
+        trigger(show, [picked, chosen], shown, api_visibility="private").then(
+            describe, [chosen, owner_token], describe_outputs, api_visibility="private"
+        )
+
+    return ModelsTab(connect=connect)

@@ -1,0 +1,126 @@
+"""The Models tab and the Mistakes details in a real browser: a person trains a model,
+finds it in the table, compares it, renames, downloads, exports and deletes it; another
+person may not; a click on a misclassified image explains it."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from conftest import MNIST_DIR
+from playwright.sync_api import Locator, Page, sync_playwright
+
+from mnist_app.model_files import SHIPPED_MANIFEST
+from mnist_app.testing.browser import choose_model, launch_chromium, wait_text
+from mnist_app.testing.server import MODEL, launched_app, weights_with_quick_model
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def served(mnist, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("models-browser")
+    weights = weights_with_quick_model(mnist, folder / "weights")
+    (weights / SHIPPED_MANIFEST).write_text(json.dumps({"models": [MODEL]}))
+    with launched_app(weights, MNIST_DIR, folder / "app.log") as url:
+        yield url, weights
+
+
+def row(table: Locator, model: str) -> Locator:
+    """The table's row of `model` (Gradio's data frame draws rows as divs)."""
+    return table.locator("[role=row].virtual-row", has_text=model)
+
+
+def open_tab(page: Page, url: str, tab: str) -> None:
+    page.goto(url)
+    page.wait_for_selector("#canvas", timeout=120_000)
+    page.get_by_role("tab", name=tab).click()
+
+
+def train_on_page(page: Page, url: str, name: str) -> None:
+    open_tab(page, url, "Train")
+    page.get_by_label("Recipe", exact=True).click()
+    page.get_by_role("option", name="speedrun", exact=True).click()
+    page.locator("#setting-steps input").fill("40")
+    page.get_by_label("Save as (model name)").fill(name)
+    page.locator("#train-button").click()
+    wait_text(page, "#train-result", lambda text: "Saved as" in text)
+
+
+def test_a_person_manages_the_model_she_trained_and_no_one_else_can(served, tmp_path):
+    url, weights = served
+    with sync_playwright() as playwright:
+        mine = launch_chromium(playwright, tmp_path / "mine", height=1000)
+        page = mine.new_page()
+        train_on_page(page, url, "mine")
+
+        page.get_by_role("tab", name="Models").click()
+        table = page.locator("#models-table")
+        wait_text(page, "#models-table", lambda text: "mine" in text and MODEL in text)
+        assert "✓" in row(table, MODEL).inner_text()  # shipped
+        assert "CPU" in row(table, "mine").inner_text()  # trained on
+        wait_text(page, "#models-status", lambda text: "Measuring" not in text)
+        drawn_cell = row(table, MODEL).locator("[role=gridcell]").nth(6).inner_text()
+        assert 50 < float(drawn_cell) <= 100  # drawn-digit accuracy (%), measured
+
+        for name in (MODEL, "mine"):
+            choose_model(page, "#models-compare", name)
+        page.keyboard.press("Escape")
+        page.locator("#models-curves img").wait_for(timeout=120_000)
+        wait_text(page, "#disagreement-summary", lambda text: "read" in text)
+        assert page.locator("#disagreements img").count() > 0
+        page.locator("#confusion-difference img").wait_for()
+
+        choose_model(page, "#manage-model", MODEL)
+        wait_text(page, "#manage-note", lambda text: "shipped" in text)
+        assert page.locator("#delete-button").is_disabled()
+        with page.expect_download() as download:
+            page.locator("#download-model").click()
+        assert download.value.suggested_filename == f"{MODEL}.pt"
+        page.locator("#export-button").click()
+        page.locator(f"#onnx-file [aria-label='{MODEL}.onnx']").wait_for(timeout=120_000)
+        assert page.locator("#onnx-file a[download]").get_attribute("download") == f"{MODEL}.onnx"
+
+        choose_model(page, "#manage-model", "mine")
+        wait_text(page, "#manage-note", lambda text: "You trained" in text)
+        page.get_by_label("New name").fill("mine-renamed")
+        page.locator("#rename-button").click()
+        wait_text(page, "#manage-message", lambda text: "Renamed" in text)
+        wait_text(page, "#models-table", lambda text: "mine-renamed" in text)
+        assert (weights / "mine-renamed.pt").exists() and not (weights / "mine.pt").exists()
+
+        stranger = launch_chromium(playwright, tmp_path / "stranger").new_page()
+        open_tab(stranger, url, "Models")
+        choose_model(stranger, "#manage-model", "mine-renamed")
+        wait_text(stranger, "#manage-note", lambda text: "someone else" in text)
+        assert stranger.locator("#delete-button").is_disabled()
+        stranger.context.close()
+
+        page.locator("#delete-button").click()
+        wait_text(page, "#delete-confirm", lambda text: "for good" in text)
+        page.locator("#confirm-delete").click()
+        wait_text(page, "#manage-message", lambda text: "Deleted" in text)
+        wait_text(page, "#models-table", lambda text: "mine-renamed" not in text)
+        assert not (weights / "mine-renamed.pt").exists()
+        mine.close()
+
+
+def test_a_click_on_a_mistake_explains_it(served, tmp_path):
+    url, _ = served
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright, tmp_path / "profile", height=1000)
+        page = browser.new_page()
+        open_tab(page, url, "Mistakes")
+        page.locator("#mistakes-gallery img").first.wait_for(timeout=120_000)
+        caption = page.locator("#mistakes-gallery .thumbnail-item").nth(1).inner_text()
+        page.locator("#mistakes-gallery .thumbnail-item").nth(1).click()
+        title = wait_text(page, "#example-title", lambda text: "Test image #" in text)
+        true, predicted = caption.split()[1], caption.split()[4]  # "true 5 -> predicted 3 (9x%)"
+        assert f"a {true}, read as {predicted}" in title
+        assert page.locator("#example-probabilities").inner_text().count("%") == 10
+        page.locator("#example-why img").wait_for()
+        page.locator("#example-neighbours img").nth(5).wait_for(timeout=120_000)
+        captions = page.locator("#example-neighbours").inner_text()
+        assert len(re.findall(r"a \d · [\d.]+ alike", captions)) == 6  # one per image
+        browser.close()
