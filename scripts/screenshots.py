@@ -97,9 +97,9 @@ def take_screenshots(url: str, out: Path) -> None:
         status = page.locator("#models-status")
         wait_until(lambda: "drawn digits" in status.inner_text(), 60, "the models table")
         wait_until(lambda: "Measuring" not in status.inner_text(), 600, "drawn-digit accuracy")
-        wait_until(
-            lambda: "You trained" in page.locator("#manage-note").inner_text(), 60, "own model"
-        )
+        choose_model(page, "#manage-model", "t5_mlp_bn-2")  # the run above
+        note = page.locator("#manage-note")
+        wait_until(lambda: "You trained" in note.inner_text(), 60, "the model's owner")
         time.sleep(1)
         page.screenshot(path=out / "models.png", full_page=True)
 

@@ -49,5 +49,11 @@ def test_mcp_serves_predict_explain_mistakes_and_models_with_their_docstrings(
         ("explain_drawing", "Explain why a model reads a drawing"),
         ("mistakes", "The MNIST test images a model gets wrong"),
         ("models", "The models this server offers"),
+        ("inspect", "One MNIST test image through a model's eyes"),
+        ("compare", "Training curves of several models; where two of them disagree"),
+        ("export", "A model as an ONNX file"),
+        ("rename_model", "Rename a model you trained"),
+        ("delete_model", "Delete a model you trained"),
     ]:
         assert described in tools[name], (name, tools.get(name))
+    assert all(tools.values()), "every tool says what it does"

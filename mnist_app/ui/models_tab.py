@@ -20,18 +20,19 @@ from .charts import curves_image, difference_image, enlarge
 from .errors import user_error
 from .identity import owner_keys
 
+# The facts that tell models apart first; on a narrow screen the rest scroll into view.
 COLUMNS = [
     "model",
-    "recipe",
-    "architecture",
-    "parameters",
-    "file (kB)",
+    "shipped",
     "MNIST test (%)",
     "drawn digits (%)",
+    "parameters",
+    "file (kB)",
     "training (s)",
     "trained on",
+    "recipe",
+    "architecture",
     "date",
-    "shipped",
 ]
 # A first look at where two models differ; the counts in the summary cover them all.
 DISAGREEMENTS_SHOWN = 120
@@ -161,6 +162,7 @@ def build_models_tab(library: ModelLibrary, owner_token: gr.BrowserState) -> Mod
             )
             pair_difference = gr.Image(
                 label="Confusion-matrix difference",
+                show_label=False,  # its title says what it shows
                 format="png",
                 interactive=False,
                 elem_id="confusion-difference",
@@ -341,7 +343,13 @@ def build_models_tab(library: ModelLibrary, owner_token: gr.BrowserState) -> Mod
         rename, [chosen, new_name, owner_token], after_change, api_visibility="private"
     ).success(show, [picked, chosen], shown, api_visibility="private")
     delete_button.click(ask_delete, chosen, [confirm_row, confirm_text], api_visibility="private")
-    cancel_button.click(lambda: gr.update(visible=False), None, confirm_row, queue=False)
+    cancel_button.click(
+        lambda: gr.update(visible=False),
+        None,
+        confirm_row,
+        queue=False,
+        api_visibility="private",
+    )
     confirm_button.click(
         delete,
         [chosen, owner_token],
