@@ -39,7 +39,9 @@ CSS = """
 #example-neighbours .caption-label { max-width: 96%; white-space: normal; font-size: 0.8em; }
 /* A phone: 2 thumbnails a row, so that a caption takes a line, not the digit. */
 @media (max-width: 600px) {
-  #mistakes-gallery .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)) !important; }
+  #mistakes-gallery .grid-container, #disagreements .grid-container {
+    grid-template-columns: repeat(2, minmax(0, 1fr)) !important;
+  }
   #mistakes-gallery .caption-label { font-size: 0.7em; line-height: 1.2; }
   .draw-intro { display: none; }
 }

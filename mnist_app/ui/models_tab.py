@@ -159,6 +159,7 @@ def build_models_tab(library: ModelLibrary, owner_token: gr.BrowserState) -> Mod
                 allow_preview=False,
                 elem_id="disagreements",
                 scale=3,
+                min_width=320,  # beside the matrix on a wide screen, above it on a phone
             )
             pair_difference = gr.Image(
                 label="Confusion-matrix difference",
@@ -167,6 +168,7 @@ def build_models_tab(library: ModelLibrary, owner_token: gr.BrowserState) -> Mod
                 interactive=False,
                 elem_id="confusion-difference",
                 scale=2,
+                min_width=300,
             )
 
     gr.Markdown("### Manage a model")
@@ -177,8 +179,9 @@ def build_models_tab(library: ModelLibrary, owner_token: gr.BrowserState) -> Mod
             allow_custom_value=True,
             elem_id="manage-model",
             scale=2,
+            min_width=220,
         )
-        new_name = gr.Textbox(label="New name", elem_id="new-name", scale=2)
+        new_name = gr.Textbox(label="New name", elem_id="new-name", scale=2, min_width=220)
         rename_button = gr.Button("Rename", elem_id="rename-button", scale=1)
         delete_button = gr.Button("Delete…", variant="stop", elem_id="delete-button", scale=1)
     with gr.Row(visible=False, elem_classes="notice", elem_id="delete-confirm") as confirm_row:
