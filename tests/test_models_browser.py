@@ -66,11 +66,12 @@ def test_a_person_manages_the_model_she_trained_and_no_one_else_can(served, tmp_
         drawn_cell = row(table, MODEL).locator("[role=gridcell]").nth(column).inner_text()
         assert 50 < float(drawn_cell) <= 100  # drawn-digit accuracy (%), measured
 
-        for name in (MODEL, "mine"):
-            choose_model(page, "#models-compare", name)
-        page.keyboard.press("Escape")
-        page.locator("#models-curves img").wait_for(timeout=120_000)
+        for name in (MODEL, "mine"):  # a click on a row picks it for the comparison
+            row(table, name).locator("[role=gridcell]").first.click()
+            wait_text(page, "#models-compare", lambda text, n=name: f"{n} · " in text)
+        page.locator("#disagreement-summary").wait_for(timeout=120_000)
         wait_text(page, "#disagreement-summary", lambda text: "read" in text)
+        page.locator("#models-curves img").wait_for()
         assert page.locator("#disagreements img").count() > 0
         page.locator("#confusion-difference img").wait_for()
 

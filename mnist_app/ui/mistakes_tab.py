@@ -283,11 +283,13 @@ def build_mistakes_tab(library: ModelLibrary) -> MistakesTab:
         test_index,
         js=SCROLL_TO_DETAILS,
         api_visibility="private",
+        trigger_mode="always_last",  # the last image clicked is the one explained
     ).success(
         inspect,
         [model, test_index],
         [example_title, example_probabilities, example_why, example_legend, example_neighbours],
         api_name="inspect",
+        trigger_mode="always_last",
     )
     for button, turn in ((previous, previous_page), (following, next_page)):
         button.click(turn, [*inputs, page], [gallery, summary, page], api_visibility="private")

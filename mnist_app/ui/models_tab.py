@@ -117,8 +117,8 @@ def drawn_status(library: ModelLibrary, records: list[dict]) -> tuple[str, bool]
 
 def build_models_tab(library: ModelLibrary, owner_token: gr.BrowserState) -> ModelsTab:
     gr.Markdown(
-        "Every model on this server. Pick models below to compare their training curves "
-        "and where they disagree; manage the ones you trained.",
+        "Every model on this server. Click rows (or pick below) to compare their training "
+        "curves and where they disagree; manage the ones you trained.",
     )
     table = gr.Dataframe(
         headers=COLUMNS,
@@ -335,11 +335,26 @@ def build_models_tab(library: ModelLibrary, owner_token: gr.BrowserState) -> Mod
         describe, [chosen, owner_token], describe_outputs, api_visibility="private", queue=False
     )
 
-    def pick_row(selected: gr.SelectData):
+    def pick_row(names: list[str] | None, selected: gr.SelectData):
+        """A click on a row: that model joins the comparison (or leaves it, clicked again)
+        and is the one to manage."""
         row = selected.row_value or []
-        return row[0] if row else gr.skip()
+        if not row:
+            return gr.skip(), gr.skip()
+        name, names = row[0], list(names or [])
+        names = [n for n in names if n != name] if name in names else [*names, name]
+        return names, name
 
-    table.select(pick_row, None, chosen, api_visibility="private", queue=False)
+    # always_last, both: a second row clicked while the first one's comparison runs must
+    # be compared too (the page would otherwise drop a trigger of a pending listener).
+    table.select(
+        pick_row,
+        picked,
+        [picked, chosen],
+        api_visibility="private",
+        queue=False,
+        trigger_mode="always_last",
+    ).then(compare, picked, compare_outputs, api_visibility="private", trigger_mode="always_last")
     after_change = [manage_message, chosen, new_name]
     shown = [*table_outputs, picked, chosen]
     rename_button.click(
