@@ -9,7 +9,7 @@ import gradio as gr
 from PIL import Image
 
 from ..data import MnistFormatError, MnistNotFoundError
-from ..evaluation import Example
+from ..evaluation import Evaluation, Example
 from ..explain import explain
 from ..library import ModelLibrary
 from ..messages import quoted
@@ -130,9 +130,7 @@ def build_mistakes_tab(library: ModelLibrary) -> MistakesTab:
     def one_page(model_name: str, true_digit: str, predicted_digit: str, number: int):
         """The gallery's page `number` (clamped) and the summary saying where it is."""
         evaluation, images = evaluated(model_name)
-        true, predicted = _digit(true_digit), _digit(predicted_digit)
-        read_right = true is not None and true == predicted
-        found = evaluation.correct(true) if read_right else evaluation.mistakes(true, predicted)
+        found, read_right = of_filter(evaluation, true_digit, predicted_digit)
         number = min(max(1, number), page_count(len(found)))
         start = (number - 1) * PAGE_SIZE
         shown = found[start : start + PAGE_SIZE]
@@ -216,10 +214,7 @@ def build_mistakes_tab(library: ModelLibrary) -> MistakesTab:
         """A click on the gallery: the test image it shows."""
         if not model_name or not isinstance(selected.index, int):
             return gr.skip()
-        evaluation, _ = evaluated(model_name)
-        true, predicted = _digit(true_digit), _digit(predicted_digit)
-        read_right = true is not None and true == predicted
-        found = evaluation.correct(true) if read_right else evaluation.mistakes(true, predicted)
+        found, _ = of_filter(evaluated(model_name)[0], true_digit, predicted_digit)
         position = (max(1, number) - 1) * PAGE_SIZE + selected.index
         return found[position].index if position < len(found) else gr.skip()
 
@@ -294,6 +289,17 @@ def build_mistakes_tab(library: ModelLibrary) -> MistakesTab:
     for button, turn in ((previous, previous_page), (following, next_page)):
         button.click(turn, [*inputs, page], [gallery, summary, page], api_visibility="private")
     return MistakesTab(model=model, show=mistakes, inputs=inputs, outputs=outputs)
+
+
+def of_filter(
+    evaluation: Evaluation, true_digit: str, predicted_digit: str
+) -> tuple[list[Example], bool]:
+    """The test images a filter shows, in the gallery's order, and whether they are the
+    ones read right (true = predicted: least confident first) or mistakes."""
+    true, predicted = _digit(true_digit), _digit(predicted_digit)
+    read_right = true is not None and true == predicted
+    found = evaluation.correct(true) if read_right else evaluation.mistakes(true, predicted)
+    return found, read_right
 
 
 def _digit(choice: str | None) -> int | None:

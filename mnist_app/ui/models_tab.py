@@ -16,6 +16,7 @@ from ..compare import confusion_difference, disagreements
 from ..data import MnistFormatError, MnistNotFoundError
 from ..library import ModelLibrary
 from ..model_files import check_may_change
+from ..paths import pendigits_file
 from .charts import curves_image, difference_image, enlarge
 from .errors import user_error
 from .identity import owner_keys
@@ -97,14 +98,12 @@ def _percent(value: float | None) -> float | None:
     return round(100 * value, 2) if value is not None and math.isfinite(value) else None
 
 
-def drawn_status(library: ModelLibrary, records: list[dict]) -> tuple[str, bool]:
+def drawn_status(records: list[dict]) -> tuple[str, bool]:
     """What the drawn-digit column means, and whether some are still being measured."""
     readable = [r for r in records if "error" not in r]
     pending = sum(r["drawn_accuracy"] is None for r in readable)
-    try:
-        library.drawn_accuracy(readable[0]["name"]) if readable else None
-    except FileNotFoundError as err:
-        return f"Drawn-digit accuracy is not available: {err}.", False
+    if not pendigits_file("test").is_file():
+        return f"Drawn-digit accuracy is not available: {pendigits_file('test')} is missing.", False
     about = (
         "**drawn digits**: the 3,498 digits of the 14 pendigits test writers, drawn on the "
         "canvas at brushes 6, 12 and 20 px and read through the Draw tab's preprocessing "
@@ -197,7 +196,7 @@ def build_models_tab(library: ModelLibrary, owner_token: gr.BrowserState) -> Mod
 
     def show_table():
         records = models_records(library)
-        about, pending = drawn_status(library, records)
+        about, pending = drawn_status(records)
         return table_frame(records), about, gr.Timer(active=pending)
 
     def show(selected: list[str] | None, current: str | None):
