@@ -12,7 +12,7 @@ MNIST_APP_WEIGHTS (the weights folder), MNIST_DIR (the MNIST files),
 MNIST_APP_USERNAME and MNIST_APP_PASSWORD (a login; prefer the environment to --password,
 which other users of the machine can read in the process list), MNIST_APP_MAX_UPLOAD_MB,
 MNIST_APP_UPLOAD_CACHE_MB, MNIST_APP_CLIENT_UPLOAD_MB, MNIST_APP_CACHE_DIR,
-MNIST_APP_MAX_TRAIN_MINUTES.
+MNIST_APP_MAX_TRAIN_MINUTES, MNIST_APP_PERSONAL_DIR.
 
 The server's operator stops the training run in progress, whoever started it, with
 `kill -USR1 <pid>` (the pid is printed at start): it stops after its current step and
@@ -118,6 +118,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="the upload cache, emptied at start (default: a folder per port under the "
         "system's temporary folder; MNIST_APP_CACHE_DIR)",
     )
+    parser.add_argument(
+        "--personal-dir",
+        type=Path,
+        default=env("MNIST_APP_PERSONAL_DIR"),
+        help="where people's own drawings are kept, for fitting models to their handwriting "
+        "(default: data/personal/; MNIST_APP_PERSONAL_DIR)",
+    )
     args = parser.parse_args(argv)
     args.password = args.password or env("MNIST_APP_PASSWORD")
     if bool(args.username) != bool(args.password):
@@ -136,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["GRADIO_TEMP_DIR"] = str(args.cache_dir)
     # Imported here so that --help answers at once, without loading torch and Gradio.
     from mnist_app.library import ModelLibrary
+    from mnist_app.personal.store import PersonalStore
     from mnist_app.training.jobs import TrainingJobs
     from mnist_app.ui import (
         CSS,
@@ -185,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     print(f"pid {os.getpid()}: `kill -USR1 {os.getpid()}` stops a training run", flush=True)
     warm_up(library)
-    with_queue(build_app(library, jobs, limits)).launch(
+    personal = PersonalStore(args.personal_dir, limits.personal_drawings, limits.personal_sets)
+    with_queue(build_app(library, jobs, limits, personal)).launch(
         server_name=args.host,
         server_port=args.port,
         share=args.share,

@@ -39,3 +39,10 @@ def pendigits_file(split: str) -> Path:
     (14 other writers, for reporting)."""
     suffix = {"train": "tra", "test": "tes"}[split]
     return shared_dir() / "handwriting" / "pendigits" / f"pendigits-orig.{suffix}"
+
+
+def personal_dir() -> Path:
+    """Where people's own drawings are kept (MNIST_APP_PERSONAL_DIR, else data/personal/,
+    which git ignores)."""
+    configured = os.environ.get("MNIST_APP_PERSONAL_DIR")
+    return Path(configured) if configured else PROJECT_ROOT / "data" / "personal"

@@ -1,12 +1,14 @@
 """Refresh the README screenshots (docs/draw.png, why.png, train.png, mistakes.png,
-mistake-details.png, models.png, compare.png).
+mistake-details.png, models.png, compare.png, personal.png).
 
 Serves the app on the shipped checkpoints (copied to a temporary folder, so the quick
 training run shown in the Train tab leaves weights/ untouched), then drives headless
 Chromium: draws a digit, trains the small t5_mlp_bn recipe for two epochs, opens Mistakes
-and explains one, then the Models tab with that new model and two shipped ones compared.
+and explains one, then the Models tab with that new model and two shipped ones compared;
+last, a pendigits writer's 30 drawings kept as a personal set and resnet_mini fitted to it.
 
     python scripts/screenshots.py            # needs /usr/bin/chromium and MNIST (MNIST_DIR)
+    python scripts/screenshots.py --only personal
 """
 
 from __future__ import annotations
@@ -20,10 +22,19 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
+from mnist_app.drawing.pen_replay import parse
 from mnist_app.library import ModelLibrary
 from mnist_app.model_files import SHIPPED_MANIFEST
-from mnist_app.paths import PROJECT_ROOT, WEIGHTS_DIR
-from mnist_app.testing.browser import answer_text, choose_model, draw, launch_chromium
+from mnist_app.paths import PROJECT_ROOT, WEIGHTS_DIR, pendigits_file
+from mnist_app.personal.store import PersonalStore
+from mnist_app.testing.browser import (
+    CANVAS,
+    answer_text,
+    choose_model,
+    draw,
+    launch_chromium,
+    stroke_on_canvas,
+)
 from mnist_app.ui import CSS, THEME, build_app, with_queue
 
 # A two in five points around the canvas centre (few points: each mouse move is slow here).
@@ -113,22 +124,54 @@ def take_screenshots(url: str, out: Path) -> None:
         context.close()
 
 
+def personal_screenshot(url: str, out: Path) -> None:
+    """A writer's drawings kept with the answer buttons, then resnet_mini fitted to them."""
+    writer = [d for d in parse(pendigits_file("train")) if d.writer == 11]
+    three_of_each = [d for n in range(10) for d in [x for x in writer if x.label == n][:3]]
+    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
+        context = launch_chromium(playwright, profile, height=1300)
+        page = context.new_page()
+        page.goto(url)
+        page.wait_for_selector("#canvas", timeout=60_000)
+        time.sleep(2)
+        page.locator("#personal-panel").get_by_text("Your handwriting").click()
+        page.get_by_label("Your name").fill("ada")
+        for digit in three_of_each:
+            for stroke in digit.fit(CANVAS, 0.6 * CANVAS, (CANVAS / 2, CANVAS / 2)):
+                stroke_on_canvas(page, stroke, 8)
+            page.locator(f"#personal-digit-{digit.label}").click()
+            page.locator("#clear").click()
+        counts = page.locator("#personal-counts")
+        wait_until(lambda: counts.inner_text().startswith("30 drawings"), 120, "the drawings")
+        page.locator("#personal-fit").click()
+        result = page.locator("#personal-result")
+        wait_until(lambda: "Saved as" in result.inner_text(), 300, "the fit")
+        draw(page, TWO)
+        wait_until(lambda: answer_text(page)[:1].isdigit(), 60, "a prediction")
+        time.sleep(1.5)
+        page.screenshot(path=out / "personal.png", full_page=True)
+        context.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "docs")
+    parser.add_argument("--only", choices=["personal"], help="only this screenshot")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as weights:
+    with tempfile.TemporaryDirectory() as weights, tempfile.TemporaryDirectory() as personal:
         for checkpoint in [*WEIGHTS_DIR.glob("*.pt"), WEIGHTS_DIR / SHIPPED_MANIFEST]:
             shutil.copy2(checkpoint, weights)
         library = ModelLibrary(weights)
         if not library.names():
             print("no checkpoints in weights/: train one first (see README)", file=sys.stderr)
             return 2
-        demo = with_queue(build_app(library))
+        demo = with_queue(build_app(library, personal=PersonalStore(personal)))
         _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, theme=THEME, css=CSS)
         try:
-            take_screenshots(url, args.out)
+            if not args.only:
+                take_screenshots(url, args.out)
+            personal_screenshot(url, args.out)
         finally:
             demo.close()
     print(f"wrote {', '.join(p.name for p in sorted(args.out.glob('*.png')))} to {args.out}")

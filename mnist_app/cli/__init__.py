@@ -1,16 +1,21 @@
-"""The command line: ``python -m mnist_app train|evaluate ...`` (or ``mnist-app ...``)."""
+"""The command line: ``python -m mnist_app train|evaluate|personalize ...``."""
 
 from __future__ import annotations
 
 import sys
 
-from . import evaluate, train
+from . import evaluate, personalize, train
 
-COMMANDS = {"train": train.main, "evaluate": evaluate.main}
-USAGE = """usage: python -m mnist_app {train,evaluate} ...
+COMMANDS = {
+    "train": train.main,
+    "evaluate": evaluate.main,
+    "personalize": personalize.main,
+}
+USAGE = """usage: python -m mnist_app {train,evaluate,personalize} ...
 
-  train      train a recipe and save the checkpoint   (python -m mnist_app train --help)
-  evaluate   test accuracy, per-class accuracy, confusion matrix and mistakes of a checkpoint
+  train        train a recipe and save the checkpoint (python -m mnist_app train --help)
+  evaluate     test accuracy, per-class accuracy, confusion matrix and mistakes of a checkpoint
+  personalize  fit a model to someone's handwriting (python -m mnist_app personalize --help)
 """
 
 

@@ -195,10 +195,11 @@ def _to_0_255(array: np.ndarray) -> np.ndarray:
         return (array * 255).astype(np.float32)
     if low >= 0 and high <= 255:
         return array.astype(np.float32)
-    if high == low:  # one value everywhere: blank whatever it is
-        return np.zeros(array.shape, np.float32)
     # Halved first: the range of values near float64's limits would overflow to inf.
-    return ((array / 2 - low / 2) * (255 / (high / 2 - low / 2))).astype(np.float32)
+    half_range = high / 2 - low / 2
+    if half_range == 0:  # one value everywhere (or denormals apart): blank whatever it is
+        return np.zeros(array.shape, np.float32)
+    return ((array / 2 - low / 2) * (255 / half_range)).astype(np.float32)
 
 
 def _normalise(ink: np.ndarray) -> np.ndarray | None:

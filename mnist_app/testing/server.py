@@ -51,8 +51,10 @@ def free_port() -> int:
 def launched_app(
     weights_dir: Path, mnist_dir: Path, log: Path, env: dict[str, str] | None = None
 ) -> contextlib.AbstractContextManager[str]:
-    """`python app.py` in a subprocess on a free port; yields its URL once it answers."""
-    env = {"MNIST_DIR": str(mnist_dir), **(env or {})}
+    """`python app.py` in a subprocess on a free port; yields its URL once it answers.
+    People's drawings go to a folder beside the weights (`<weights>-personal`)."""
+    personal = weights_dir.with_name(f"{weights_dir.name}-personal")
+    env = {"MNIST_DIR": str(mnist_dir), "MNIST_APP_PERSONAL_DIR": str(personal), **(env or {})}
     return launched_server(["app.py", "--weights-dir", str(weights_dir)], log, env)
 
 

@@ -7,8 +7,9 @@ own process, at the lowest CPU priority, the run takes only the cycles the reque
 and a crash of the run (out of memory, say) cannot take the server down with it.
 
 The child gets the data and the run's order through a pipe, trains and saves the checkpoint
-itself (`to_checkpoint.train_and_save`, as the CLI does), and sends back pickled events: the model
-never crosses the pipe, only the name it was saved under. Plain pickle, rather than
+itself (`to_checkpoint.train_and_save`, as the CLI does; a personal fit's
+`personal.job.fit_and_save` the same way), and sends back pickled events: the model never
+crosses the pipe, only the name it was saved under. Plain pickle, rather than
 torch's shared-memory tensors, keeps this independent of /dev/shm's size (small in
 containers); the ~55 MB of MNIST cross the pipe in about 0.1 s.
 """
@@ -21,14 +22,16 @@ import os
 import pickle
 import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
+from typing import Any
 
 from ..data import Mnist, MnistNotFoundError
 from .loop import TrainingDiverged
-from .to_checkpoint import Finished, RunEvent, RunOrder, train_and_save
+from .to_checkpoint import RunEvent, RunOrder, train_and_save
 
 _STOP = b"stop"
+_DONE = b"done"  # the job's events are all sent
 # How often the parent looks for a stop request while no event arrives (one long step).
 _POLL_S = 0.05
 
@@ -56,12 +59,23 @@ def prepare() -> None:
 
 
 def train_in_process(order: RunOrder, data: Mnist, stop: threading.Event) -> Iterator[RunEvent]:
-    """`to_checkpoint.train_and_save` run in a child process: the same events, the same exceptions.
+    """`to_checkpoint.train_and_save` run in a child process: the same events, the same
+    exceptions (see `run_in_process`)."""
+    return run_in_process(train_and_save, order, data, stop)
 
-    Setting `stop` asks the run to end after its current step, as in-process. Raises
-    TrainingProcessDied if the child disappears before its Finished event. As with any
-    multiprocessing, a script calling this needs the ``if __name__ == "__main__":`` guard:
-    the child imports the script's module.
+
+# A job: (its order, MNIST, a stop event) -> events; a module-level function, so that it
+# can be sent to the child by name.
+Job = Callable[[Any, Mnist, threading.Event], Iterator[Any]]
+
+
+def run_in_process(job: Job, order: Any, data: Mnist, stop: threading.Event) -> Iterator[Any]:
+    """`job(order, data, stop)` run in a child process: the same events, the same exceptions.
+
+    Setting `stop` asks the job to end (a training run, after its current step), as
+    in-process. Raises TrainingProcessDied if the child disappears before its last event.
+    As with any multiprocessing, a script calling this needs the ``if __name__ ==
+    "__main__":`` guard: the child imports the script's module.
     """
     context = start_method()
     events, events_sender = context.Pipe(duplex=False)
@@ -76,7 +90,7 @@ def train_in_process(order: RunOrder, data: Mnist, stop: threading.Event) -> Ite
     orders_receiver.close()
     try:
         stop_sent = stop.is_set()  # pressed while the data loaded: not even one step
-        orders.send_bytes(pickle.dumps((order, data, stop_sent), pickle.HIGHEST_PROTOCOL))
+        orders.send_bytes(pickle.dumps((job, order, data, stop_sent), pickle.HIGHEST_PROTOCOL))
         while True:
             if stop.is_set() and not stop_sent:
                 orders.send_bytes(_STOP)
@@ -84,15 +98,16 @@ def train_in_process(order: RunOrder, data: Mnist, stop: threading.Event) -> Ite
             if not events.poll(_POLL_S):
                 continue
             try:
-                event = pickle.loads(events.recv_bytes())
+                payload = events.recv_bytes()
             except EOFError:
                 child.join(5)
                 raise TrainingProcessDied(_how_it_ended(child.exitcode)) from None
+            if payload == _DONE:
+                return
+            event = pickle.loads(payload)
             if isinstance(event, BaseException):
                 raise event
             yield event
-            if isinstance(event, Finished):
-                return
     finally:
         orders.close()  # the child, if still running, ends at once
         events.close()
@@ -111,14 +126,15 @@ def _how_it_ended(exitcode: int | None) -> str:
 
 def _child(events: Connection, orders: Connection) -> None:
     _run_only_when_idle()
-    order, data, stopped = pickle.loads(orders.recv_bytes())
+    job, order, data, stopped = pickle.loads(orders.recv_bytes())
     stop = threading.Event()
     if stopped:
         stop.set()
     threading.Thread(target=_listen, args=(orders, stop), daemon=True).start()
     try:
-        for event in train_and_save(order, data, stop):
+        for event in job(order, data, stop):
             events.send_bytes(pickle.dumps(event, pickle.HIGHEST_PROTOCOL))
+        events.send_bytes(_DONE)
     except Exception as err:
         if not isinstance(err, TrainingDiverged | ValueError | MnistNotFoundError):
             traceback.print_exc()  # to the server's log: a bug, not a user's mistake

@@ -10,6 +10,7 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from ..library import ModelLibrary
+from ..personal.store import PersonalStore
 from ..training.child import prepare as prepare_training
 from ..training.jobs import TrainingJobs
 from .draw_tab import build_draw_tab
@@ -37,6 +38,11 @@ CSS = """
 .train-progress.idle { color: #6b7280; padding: 0.4em 0; }
 #mistakes-gallery .caption-label, #disagreements .caption-label,
 #example-neighbours .caption-label { max-width: 96%; white-space: normal; font-size: 0.8em; }
+#personal-answer { align-items: center; gap: 6px; flex-wrap: wrap; }
+#personal-answer .personal-ask { flex: 0 0 auto; min-width: 0; width: auto; }
+#personal-answer .personal-ask p { margin: 0; white-space: nowrap; }
+#personal-answer button { flex: 0 0 auto; min-height: 36px; }
+#personal-samples .caption-label { font-size: 0.8em; }
 /* A phone: 2 thumbnails a row, so that a caption takes a line, not the digit. */
 @media (max-width: 600px) {
   #mistakes-gallery .grid-container, #disagreements .grid-container {
@@ -49,11 +55,18 @@ CSS = """
 
 
 def build_app(
-    library: ModelLibrary, jobs: TrainingJobs | None = None, limits: Limits | None = None
+    library: ModelLibrary,
+    jobs: TrainingJobs | None = None,
+    limits: Limits | None = None,
+    personal: PersonalStore | None = None,
 ) -> gr.Blocks:
     """The app; `limits` bound what requests may cost (see limits.Limits; launch the app
-    with `launch_options(limits, ...)` for those that Gradio's server enforces)."""
+    with `launch_options(limits, ...)` for those that Gradio's server enforces); people's
+    own drawings are kept in `personal` (default: paths.personal_dir())."""
     limits = limits or Limits()
+    personal = personal or PersonalStore(
+        max_samples=limits.personal_drawings, max_sets=limits.personal_sets
+    )
     jobs = jobs or TrainingJobs(library, max_run_s=limits.max_run_s)
     # Uploaded files are deleted from the cache after an hour (checked hourly).
     with gr.Blocks(title=TITLE, delete_cache=(3600, 3600)) as demo:
@@ -66,7 +79,7 @@ def build_app(
         owner_token = gr.BrowserState(None, storage_key="mnist-studio-owner")
         with gr.Tabs():
             with gr.Tab("Draw", id="draw") as draw_page:
-                draw = build_draw_tab(library, limits)
+                draw = build_draw_tab(library, limits, personal, owner_token)
             with gr.Tab("Train", id="train"):
                 connect_train = build_train_tab(jobs, owner_token)
             with gr.Tab("Mistakes", id="mistakes") as mistakes_page:
@@ -95,6 +108,7 @@ def build_app(
             [draw.model],
             [draw.model, mistakes.model, draw.no_models, draw.offer, draw.offered],
         )
+        draw.connect(demo)
 
         def refresh_models(current: str | None):
             """Models trained elsewhere (another user, the command line) show up too."""

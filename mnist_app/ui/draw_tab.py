@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,11 +11,13 @@ import gradio as gr
 from ..drawing import NotADigit, Preprocessed
 from ..explain import explain
 from ..library import ModelLibrary
+from ..personal.store import PersonalStore
 from .errors import user_error
 from .explain_view import input_map, legend_html, strokes_map
 from .inputs import guarded_image_input, with_bounded_blobs
 from .limits import Limits
 from .pen_canvas import Answer, pen_canvas, pen_reader, png_data_url
+from .personal_panel import build_personal_panel
 from .sketch import read_drawing
 from .text import DRAW_A_DIGIT, NO_MODEL, no_models_help, not_a_digit, preprocessing_notice
 
@@ -28,9 +31,15 @@ class DrawTab:
     no_models: gr.Markdown  # hidden once a model exists
     offer: gr.Button  # "Use the new model ...", shown when a run saves one
     offered: gr.State  # the name it offers
+    connect: Callable[[gr.Blocks], None]  # fills the personal panel on page load
 
 
-def build_draw_tab(library: ModelLibrary, limits: Limits) -> DrawTab:
+def build_draw_tab(
+    library: ModelLibrary,
+    limits: Limits,
+    personal: PersonalStore,
+    owner_token: gr.BrowserState,
+) -> DrawTab:
     max_upload_bytes = limits.max_upload_bytes
     names = library.names()
     gr.Markdown(
@@ -67,6 +76,7 @@ def build_draw_tab(library: ModelLibrary, limits: Limits) -> DrawTab:
             )
             offer = gr.Button(visible=False, size="sm", elem_id="new-model-offer")
             offered = gr.State(None)
+    connect = build_personal_panel(library, personal, limits, model, owner_token)
     offer.click(
         lambda name: (name, gr.update(visible=False)),
         offered,
@@ -169,7 +179,7 @@ def build_draw_tab(library: ModelLibrary, limits: Limits) -> DrawTab:
         api_name="explain",
         concurrency_limit=2,
     )
-    return DrawTab(model=model, no_models=no_models, offer=offer, offered=offered)
+    return DrawTab(model=model, no_models=no_models, offer=offer, offered=offered, connect=connect)
 
 
 def _read(source: Any) -> Preprocessed | None:

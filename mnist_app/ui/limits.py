@@ -33,6 +33,8 @@ class Limits:
     free_logins: int = 5  # failed logins in a row before the address is locked out
     max_login_lock_s: float = 900.0  # the longest lockout
     max_run_s: float = 3600.0  # a training run started from the web stops after this
+    personal_drawings: int = 300  # drawings in one person's set
+    personal_sets: int = 500  # people's sets on the server
 
     @property
     def component_body_bytes(self) -> int:

@@ -232,8 +232,21 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
-// The model dropdown's change event calls this (draw_tab.py); so does the Predict button.
+// The model dropdown's change event calls setModel (draw_tab.py); the personal panel's
+// buttons send `drawing()` with their click (personal_panel.py).
 window.mnistPen = {
+  drawing() {
+    if (blank()) return null;
+    if (!uploaded) return { image: canvas.toDataURL("image/png"), kind: "canvas" };
+    // A photo goes as at most 320 px (preprocessing brings it to 20x20 anyway), so that it
+    // fits the size of an ordinary request.
+    const scale = Math.min(1, 320 / Math.max(photo.naturalWidth, photo.naturalHeight));
+    const small = document.createElement("canvas");
+    small.width = Math.max(1, Math.round(photo.naturalWidth * scale));
+    small.height = Math.max(1, Math.round(photo.naturalHeight * scale));
+    small.getContext("2d").drawImage(photo, 0, 0, small.width, small.height);
+    return { image: small.toDataURL("image/png"), kind: "upload" };
+  },
   setModel(name) {
     if (name && name !== model) {
       model = name;

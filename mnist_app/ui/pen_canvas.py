@@ -79,6 +79,16 @@ def read_canvas(image: Image.Image) -> Preprocessed | None:
     return preprocess_ink(ink_from_alpha(np.asarray(image.convert("RGBA"))[..., 3]))
 
 
+def read_page_drawing(request: dict, max_upload_bytes: int) -> Preprocessed | None:
+    """The drawing the page sent ({"image": data URL, "kind": "canvas" | "upload"}), every
+    stage of it, or None when there is no ink. Raises NotADigit, or ValueError / OSError
+    saying why the image cannot be read."""
+    data = decode_data_url(request.get("image"), max_upload_bytes)
+    if request.get("kind") == "canvas":
+        return read_canvas(read_image(io.BytesIO(data), max_pixels=CANVAS_PIXELS))
+    return preprocess(read_image(io.BytesIO(data)))
+
+
 Why = Callable[[Preprocessed, str | None], dict[str, str]]  # the "why" fields of an answer
 
 
@@ -103,11 +113,7 @@ def pen_reader(
             message = "The server is busy reading other images: try again in a moment."
             return {"html": answer_html(message), "state": "error", "stages": ""}
         try:
-            data = decode_data_url(request.get("image"), max_upload_bytes)
-            if is_canvas:
-                stages = read_canvas(read_image(io.BytesIO(data), max_pixels=CANVAS_PIXELS))
-            else:
-                stages = preprocess(read_image(io.BytesIO(data)))
+            stages = read_page_drawing(request, max_upload_bytes)
         except NotADigit as err:
             return {"html": answer_html(not_a_digit(err)), "state": "refused", "stages": ""}
         except (ValueError, OSError) as err:

@@ -1,0 +1,479 @@
+"""The Draw tab's "teach it your handwriting": after a prediction, one click keeps the
+drawing with its true digit in the person's own set; "Fit to my handwriting" makes a model
+of theirs from the set (personal.job), and shows the before and after."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+import gradio as gr
+import numpy as np
+from PIL import Image
+
+from ..drawing import NotADigit, Preprocessed
+from ..library import ModelLibrary
+from ..personal.fit import MIN_PER_DIGIT, Progress, needed_message, samples_needed
+from ..personal.job import FitOrder, Fitted, fit_in_process
+from ..personal.store import PersonalStore, check_set_name
+from ..training.child import TrainingProcessDied
+from .errors import user_error
+from .identity import owner, owner_keys
+from .inputs import guarded_image_input
+from .limits import Limits
+from .pen_canvas import read_page_drawing
+from .sketch import read_drawing
+from .text import NO_MODEL, not_a_digit
+
+# The buttons send the pen's drawing with their click (pen_canvas.js's `drawing()`).
+WITH_DRAWING = "(drawing, ...rest) => [window.mnistPen ? window.mnistPen.drawing() : null, ...rest]"
+RIGHT = "right"
+
+
+def build_personal_panel(
+    library: ModelLibrary,
+    store: PersonalStore,
+    limits: Limits,
+    model: gr.Dropdown,
+    owner_token: gr.BrowserState,
+):
+    """The answer row ("Is it right?") and the panel of the person's own drawings, under the
+    pen. Returns `connect(demo)`, which fills the name and the set when the page loads."""
+    with gr.Row(elem_id="personal-answer", equal_height=True):
+        gr.Markdown("**Is it right?**", elem_classes="personal-ask")
+        right = gr.Button(
+            "✓ Right", size="sm", variant="primary", scale=0, elem_id="personal-right"
+        )
+        gr.Markdown("or it is", elem_classes="personal-ask")
+        digit_buttons = [
+            gr.Button(str(d), size="sm", scale=0, min_width=36, elem_id=f"personal-digit-{d}")
+            for d in range(10)
+        ]
+    message = gr.Markdown(elem_id="personal-message")
+    with gr.Accordion(
+        "Your handwriting: teach the model", open=False, elem_id="personal-panel"
+    ) as panel:
+        gr.Markdown(
+            f"Each drawing you mark above is kept in your own set, here on the server. With "
+            f"{MIN_PER_DIGIT} or more of every digit, **Fit to my handwriting** makes a model "
+            "of yours from the one selected above, in seconds, and shows how it reads your "
+            "drawings before and after. Your set is used for your models only, never leaves "
+            "this server, and you can delete it whole at any time.",
+            elem_classes="personal-intro",
+        )
+        name = gr.Textbox(
+            label="Your name",
+            placeholder="a name for your set, e.g. ada",
+            max_lines=1,
+            max_length=40,
+            elem_id="personal-name",
+        )
+        counts = gr.Markdown(elem_id="personal-counts")
+        gallery = gr.Gallery(
+            label="Your drawings, as the model sees them",
+            columns=10,
+            height="auto",
+            object_fit="contain",
+            allow_preview=False,
+            elem_id="personal-samples",
+            elem_classes="pixelated",
+            visible=False,
+        )
+        sample_ids = gr.State([])
+        selected = gr.State(None)
+        with gr.Row():
+            fit_button = gr.Button(
+                "Fit to my handwriting", variant="primary", elem_id="personal-fit"
+            )
+            delete_one = gr.Button(
+                "Delete the selected drawing", interactive=False, elem_id="personal-delete-drawing"
+            )
+            delete_all = gr.Button(
+                "Delete all my drawings", variant="stop", elem_id="personal-delete-set"
+            )
+        with gr.Row(visible=False, elem_id="personal-confirm") as confirm_row:
+            confirm_text = gr.Markdown()
+            confirm = gr.Button("Delete them", variant="stop", elem_id="personal-confirm-delete")
+            cancel = gr.Button("Keep them", elem_id="personal-cancel-delete")
+        progress = gr.HTML(elem_id="personal-progress")
+        result = gr.Markdown(elem_id="personal-result")
+    remembered_name = gr.BrowserState(None, storage_key="mnist-studio-personal-name")
+    drawing = gr.JSON(visible=False)
+
+    def person(name: str | None, request: gr.Request | None) -> str:
+        """The set's name: the login user's when login is on, else the one typed."""
+        username = getattr(request, "username", None)
+        if username:
+            return re.sub(r"[^A-Za-z0-9_.-]", "_", username)[:40].lstrip("._-") or "user"
+        try:
+            return check_set_name(name)
+        except ValueError as err:
+            raise user_error(str(err)) from None
+
+    def set_view(name: str, secrets: list[str]):
+        """The counts line, the thumbnails and their ids."""
+        try:
+            samples = store.samples(name, secrets)
+        except PermissionError as err:
+            raise user_error(str(err)) from None
+        per_digit = np.bincount([s.label for s in samples], minlength=10)
+        line = " · ".join(f"**{d}** ×{n}" for d, n in enumerate(per_digit))
+        needed = samples_needed([s.label for s in samples])
+        if not needed:
+            status = "Ready: press **Fit to my handwriting**."
+        elif len(needed) > 3:
+            status = (
+                f"{sum(needed.values())} more needed: a fit takes {MIN_PER_DIGIT} of each digit."
+            )
+        else:
+            status = needed_message(needed)
+        text = f"{len(samples)} drawings in **{name}**'s set: {line}. {status}"
+        thumbnails = [(_thumbnail(s.image), str(s.label)) for s in samples]
+        return text, gr.update(value=thumbnails, visible=bool(samples)), [s.id for s in samples]
+
+    def show(name: str | None, token: str | None, request: gr.Request):
+        """The set of the name typed; what is wrong with the name, in its place."""
+        nothing = [gr.update(value=[], visible=False), [], None, gr.update(interactive=False)]
+        if not (name or getattr(request, "username", None)):
+            return "", *nothing
+        try:
+            view = set_view(person(name, request), owner_keys(token, request))
+        except gr.Error as err:
+            return f"⚠ {err.message}", *nothing
+        return *view, None, gr.update(interactive=False)
+
+    def keep(
+        stages: Preprocessed | None,
+        label: str,
+        name: str | None,
+        model_name: str | None,
+        token,
+        request,
+    ):
+        """Keep a drawing (its stages; None for no ink) as `label`, or as what the model
+        reads when `label` is RIGHT. Returns the message and the set's view."""
+        who = person(name, request)
+        if stages is None:
+            raise user_error("Draw a digit first, then say which digit it is.")
+        if label == RIGHT:
+            if not model_name:
+                raise user_error(NO_MODEL)
+            try:
+                label = str(library.predictor(model_name).predict(stages.image))
+            except ValueError as err:
+                raise user_error(str(err)) from None
+        secrets = owner_keys(token, request)
+        try:
+            store.add(who, secrets, stages.image, stages.ink, int(label))
+        except (PermissionError, ValueError) as err:
+            raise user_error(str(err)) from None
+        text, thumbnails, ids = set_view(who, secrets)
+        return f"Kept as a **{label}** in {who}'s set.", text, thumbnails, ids
+
+    def keep_from_page(drawing_json, label, name, model_name, token, request):
+        """As `keep`, with a refusal said in the message line (not as an error toast)."""
+        try:
+            stages = (
+                read_page_drawing(drawing_json, limits.max_upload_bytes) if drawing_json else None
+            )
+            return keep(stages, label, name, model_name, token, request)
+        except NotADigit as err:
+            refusal = f"Not kept: {not_a_digit(err)}."
+        except gr.Error as err:
+            refusal = err.message
+        except (ValueError, OSError) as err:
+            refusal = f"Could not read that drawing: {err}"
+        return f"⚠ {refusal}", gr.skip(), gr.skip(), gr.skip()
+
+    keep_outputs = [message, counts, gallery, sample_ids]
+    for button, label in [(right, RIGHT), *[(b, str(d)) for d, b in enumerate(digit_buttons)]]:
+
+        def keep_this(drawing_json, name, model_name, token, request: gr.Request, label=label):
+            return keep_from_page(drawing_json, label, name, model_name, token, request)
+
+        button.click(
+            keep_this,
+            [drawing, name, model, owner_token],
+            keep_outputs,
+            js=WITH_DRAWING,
+            api_visibility="private",
+        ).success(lambda: gr.update(open=True), None, panel, api_visibility="private")
+
+    def pick(ids: list[str], selection: gr.SelectData):
+        index = selection.index if isinstance(selection.index, int) else None
+        chosen = ids[index] if index is not None and index < len(ids) else None
+        return chosen, gr.update(interactive=chosen is not None)
+
+    gallery.select(pick, sample_ids, [selected, delete_one], api_visibility="private", queue=False)
+
+    def delete_drawing(name: str, sample_id: str, token: str | None, request: gr.Request) -> str:
+        """Delete one drawing from your set.
+
+        Args:
+            name: your set's name (ignored when login is on: the login user's set).
+            sample_id: the drawing's id, as personal_set lists it.
+            token: the secret the set was started with (see collect).
+
+        Returns:
+            What was done.
+        """
+        who = person(name, request)
+        try:
+            store.delete_sample(who, owner_keys(token, request), sample_id)
+        except (PermissionError, ValueError) as err:
+            raise user_error(str(err)) from None
+        return "Deleted that drawing."
+
+    def delete_selected(name, sample_id, token, request: gr.Request):
+        if not sample_id:
+            raise user_error("Click a drawing first.")
+        done = delete_drawing(name, sample_id, token, request)
+        return done, *show(name, token, request)
+
+    view_outputs = [counts, gallery, sample_ids, selected, delete_one]
+    delete_one.click(
+        delete_selected,
+        [name, selected, owner_token],
+        [message, *view_outputs],
+        api_visibility="private",
+    )
+
+    def ask_delete_all(name: str, token, request: gr.Request):
+        who = person(name, request)
+        try:
+            count = len(store.samples(who, owner_keys(token, request)))
+        except PermissionError as err:
+            raise user_error(str(err)) from None
+        if not count:
+            raise user_error("Your set is empty already.")
+        return gr.update(visible=True), f"Delete all {count} drawings of **{who}**'s set for good?"
+
+    def delete_personal_set(name: str, token: str | None, request: gr.Request) -> str:
+        """Delete your whole set of drawings, at once and for good (models fitted to it are
+        kept: delete those in the Models tab).
+
+        Args:
+            name: your set's name (ignored when login is on: the login user's set).
+            token: the secret the set was started with (see collect).
+
+        Returns:
+            What was done.
+        """
+        who = person(name, request)
+        try:
+            count = store.delete_set(who, owner_keys(token, request))
+        except PermissionError as err:
+            raise user_error(str(err)) from None
+        return f"Deleted {count} drawings: {who}'s set is gone from the server."
+
+    delete_all.click(
+        ask_delete_all, [name, owner_token], [confirm_row, confirm_text], api_visibility="private"
+    )
+    cancel.click(
+        lambda: gr.update(visible=False), None, confirm_row, api_visibility="private", queue=False
+    )
+
+    def confirm_delete(name: str, token: str | None, request: gr.Request):
+        return delete_personal_set(name, token, request), gr.update(visible=False)
+
+    confirm.click(
+        confirm_delete, [name, owner_token], [message, confirm_row], api_visibility="private"
+    ).success(show, [name, owner_token], view_outputs, api_visibility="private")
+
+    def fit(name: str, model_name: str, token: str | None, request: gr.Request):
+        """Fit a model to your handwriting: the model `model_name` fitted to your set (at
+        least 3 drawings of each digit), saved as `<model>-<name>`.
+
+        Args:
+            name: your set's name (ignored when login is on: the login user's set).
+            model_name: the model to start from, e.g. "resnet_mini".
+            token: the secret the set was started with (see collect).
+
+        Returns:
+            The new model's name (saved_as), and the before and after: own_before and
+            own_after (your drawings, each read by a fit that did not see it), mnist_before
+            and mnist_after (the 10,000 MNIST test images), samples, folds, fit_s.
+        """
+        for update in _fit(name, model_name, token, request):
+            if isinstance(update, Fitted):
+                return {"saved_as": update.saved_as, **update.figures}
+        raise user_error("The fit ended without a result.")
+
+    def _fit(name, model_name, token, request):
+        who = person(name, request)
+        if not model_name:
+            raise user_error(NO_MODEL)
+        secrets = owner_keys(token, request)
+        try:
+            images, labels = store.images(who, secrets)
+        except PermissionError as err:
+            raise user_error(str(err)) from None
+        needed = samples_needed(labels)
+        if needed:
+            raise user_error(f"Not yet: {needed_message(needed)}")
+        order = FitOrder(
+            model_name,
+            who,
+            images,
+            labels,
+            library.weights_dir,
+            owner_secret=owner(token, request),
+        )
+        try:
+            yield from fit_in_process(order, library.data())
+        except (ValueError, TrainingProcessDied) as err:
+            raise user_error(str(err)) from None
+
+    def fit_from_page(name, model_name, token, request: gr.Request):
+        yield _progress_html("Starting", 0.0), "", gr.skip()
+        try:
+            for update in _fit(name, model_name, token, request):
+                if isinstance(update, Progress):
+                    yield _progress_html(update.message, update.fraction), gr.skip(), gr.skip()
+                else:
+                    done = _progress_html(f"Saved as {update.saved_as}", 1.0, "done")
+                    choices = gr.update(choices=library.choices(), value=update.saved_as)
+                    yield done, _result_markdown(update), choices
+        except gr.Error as err:  # said where the result would be, not as a passing toast
+            yield "", f"⚠ {err.message}", gr.skip()
+
+    fit_button.click(
+        fit_from_page,
+        [name, model, owner_token],
+        [progress, result, model],
+        api_visibility="private",
+        concurrency_limit=1,
+        concurrency_id="personal-fit",
+    )
+
+    def remember(name: str):
+        return name
+
+    name.change(remember, name, remembered_name, api_visibility="private", queue=False)
+    name.blur(show, [name, owner_token], view_outputs, api_visibility="private")
+    name.submit(show, [name, owner_token], view_outputs, api_visibility="private")
+
+    # The API: the same, for a drawing sent as an image.
+    with gr.Group(visible=False):
+        image = guarded_image_input(gr.Image(type="pil", image_mode=None), limits.max_pixels)
+        api_name, api_digit, api_token, api_model = (
+            gr.Textbox(),
+            gr.Textbox(),
+            gr.Textbox(),
+            gr.Textbox(),
+        )
+        api_answer, api_set = gr.Textbox(), gr.JSON()
+        api_only = gr.Button()
+
+    def collect(
+        image: Any, digit: str, name: str, model_name: str, token: str, request: gr.Request
+    ) -> str:
+        """Keep one of your drawings in your personal set, with its true digit.
+
+        Args:
+            image: the drawing: PNG or JPEG, any size; dark ink on light or on transparent.
+            digit: its true digit, "0" to "9"; or "right" for what `model_name` reads.
+            name: your set's name, e.g. "ada" (ignored when login is on).
+            model_name: the model whose reading "right" confirms, e.g. "resnet_mini".
+            token: a secret of yours: whoever starts a set with it owns the set.
+
+        Returns:
+            What was kept, e.g. "Kept as a 7 in ada's set."
+        """
+        if digit != RIGHT and not (
+            isinstance(digit, str) and digit in "0123456789" and len(digit) == 1
+        ):
+            raise user_error(f'The digit must be "0" to "9", or "right"; not {digit!r}.')
+        try:
+            stages = read_drawing(image)
+        except NotADigit as err:
+            raise user_error(f"Not kept: {not_a_digit(err)}.") from None
+        except (ValueError, OSError) as err:
+            raise user_error(f"Could not read that image: {err}") from None
+        return keep(stages, digit, name, model_name, token, request)[0].replace("**", "")
+
+    def personal_set(name: str, token: str, request: gr.Request) -> dict:
+        """Your set of drawings.
+
+        Args:
+            name: your set's name (ignored when login is on).
+            token: the secret the set was started with (see collect).
+
+        Returns:
+            counts (drawings per digit, "0" to "9"), needed (how many more of each digit
+            a fit needs), and drawings: [{"id", "digit"}], by digit.
+        """
+        who = person(name, request)
+        try:
+            samples = store.samples(who, owner_keys(token, request))
+        except PermissionError as err:
+            raise user_error(str(err)) from None
+        labels = [s.label for s in samples]
+        return {
+            "name": who,
+            "counts": {str(d): labels.count(d) for d in range(10)},
+            "needed": {str(d): n for d, n in samples_needed(labels).items()},
+            "drawings": [{"id": s.id, "digit": s.label} for s in samples],
+        }
+
+    api_only.click(
+        collect, [image, api_digit, api_name, api_model, api_token], api_answer, api_name="collect"
+    )
+    api_only.click(personal_set, [api_name, api_token], api_set, api_name="personal_set")
+    gr.api(delete_drawing, api_name="delete_drawing")
+    gr.api(delete_personal_set, api_name="delete_personal_set")
+    api_only.click(
+        fit,
+        [api_name, api_model, api_token],
+        api_set,
+        api_name="fit_personal",
+        concurrency_limit=1,
+        concurrency_id="personal-fit",
+    )
+
+    def connect(demo: gr.Blocks) -> None:
+        """On page load: the login user's name (fixed) or the one this browser used last,
+        and that set."""
+
+        def who(saved: str | None, request: gr.Request):
+            username = getattr(request, "username", None)
+            if username:
+                return gr.update(value=person(None, request), interactive=False, info="your login")
+            return gr.update(value=saved) if saved else gr.skip()  # keep what was typed
+
+        demo.load(who, remembered_name, name, api_visibility="private", queue=False).then(
+            show, [name, owner_token], view_outputs, api_visibility="private"
+        )
+
+    return connect
+
+
+def _thumbnail(path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("L"))
+
+
+def _progress_html(message: str, fraction: float, state: str = "running") -> str:
+    """The Train tab's progress bar (its CSS), for a fit; a running step's message ends
+    in an ellipsis."""
+    text = html.escape(message) + ("…" if state == "running" else "")
+    return (
+        f'<div class="train-progress {state}">'
+        f'<div class="bar"><div class="fill" style="width:{100 * fraction:.0f}%"></div></div>'
+        f'<div class="detail">{text}</div></div>'
+    )
+
+
+def _result_markdown(fitted: Fitted) -> str:
+    f = fitted.figures
+    right_before = round(f["own_before"] * f["samples"])
+    right_after = round(f["own_after"] * f["samples"])
+    return (
+        f"**Saved as {fitted.saved_as}**, now selected above: {f['base']} fitted to your "
+        f"{f['samples']} drawings in {f['fit_s']:.1f} s.\n\n"
+        "| | before | after |\n|---|---|---|\n"
+        f"| Your drawings, each read by a fit that had not seen it ({f['folds']}-fold) "
+        f"| {f['own_before']:.1%} ({right_before} of {f['samples']}) "
+        f"| {f['own_after']:.1%} ({right_after} of {f['samples']}) |\n"
+        f"| MNIST test, 10,000 images | {f['mnist_before']:.2%} | {f['mnist_after']:.2%} |"
+    )
