@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -25,7 +26,13 @@ from .drawn import DrawnSet, drawn_accuracy, drawn_set
 from .evaluation import Evaluation, evaluate
 from .export import export_onnx
 from .messages import quoted
-from .model_files import check_may_change, delete_checkpoint, rename_checkpoint, shipped_names
+from .model_files import (
+    SHIPPED_MANIFEST,
+    check_may_change,
+    delete_checkpoint,
+    rename_checkpoint,
+    shipped_names,
+)
 from .neighbours import FeatureIndex
 from .paths import WEIGHTS_DIR
 from .predict import Predictor, intra_op_threads
@@ -79,6 +86,7 @@ class ModelLibrary:
         self._drawn_set: DrawnSet | None = None
         self._feature_worker = ThreadPoolExecutor(1, thread_name_prefix="features")
         self._drawn_worker = ThreadPoolExecutor(1, thread_name_prefix="drawn-accuracy")
+        self._shipped_read: tuple[int | None, frozenset[str]] = (None, frozenset())
 
     def names(self) -> list[str]:
         """Checkpoint names, newest first."""
@@ -139,7 +147,7 @@ class ModelLibrary:
             training_s=metrics.get("train_time_s"),
             created=checkpoint.created,
             device=metrics.get("device") or None,
-            shipped=name in shipped_names(self.weights_dir),
+            shipped=name in self._shipped(),
         )
 
     def history(self, name: str) -> list[dict]:
@@ -151,11 +159,36 @@ class ModelLibrary:
         """Rename a model its caller trained (PermissionError, ValueError otherwise)."""
         check_may_change(self.predictor(name).checkpoint, self.weights_dir, owner_secrets)
         rename_checkpoint(name, new_name, self.weights_dir)
+        self._forget(name)
 
     def delete(self, name: str, owner_secrets: list[str]) -> None:
         """Delete a model its caller trained (PermissionError, ValueError otherwise)."""
         check_may_change(self.predictor(name).checkpoint, self.weights_dir, owner_secrets)
         delete_checkpoint(name, self.weights_dir)
+        self._forget(name)
+
+    def _forget(self, name: str) -> None:
+        """Drop what was kept in memory of a model that is gone (renamed or deleted)."""
+        with self._lock:
+            for cache in (self._predictors, self._evaluations, self._features, self._drawn):
+                for key in [key for key in cache if key[0] == name]:
+                    del cache[key]
+        shutil.rmtree(self._cache_dir / "onnx" / name, ignore_errors=True)
+
+    @property
+    def _cache_dir(self) -> Path:
+        """What is computed from the checkpoints and kept beside them (git-ignored)."""
+        return self.weights_dir / ".cache"
+
+    def _shipped(self) -> frozenset[str]:
+        """The shipped models' names, read again only when the manifest changes."""
+        try:
+            stamp = (self.weights_dir / SHIPPED_MANIFEST).stat().st_mtime_ns
+        except FileNotFoundError:
+            return frozenset()
+        if self._shipped_read[0] != stamp:
+            self._shipped_read = (stamp, shipped_names(self.weights_dir))
+        return self._shipped_read[1]
 
     def choices(self) -> list[tuple[str, str]]:
         """(label, name) for each model, for a dropdown: `resnet_mini · 99.63% · 288k`."""
@@ -185,11 +218,15 @@ class ModelLibrary:
 
     def onnx_file(self, name: str) -> Path:
         """The model exported to ONNX (`export`), made once per checkpoint version in
-        `.cache/onnx/` beside the weights."""
+        `.cache/onnx/<name>/` beside the weights (older versions' files are removed)."""
         key = self._key(name)
-        path = self.weights_dir / ".cache" / "onnx" / f"{name}-{key[1]:.0f}" / f"{name}.onnx"
+        folder = self._cache_dir / "onnx" / name
+        path = folder / f"{key[1]:.0f}" / f"{name}.onnx"
         if not path.is_file():
             export_onnx(self.predictor(name).checkpoint, path, overwrite=True)
+            for older in folder.iterdir():
+                if older != path.parent:
+                    shutil.rmtree(older, ignore_errors=True)
         return path
 
     def features(self, name: str) -> FeatureIndex:
@@ -229,7 +266,7 @@ class ModelLibrary:
         return future.result() if future.done() else None
 
     def _score_drawn(self, name: str, key: tuple[str, float]) -> dict[float, float]:
-        cache = self.weights_dir / ".cache" / "drawn_accuracy.json"
+        cache = self._cache_dir / "drawn_accuracy.json"
         entry = f"{name}@{key[1]}"
         try:
             known = json.loads(cache.read_text())

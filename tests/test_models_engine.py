@@ -138,3 +138,24 @@ def test_history_is_kept_and_old_checkpoints_have_none(library):
     old.name = "old"
     save_checkpoint(old, library.weights_dir / "old.pt")
     assert library.history("old") == []
+
+
+def test_a_shipped_list_edited_on_disk_is_read_again(library):
+    assert library.facts(MODEL).shipped and not library.facts("mine").shipped
+    manifest = library.weights_dir / SHIPPED_MANIFEST
+    manifest.write_text(json.dumps({"models": [MODEL, "mine"]}))
+    os.utime(manifest, ns=(0, manifest.stat().st_mtime_ns + 10**9))
+    assert library.facts("mine").shipped
+
+
+def test_an_export_keeps_only_the_latest_version_and_a_deleted_model_leaves_nothing(library):
+    first = library.onnx_file("mine")
+    path = library.path("mine")
+    save_checkpoint(load_checkpoint(path), path, overwrite=True)  # a new version
+    os.utime(path, ns=(0, path.stat().st_mtime_ns + 10**9))
+    second = library.onnx_file("mine")
+    assert second != first and second.is_file() and not first.exists()
+    library.delete("mine", ["me"])
+    assert not second.exists()
+    with pytest.raises(ValueError, match="no model named 'mine'"):
+        library.predictor("mine")
