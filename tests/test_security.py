@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import MNIST_DIR
-from gradio_client import Client
+from gradio_client import Client, handle_file
 
 import app
 from mnist_app.paths import PROJECT_ROOT as ROOT
@@ -61,7 +61,11 @@ def test_a_login_needs_both_parts_and_the_password_is_never_printed(monkeypatch)
 
 @pytest.mark.slow
 def test_with_a_login_set_only_the_right_password_gets_in(app_weights, tmp_path):
-    login = {"MNIST_APP_USERNAME": "ada", "MNIST_APP_PASSWORD": "correct horse"}
+    login = {
+        "MNIST_APP_USERNAME": "ada",
+        "MNIST_APP_PASSWORD": "correct horse",
+        "MNIST_APP_PERSONAL_DIR": str(tmp_path / "personal"),
+    }
     with launched_app(app_weights, MNIST_DIR, tmp_path / "app.log", env=login) as url:
         with pytest.raises(Exception):  # noqa: B017 - refused at connection, whatever the type
             Client(url, verbose=False)
@@ -70,6 +74,10 @@ def test_with_a_login_set_only_the_right_password_gets_in(app_weights, tmp_path)
         client = Client(url, auth=("ada", "correct horse"), verbose=False)
         png, _ = pen_drawing(0, tmp_path / "pen.png")
         assert label_of(client.predict(sketch(png), MODEL, api_name="/predict")) in "0123456789"
+        # A personal set is the login user's, whatever name is typed.
+        kept = client.predict(handle_file(str(png)), "3", "bob", MODEL, "", api_name="/collect")
+        assert kept == "Kept as a 3 in ada's set."
+        assert (tmp_path / "personal" / "ada" / "3").is_dir()
 
 
 def test_every_torch_load_in_the_code_is_weights_only():
