@@ -146,6 +146,7 @@ def personal_screenshot(url: str, out: Path) -> None:
         page.locator("#personal-fit").click()
         result = page.locator("#personal-result")
         wait_until(lambda: "Saved as" in result.inner_text(), 300, "the fit")
+        page.locator("#canvas").scroll_into_view_if_needed()  # the fit button scrolled away
         draw(page, TWO)
         wait_until(lambda: answer_text(page)[:1].isdigit(), 60, "a prediction")
         time.sleep(1.5)
