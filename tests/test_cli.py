@@ -11,11 +11,11 @@ from conftest import MNIST_DIR
 from mnist_app.paths import PROJECT_ROOT
 
 
-def cli(*args: str, cwd=PROJECT_ROOT) -> subprocess.CompletedProcess:
-    """`python -m mnist_app ARGS` as a user types it."""
+def cli(*args: str, cwd=PROJECT_ROOT, module: str = "mnist_app") -> subprocess.CompletedProcess:
+    """`python -m mnist_app ARGS` (or another `module`) as a user types it."""
     env = {**os.environ, "MNIST_DIR": str(MNIST_DIR)}
     return subprocess.run(
-        [sys.executable, "-m", "mnist_app", *args],
+        [sys.executable, "-m", module, *args],
         cwd=cwd,
         env=env,
         capture_output=True,
