@@ -54,6 +54,11 @@ class Sample:
     label: int
     image: Path  # the 28x28 PNG, MNIST-style (light ink on black)
 
+    def pixels(self) -> np.ndarray:
+        """The 28x28 image, uint8."""
+        with Image.open(self.image) as image:
+            return np.asarray(image.convert("L"))
+
 
 class PersonalStore:
     """Every person's set, in one folder."""
@@ -99,7 +104,7 @@ class PersonalStore:
     def images(self, name: str, owner_secrets: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(N, 28, 28) uint8 images and their (N,) labels, for a fit."""
         samples = self.samples(name, owner_secrets)
-        images = [np.asarray(Image.open(s.image).convert("L")) for s in samples]
+        images = [s.pixels() for s in samples]
         labels = np.array([s.label for s in samples], dtype=np.int64)
         return (np.stack(images) if images else np.zeros((0, 28, 28), np.uint8)), labels
 

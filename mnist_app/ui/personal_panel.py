@@ -10,7 +10,6 @@ from typing import Any
 
 import gradio as gr
 import numpy as np
-from PIL import Image
 
 from ..drawing import NotADigit, Preprocessed
 from ..library import ModelLibrary
@@ -129,7 +128,7 @@ def build_personal_panel(
         else:
             status = needed_message(needed)
         text = f"{len(samples)} drawings in **{name}**'s set: {line}. {status}"
-        thumbnails = [(_thumbnail(s.image), str(s.label)) for s in samples]
+        thumbnails = [(s.pixels(), str(s.label)) for s in samples]
         return text, gr.update(value=thumbnails, visible=bool(samples)), [s.id for s in samples]
 
     def show(name: str | None, token: str | None, request: gr.Request):
@@ -447,10 +446,6 @@ def build_personal_panel(
         )
 
     return connect
-
-
-def _thumbnail(path) -> np.ndarray:
-    return np.asarray(Image.open(path).convert("L"))
 
 
 def _progress_html(message: str, fraction: float, state: str = "running") -> str:
