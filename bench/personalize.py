@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -27,7 +28,7 @@ from mnist_app.data import Mnist, load_mnist
 from mnist_app.drawing.pen_replay import parse, random_sketches
 from mnist_app.drawn import BRUSHES, model_input
 from mnist_app.paths import pendigits_file
-from mnist_app.personal.fit import FitSettings, PersonalFit, fit_personal
+from mnist_app.personal.fit import FitSettings, PersonalFit, fit_personal, mnist_features
 from mnist_app.personal.job import FitOrder, Fitted, fit_in_process
 from mnist_app.predict import Predictor
 from mnist_app.training.child import prepare as prepare_child_processes
@@ -92,6 +93,9 @@ def main() -> None:
         "| own (cross-validated) before / after | fit time |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
+    start = time.perf_counter()
+    reference = mnist_features(base, data, settings)
+    reading = time.perf_counter() - start
     rows = []
     for writer in writers:
         brush, inputs, labels, fit = writer_drawings(digits, writer, args.seed)
@@ -101,7 +105,7 @@ def main() -> None:
             base,
             torch.from_numpy(inputs[fit]),
             torch.from_numpy(labels[fit]),
-            data,
+            reference,
             f"{base.name}-writer{writer}",
             settings=settings,
         ):
@@ -132,26 +136,28 @@ def main() -> None:
     )
     drop = (r[:, 2] - r[:, 3]) * 100
     print(f"MNIST test change: mean {-drop.mean():+.3f} pt, worst {-drop.max():+.3f} pt")
-    print(f"fit time: median {np.median(r[:, 4]):.1f} s, max {r[:, 4].max():.1f} s")
+
+    print(
+        f"fit time: median {np.median(r[:, 4]):.1f} s, max {r[:, 4].max():.1f} s, once the "
+        f"base model's MNIST features are known ({reading:.1f} s, once per base model)"
+    )
 
     # As the app does it: in a child process at the lowest priority, saved when done (the
-    # app starts its fork server at launch, so that is not timed here either).
+    # app starts its fork server at launch, so that is not timed here either). The first
+    # fit of a base model reads its MNIST features and caches them beside it.
     prepare_child_processes()
     brush, inputs, labels, fit = writer_drawings(digits, writers[0], args.seed)
-    order = FitOrder(
-        str(locate(args.base, args.weights_dir)),
-        "bench",
-        inputs[fit],
-        labels[fit],
-        tempfile.mkdtemp(),
-        settings=settings,
-    )
-    start = time.perf_counter()
-    saved = [e for e in fit_in_process(order, data) if isinstance(e, Fitted)]
-    print(
-        f"one fit as the app runs it (child process, saved): {time.perf_counter() - start:.1f} s "
-        f"-> {saved[0].saved_as}"
-    )
+    folder = Path(tempfile.mkdtemp())
+    shutil.copy(locate(args.base, args.weights_dir), folder / f"{base.name}.pt")
+    order = FitOrder(base.name, "bench", inputs[fit], labels[fit], folder, settings=settings)
+    for which in ("first fit of this base model", "a later fit"):
+        start = time.perf_counter()
+        saved = [e for e in fit_in_process(order, data) if isinstance(e, Fitted)]
+        print(
+            f"{which}, as the app runs it (child process, saved): "
+            f"{time.perf_counter() - start:.1f} s -> {saved[0].saved_as}"
+        )
+    shutil.rmtree(folder)
 
 
 if __name__ == "__main__":

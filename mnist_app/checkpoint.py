@@ -25,6 +25,7 @@ from .drawing.mnist_style import PREPROCESSING
 from .messages import first_line, quoted
 from .models import build_model
 from .paths import WEIGHTS_DIR
+from .personal.head import empty_personal_head, install_personal_head
 from .settings import TrainConfig
 
 FORMAT = "mnist_app.checkpoint/1"
@@ -54,6 +55,8 @@ class Checkpoint:
     # Who may rename or delete it from the app: hashes of its trainer's keys (model_files.
     # owner_key); empty for shipped models and those trained from the command line.
     owners: list[str] = field(default_factory=list)
+    # A personal model (personal.fit): its last layer is a personal.head.PersonalHead.
+    personal_head: bool = False
 
     @property
     def preprocessing_matches(self) -> bool:
@@ -64,8 +67,10 @@ class Checkpoint:
         """The model with its weights, in eval mode, on `device`."""
         try:
             model = build_model(self.arch, **self.arch_kwargs)
+            if self.personal_head:
+                install_personal_head(model, empty_personal_head(model, self.state_dict))
             model.load_state_dict(self.state_dict)
-        except (RuntimeError, TypeError) as err:  # other weights, or arguments it has not
+        except (RuntimeError, TypeError, KeyError) as err:  # other weights, or arguments
             raise CheckpointError(
                 f"checkpoint {self.name!r}: weights do not fit architecture {self.arch!r}"
             ) from err

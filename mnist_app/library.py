@@ -35,7 +35,9 @@ from .model_files import (
 )
 from .neighbours import FeatureIndex
 from .paths import WEIGHTS_DIR
+from .personal.job import prepare_fits, reference_cache
 from .predict import Predictor, intra_op_threads
+from .training.child import run_in_process
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +169,13 @@ class ModelLibrary:
         delete_checkpoint(name, self.weights_dir)
         self._forget(name)
 
+    def prepare_personal_fits(self, name: str) -> None:
+        """Cache the MNIST features a personal fit of `name` needs, in a child process at
+        the lowest priority (personal.job.prepare_fits)."""
+        path = checkpoint_path(name, self.weights_dir)
+        for _ in run_in_process(prepare_fits, path, self.data(), threading.Event()):
+            pass
+
     def _forget(self, name: str) -> None:
         """Drop what was kept in memory of a model that is gone (renamed or deleted)."""
         with self._lock:
@@ -174,6 +183,7 @@ class ModelLibrary:
                 for key in [key for key in cache if key[0] == name]:
                     del cache[key]
         shutil.rmtree(self._cache_dir / "onnx" / name, ignore_errors=True)
+        reference_cache(checkpoint_path(name, self.weights_dir)).unlink(missing_ok=True)
 
     @property
     def _cache_dir(self) -> Path:

@@ -203,3 +203,11 @@ def count_parameters(model: nn.Module) -> int:
 
 def is_convolutional(model: nn.Module) -> bool:
     return any(isinstance(m, nn.Conv2d) for m in model.modules())
+
+
+def last_linear(model: nn.Module) -> nn.Linear:
+    """The classifier's last linear layer: its input is the penultimate feature."""
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    if not linears:
+        raise ValueError(f"{type(model).__name__} has no linear layer to read features from")
+    return linears[-1]

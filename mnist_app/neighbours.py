@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from .data import normalize
+from .models import last_linear
 from .predict import intra_op_threads
 
 
@@ -20,14 +21,6 @@ class Neighbour:
     index: int  # position among the training images
     label: int
     similarity: float  # cosine, -1 to 1
-
-
-def last_linear(model: nn.Module) -> nn.Linear:
-    """The classifier's last linear layer: its input is the penultimate feature."""
-    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
-    if not linears:
-        raise ValueError(f"{type(model).__name__} has no linear layer to read features from")
-    return linears[-1]
 
 
 @torch.inference_mode()

@@ -11,20 +11,24 @@ import pytest
 import torch
 from PIL import Image
 from test_cli import cli
+from test_export import onnx_probabilities
 
 from mnist_app.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
 from mnist_app.drawing import to_mnist
 from mnist_app.drawing.pen_replay import parse, random_sketches
+from mnist_app.export import export_onnx
 from mnist_app.model_files import owner_key
 from mnist_app.paths import pendigits_file
 from mnist_app.personal.fit import (
     NotEnoughSamples,
     PersonalFit,
     fit_personal,
+    mnist_features,
     needed_message,
     samples_needed,
 )
-from mnist_app.personal.job import FitOrder, Fitted, fit_and_save
+from mnist_app.personal.head import last_linear_key
+from mnist_app.personal.job import FitOrder, Fitted, fit_and_save, reference_cache
 from mnist_app.personal.store import PersonalStore, check_set_name
 from mnist_app.predict import Predictor
 from mnist_app.testing.server import MODEL, weights_with_quick_model
@@ -114,7 +118,8 @@ def test_a_fit_needs_three_of_each_digit_and_says_how_many_more():
 def test_a_fit_reports_an_honest_before_and_after(mnist, weights, drawings):
     base = load_checkpoint(checkpoint_path(MODEL, weights))
     images, labels = drawings
-    events = list(fit_personal(base, images, labels, mnist, "quick-ada", [owner_key("ada")]))
+    reference = mnist_features(base, mnist)
+    events = list(fit_personal(base, images, labels, reference, "quick-ada", [owner_key("ada")]))
     *progress, result = events
     assert isinstance(result, PersonalFit)
     assert [p.fraction for p in progress] == sorted(p.fraction for p in progress)
@@ -131,27 +136,40 @@ def test_a_fit_reports_an_honest_before_and_after(mnist, weights, drawings):
     fitted = result.checkpoint
     assert fitted.name == "quick-ada" and fitted.owners == [owner_key("ada")]
     assert fitted.metrics["personal"] == f and fitted.metrics["test_accuracy"] == f["mnist_after"]
-    changed = [
-        k for k in base.state_dict if not torch.equal(base.state_dict[k], fitted.state_dict[k])
-    ]
-    assert len(changed) == 2 and all(k.startswith(changed[0].rsplit(".", 1)[0]) for k in changed)
+    # Only the last layer changed: the base's is kept beside the fitted one, for inputs
+    # unlike the person's drawings.
+    head = last_linear_key(base.build())
+    kept = {k: v for k, v in fitted.state_dict.items() if not k.startswith(f"{head}.")}
+    assert kept.keys() == {k for k in base.state_dict if not k.startswith(f"{head}.")}
+    assert all(torch.equal(v, base.state_dict[k]) for k, v in kept.items())
+    assert torch.equal(fitted.state_dict[f"{head}.base.weight"], base.state_dict[f"{head}.weight"])
     assert (_predict(fitted, images) == labels.numpy()).mean() >= f["own_before"]
+    test = mnist.test_images[:2000]
+    assert (_predict(fitted, test) != _predict(base, test)).mean() <= 0.005
 
     with pytest.raises(NotEnoughSamples, match="Draw 3 more 9s"):
-        next(fit_personal(base, images[labels != 9], labels[labels != 9], mnist, "x"))
+        next(fit_personal(base, images[labels != 9], labels[labels != 9], reference, "x"))
+    with pytest.raises(ValueError, match="quick-ada is a personal model"):
+        next(fit_personal(fitted, images, labels, reference, "x"))
 
 
 def test_a_new_fit_replaces_the_persons_earlier_one_and_nothing_else(mnist, weights, drawings):
     images, labels = drawings
 
+    messages = []
+
     def fit(secret: str) -> str:
         order = FitOrder(MODEL, "ada", images.numpy(), labels.numpy(), weights, owner_secret=secret)
-        (done,) = [e for e in fit_and_save(order, mnist) if isinstance(e, Fitted)]
+        *progress, done = fit_and_save(order, mnist)
+        messages.append([p.message for p in progress])
         return done.saved_as
 
     assert fit("ada's browser") == "quick-ada"
+    assert "Reading 18,000 MNIST images (once for this model)" in messages[0]
+    assert reference_cache(checkpoint_path(MODEL, weights)).is_file()
     assert fit("ada's browser") == "quick-ada", "her own earlier fit is replaced"
     assert fit("another ada") == "quick-ada-2", "someone else's is kept"
+    assert not any("MNIST images" in m for m in messages[1] + messages[2]), "kept, not redone"
     # A personal model as the base fits its own base again, not itself.
     order = FitOrder(
         "quick-ada", "ada", images.numpy(), labels.numpy(), weights, owner_secret="ada's browser"
@@ -211,8 +229,13 @@ def _predict(checkpoint, images: torch.Tensor) -> np.ndarray:
 def test_a_personal_checkpoint_saves_and_loads_like_any_other(mnist, weights, drawings, tmp_path):
     images, labels = drawings
     base = load_checkpoint(checkpoint_path(MODEL, weights))
-    *_, result = fit_personal(base, images, labels, mnist, "quick-ada")
+    *_, result = fit_personal(base, images, labels, mnist_features(base, mnist), "quick-ada")
     path = save_checkpoint(result.checkpoint, tmp_path / "quick-ada.pt")
     again = load_checkpoint(path)
     assert again.metrics["personal"]["own_after"] == result.figures["own_after"]
     assert (_predict(again, images) == _predict(result.checkpoint, images)).all()
+    # and exports to ONNX, its gate included: the drawings and MNIST digits read alike.
+    onnx = export_onnx(again, tmp_path / "quick-ada.onnx")
+    both = np.concatenate([images.numpy(), mnist.test_images[:200].numpy()])
+    expected = Predictor(again).probabilities(both)
+    assert np.abs(onnx_probabilities(onnx, both) - expected).max() < 1e-4

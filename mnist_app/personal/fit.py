@@ -23,9 +23,11 @@ from torch import nn
 
 from ..checkpoint import MAX_NAME, Checkpoint, check_name
 from ..data import Mnist
-from ..neighbours import last_linear, penultimate_features
+from ..models import last_linear
+from ..neighbours import penultimate_features
 from ..predict import intra_op_threads
 from ..training.augment import random_affine, random_thickness
+from .head import PersonalHead, last_linear_key
 
 MIN_PER_DIGIT = 3  # the fewest drawings of each digit a fit takes
 MAX_FOLDS = 5
@@ -91,77 +93,103 @@ def personal_name(base: str, person: str) -> str:
     return check_name(f"{base}-{person}"[:MAX_NAME])
 
 
+@dataclass(frozen=True)
+class MnistFeatures:
+    """The base model's penultimate features of the MNIST images every fit of it uses:
+    the same for every person, so computed once per base model (job caches them)."""
+
+    replay: torch.Tensor  # mixed into the fit, and the gate's references
+    replay_labels: torch.Tensor
+    checks: torch.Tensor  # the forgetting limit's measure
+    check_labels: torch.Tensor
+    test: torch.Tensor  # the 10,000 test images: MNIST before and after
+    test_labels: torch.Tensor
+
+
+def mnist_features(
+    base: Checkpoint, data: Mnist, settings: FitSettings = FitSettings()
+) -> MnistFeatures:
+    """`base`'s features of the replay, check and test images that `settings` choose."""
+    model = base.build("cpu")
+    order = torch.randperm(
+        len(data.train_labels), generator=torch.Generator().manual_seed(settings.seed)
+    )
+    replay, checks = order[: settings.replay], order[settings.replay :][: settings.checks]
+    with intra_op_threads(torch.get_num_threads()):
+        return MnistFeatures(
+            _features(model, base, data.train_images[replay]),
+            data.train_labels[replay],
+            _features(model, base, data.train_images[checks]),
+            data.train_labels[checks],
+            _features(model, base, data.test_images),
+            data.test_labels,
+        )
+
+
 def fit_personal(
     base: Checkpoint,
     images: torch.Tensor,
     labels: torch.Tensor,
-    data: Mnist,
+    reference: MnistFeatures,
     name: str,
     owners: list[str] | None = None,
     settings: FitSettings = FitSettings(),
 ) -> Iterator[Progress | PersonalFit]:
     """Progress events, then the PersonalFit: `base` fitted to the drawings `images`
     ((N, 28, 28) uint8 or 0-1, MNIST-style) of the digits `labels`, saved by the caller
-    under `name`. NotEnoughSamples below MIN_PER_DIGIT of any digit."""
+    under `name`; `reference` is `mnist_features(base, data, settings)`. NotEnoughSamples
+    below MIN_PER_DIGIT of any digit."""
     labels = torch.as_tensor(labels, dtype=torch.long)
     needed = samples_needed(labels)
     if needed:
         raise NotEnoughSamples(needed_message(needed))
+    if base.personal_head:
+        raise ValueError(f"{base.name} is a personal model: fit its base model instead")
     start = time.perf_counter()
     model = base.build("cpu")
     head = last_linear(model)
     generator = torch.Generator().manual_seed(settings.seed)
     with intra_op_threads(torch.get_num_threads()):
-        # The fractions follow the time each step takes (resnet_mini on 2 cores): the
-        # 10,000 MNIST test images take half of it.
-        yield Progress(f"Reading your {len(labels)} drawings", 0.02)
+        # The fractions follow the time each step takes (resnet_mini on 2 cores).
+        yield Progress(f"Reading your {len(labels)} drawings", 0.05)
         own = _features(model, base, _as_float(images))
         variants = _augment(_as_float(images), settings, generator)
         own_variants = _features(model, base, variants).view(settings.copies, len(labels), -1)
-        yield Progress(f"Mixing in {settings.replay:,} MNIST training images", 0.1)
-        order = torch.randperm(len(data.train_labels), generator=generator)
-        replay, checks = order[: settings.replay], order[settings.replay :][: settings.checks]
-        replay_features = _features(model, base, data.train_images[replay])
-        replay_labels = data.train_labels[replay]
-        check_features = _features(model, base, data.train_images[checks])
-        check_labels = data.train_labels[checks]
-        weight, bias = head.weight.detach().clone(), head.bias.detach().clone()
+        base_head = _linear(head.weight.detach(), head.bias.detach())
 
-        def fit(keep: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        def fit(keep: torch.Tensor) -> PersonalHead:
             x = torch.cat([own[keep], own_variants[:, keep].flatten(0, 1)])
             y = labels[keep].repeat(settings.copies + 1)
-            w, b = _fit_head(x, y, replay_features, replay_labels, weight, bias, settings)
-            return _within_forgetting(
-                w, b, weight, bias, check_features, check_labels, settings.max_forgetting
-            )
+            with intra_op_threads(1):  # small matrices: a second thread only waits
+                personal = _fit_head(x, y, reference, base_head, settings)
+            gated = PersonalHead(base_head, personal, reference.replay.mean(0), x, reference.replay)
+            return _within_forgetting(gated, reference, settings.max_forgetting)
 
         folds = _folds(labels, generator)
         right_after = 0
         for k in range(folds.count):
             yield Progress(
                 f"Checking on drawings it has not seen ({k + 1} of {folds.count})",
-                0.35 + 0.1 * k / folds.count,
+                0.2 + 0.7 * k / folds.count,
             )
-            w, b = fit(folds.index != k)
             held = folds.index == k
-            right_after += int(((own[held] @ w.T + b).argmax(1) == labels[held]).sum())
-        yield Progress("Fitting to all your drawings", 0.45)
-        new_weight, new_bias = fit(torch.ones(len(labels), dtype=torch.bool))
-        yield Progress("Measuring on the 10,000 MNIST test images", 0.5)
-        test = _features(model, base, data.test_images)
+            right_after += int((_predicted(fit(~held), own[held]) == labels[held]).sum())
+        yield Progress("Fitting to all your drawings", 0.9)
+        personal_head = fit(torch.ones(len(labels), dtype=torch.bool))
+    test, test_labels = reference.test, reference.test_labels
     figures = {
         "base": base.name,
         "samples": len(labels),
         "folds": folds.count,
-        "own_before": _accuracy(own, labels, weight, bias),
+        "own_before": _accuracy(base_head, own, labels),
         "own_after": right_after / len(labels),
-        "mnist_before": _accuracy(test, data.test_labels, weight, bias),
-        "mnist_after": _accuracy(test, data.test_labels, new_weight, new_bias),
+        "mnist_before": _accuracy(base_head, test, test_labels),
+        "mnist_after": _accuracy(personal_head, test, test_labels),
         "fit_s": round(time.perf_counter() - start, 2),
     }
-    state = dict(base.state_dict)
-    key = next(n for n, m in model.named_modules() if m is head)
-    state[f"{key}.weight"], state[f"{key}.bias"] = new_weight, new_bias
+    key = last_linear_key(model)
+    state = {k: v for k, v in base.state_dict.items() if not k.startswith(f"{key}.")}
+    state.update({f"{key}.{k}": v.clone() for k, v in personal_head.state_dict().items()})
     metrics = {
         **base.metrics,
         "test_accuracy": figures["mnist_after"],
@@ -176,6 +204,7 @@ def fit_personal(
         metrics=metrics,
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         owners=list(owners or []),
+        personal_head=True,
     )
     yield PersonalFit(checkpoint, figures)
 
@@ -198,32 +227,46 @@ def _augment(images: torch.Tensor, settings: FitSettings, generator) -> torch.Te
     return random_thickness(x, generator, s.thickness)[:, 0]
 
 
-def _fit_head(x, y, replay_x, replay_y, weight, bias, settings: FitSettings):
+def _linear(weight: torch.Tensor, bias: torch.Tensor) -> nn.Linear:
+    layer = nn.Linear(weight.shape[1], weight.shape[0])
+    with torch.no_grad():
+        layer.weight.copy_(weight)
+        layer.bias.copy_(bias)
+    return layer.requires_grad_(False)
+
+
+def _fit_head(x, y, reference: MnistFeatures, base_head: nn.Linear, settings: FitSettings):
     """The last layer retrained: the person's drawings and the MNIST replay weigh alike,
     and the layer is held near the base's."""
+    weight, bias = base_head.weight, base_head.bias
     w, b = weight.clone().requires_grad_(), bias.clone().requires_grad_()
     optimizer = torch.optim.Adam([w, b], lr=settings.lr)
     for _ in range(settings.steps):
         loss = (
             F.cross_entropy(x @ w.T + b, y)
-            + F.cross_entropy(replay_x @ w.T + b, replay_y)
+            + F.cross_entropy(reference.replay @ w.T + b, reference.replay_labels)
             + settings.anchor * (w - weight).square().sum()
         )
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    return w.detach(), b.detach()
+    return _linear(w.detach(), b.detach())
 
 
-def _within_forgetting(w, b, weight, bias, features, labels, limit: float):
-    """The fitted layer, or one scaled back towards the base's (`weight`, `bias`) until
-    it reads no more than `limit` fewer of the MNIST check images right."""
-    floor = _accuracy(features, labels, weight, bias) - limit
-    for strength in (1.0, 0.75, 0.5, 0.25):
-        scaled_w, scaled_b = weight + strength * (w - weight), bias + strength * (b - bias)
-        if _accuracy(features, labels, scaled_w, scaled_b) >= floor:
-            return scaled_w, scaled_b
-    return weight, bias
+def _within_forgetting(head: PersonalHead, reference: MnistFeatures, limit: float):
+    """`head`, its personal layer scaled back towards the base's until it reads no more
+    than `limit` fewer of the MNIST check images right."""
+    checks, labels = reference.checks, reference.check_labels
+    floor = _accuracy(head.base, checks, labels) - limit
+    base, fitted = head.base, head.personal
+    for strength in (1.0, 0.75, 0.5, 0.25, 0.0):
+        head.personal = _linear(
+            base.weight + strength * (fitted.weight - base.weight),
+            base.bias + strength * (fitted.bias - base.bias),
+        )
+        if _accuracy(head, checks, labels) >= floor:
+            break
+    return head
 
 
 @dataclass(frozen=True)
@@ -243,5 +286,10 @@ def _folds(labels: torch.Tensor, generator) -> _Folds:
     return _Folds(index, count)
 
 
-def _accuracy(features, labels, weight, bias) -> float:
-    return float(((features @ weight.T + bias).argmax(1) == labels).float().mean())
+@torch.no_grad()
+def _predicted(layer: nn.Module, features: torch.Tensor) -> torch.Tensor:
+    return layer(features).argmax(1)
+
+
+def _accuracy(layer: nn.Module, features: torch.Tensor, labels: torch.Tensor) -> float:
+    return float((_predicted(layer, features) == labels).float().mean())

@@ -3,19 +3,40 @@ for the app's training process alike (as training.to_checkpoint is for training)
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import os
+import pickle
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
 
-from ..checkpoint import checkpoint_path, load_checkpoint, locate, save_under_name
+from ..atomic import write_atomically
+from ..checkpoint import (
+    Checkpoint,
+    checkpoint_path,
+    load_checkpoint,
+    locate,
+    save_under_name,
+)
 from ..data import Mnist
 from ..model_files import owner_key
 from ..training.child import run_in_process
-from .fit import FitSettings, PersonalFit, Progress, fit_personal, personal_name
+from .fit import (
+    FitSettings,
+    MnistFeatures,
+    PersonalFit,
+    Progress,
+    fit_personal,
+    mnist_features,
+    personal_name,
+)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -45,9 +66,12 @@ def fit_and_save(order: FitOrder, data: Mnist, stop=None) -> Iterator[Progress |
     earlier fit of the same base is replaced; any other model of that name is kept and the
     result saved under a free name (<name>-2, ...). `stop` is accepted for the training
     process's protocol; a fit takes seconds and is not stopped half-way."""
-    base = load_checkpoint(locate(order.base, order.weights_dir))
-    if base.metrics.get("personal"):  # a personal model: fit its own base again instead
-        base = load_checkpoint(locate(base.metrics["personal"]["base"], order.weights_dir))
+    path, base = _base_of(locate(order.base, order.weights_dir))
+    reference = _cached_reference(path, order.settings)
+    if reference is None:
+        yield Progress("Reading 18,000 MNIST images (once for this model)", 0.0)
+        reference = mnist_features(base, data, order.settings)
+        _cache_reference(path, order.settings, reference)
     name = personal_name(base.name, order.person)
     owners = [owner_key(order.owner_secret)] if order.owner_secret else []
     fitted = None
@@ -55,7 +79,7 @@ def fit_and_save(order: FitOrder, data: Mnist, stop=None) -> Iterator[Progress |
         base,
         torch.as_tensor(order.images),
         torch.as_tensor(order.labels),
-        data,
+        reference,
         name,
         owners,
         order.settings,
@@ -69,6 +93,61 @@ def fit_and_save(order: FitOrder, data: Mnist, stop=None) -> Iterator[Progress |
         lambda free: _renamed(fitted.checkpoint, free), name, order.weights_dir, replace
     )
     yield Fitted(saved_as, fitted.figures)
+
+
+def _base_of(path: Path) -> tuple[Path, Checkpoint]:
+    """The model a fit starts from: the checkpoint at `path`, or a personal model's base
+    (a personal model is never fitted again itself)."""
+    checkpoint = load_checkpoint(path)
+    if checkpoint.metrics.get("personal"):
+        path = locate(checkpoint.metrics["personal"]["base"], path.parent)
+        checkpoint = load_checkpoint(path)
+    return path, checkpoint
+
+
+def prepare_fits(base: str | os.PathLike, data: Mnist, stop=None) -> Iterator[None]:
+    """Compute and cache the MNIST features a fit of `base` needs, unless cached already:
+    the app does it for its default model at launch, so that even the first fit is quick.
+    A job for `training.child.run_in_process` (yields nothing)."""
+    path, checkpoint = _base_of(Path(base))
+    if _cached_reference(path, FitSettings()) is None:
+        _cache_reference(path, FitSettings(), mnist_features(checkpoint, data))
+    yield from ()
+
+
+def reference_cache(base_path: Path) -> Path:
+    """Where a base model's MNIST features for fits are kept: `.cache/personal/` beside
+    it (git-ignored; the library removes it with the model)."""
+    return base_path.parent / ".cache" / "personal" / f"{base_path.stem}.pt"
+
+
+def _cached_reference(base_path: Path, settings: FitSettings) -> MnistFeatures | None:
+    """The cached features, if made from this very file with these settings."""
+    try:
+        kept = torch.load(reference_cache(base_path), weights_only=True)
+        if kept["made_from"] == _made_from(base_path, settings):
+            return MnistFeatures(**kept["features"])
+    except (OSError, KeyError, TypeError, RuntimeError, pickle.UnpicklingError):
+        pass  # none yet, another version's, or unreadable: made again
+    return None
+
+
+def _cache_reference(base_path: Path, settings: FitSettings, reference: MnistFeatures) -> None:
+    payload = {
+        "made_from": _made_from(base_path, settings),
+        "features": dataclasses.asdict(reference),
+    }
+    try:
+        write_atomically(
+            reference_cache(base_path), lambda tmp: torch.save(payload, tmp), overwrite=True
+        )
+    except OSError as err:  # a read-only weights folder: the next fit computes them again
+        log.warning("cannot cache MNIST features in %s: %s", reference_cache(base_path), err)
+
+
+def _made_from(base_path: Path, settings: FitSettings) -> list:
+    stat = base_path.stat()
+    return [stat.st_mtime_ns, stat.st_size, settings.seed, settings.replay, settings.checks]
 
 
 def _earlier_fit_of(name: str, owners: list[str], weights_dir) -> bool:
