@@ -12,7 +12,7 @@ MNIST_APP_WEIGHTS (the weights folder), MNIST_DIR (the MNIST files),
 MNIST_APP_USERNAME and MNIST_APP_PASSWORD (a login; prefer the environment to --password,
 which other users of the machine can read in the process list), MNIST_APP_MAX_UPLOAD_MB,
 MNIST_APP_UPLOAD_CACHE_MB, MNIST_APP_CLIENT_UPLOAD_MB, MNIST_APP_CACHE_DIR,
-MNIST_APP_MAX_TRAIN_MINUTES, MNIST_APP_PERSONAL_DIR.
+MNIST_APP_MAX_TRAIN_MINUTES, MNIST_APP_PERSONAL_DIR, MNIST_APP_TRAINING_URL.
 
 The server's operator stops the training run in progress, whoever started it, with
 `kill -USR1 <pid>` (the pid is printed at start): it stops after its current step and
@@ -125,6 +125,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="where people's own drawings are kept, for fitting models to their handwriting "
         "(default: data/personal/; MNIST_APP_PERSONAL_DIR)",
     )
+    parser.add_argument(
+        "--training-url",
+        default=env("MNIST_APP_TRAINING_URL", ""),
+        help="this server does not train: the address of the one that does, shown in the "
+        "Train tab (several replicas, one training server; MNIST_APP_TRAINING_URL)",
+    )
     args = parser.parse_args(argv)
     args.password = args.password or env("MNIST_APP_PASSWORD")
     if bool(args.username) != bool(args.password):
@@ -169,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     uploads.empty()
     uploads.sweep_every(60)
     library = ModelLibrary(args.weights_dir, args.data_dir)
-    jobs = TrainingJobs(library, max_run_s=limits.max_run_s)
+    jobs = TrainingJobs(library, max_run_s=limits.max_run_s, trains_at=args.training_url)
 
     def operator_stop(*_) -> None:
         # In a thread: a signal handler must not wait for a lock that the main thread holds.

@@ -58,6 +58,10 @@ def test_a_run_survives_a_reload_is_seen_by_all_and_its_model_is_offered(mnist, 
         wait_value(page, "#setting-lr input", "0.1")
         assert page.locator("#setting-lr input").evaluate("input => input.checkValidity()")
         page.locator("#setting-steps input").fill("100000")
+        page.locator("#setting-steps input").press("Tab")
+        # Before Train is pressed, how long it will take, from a few seconds of trial steps.
+        estimate = wait_text(page, "#train-estimate", lambda text: "100,000 steps" in text)
+        assert estimate.startswith("About ") and " on CPU" in estimate
         page.locator("#train-button").click()
         wait_text(page, "#train-progress", lambda text: "step " in text)
 

@@ -3,6 +3,7 @@
 python -m mnist_app train --recipe t1_mlp_mse
 python -m mnist_app train --recipe resnet_mini --epochs 3 --lr 0.002 --name my_model
 python -m mnist_app train --list
+torchrun --nproc_per_node 2 -m mnist_app.train --recipe t5_mlp_bn   # data-parallel
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 import threading
 from pathlib import Path
 
+import torch
 from tqdm import tqdm
 
 from ..checkpoint import checkpoint_path
@@ -21,6 +23,7 @@ from ..device import describe_device, pick_device
 from ..recipes import DEFAULT_RECIPE, RECIPES, make_config
 from ..settings import SETTINGS, Setting, describe_range, parse_bool
 from ..training import EpochEvent, Evaluating, Finished, RunOrder, StepEvent, TrainingDiverged
+from ..training.distributed import local_batch_size, world
 from ..training.to_checkpoint import train_and_save
 
 
@@ -80,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
             config, args.recipe, args.name or args.recipe, args.weights_dir, args.overwrite
         )
         order.check()
+        local_batch_size(config.batch_size, world())  # several processes share each batch
         device = pick_device(config.device)
         data = load_mnist(args.data_dir)
     except (ValueError, MnistNotFoundError, MnistFormatError) as err:
@@ -87,19 +91,35 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}{hint}", file=sys.stderr)
         return 2
 
-    print(f"recipe {args.recipe} on {describe_device(device)}; MNIST from {data.source}")
+    place = world()
+    processes = f" x {place.size} processes (rank 0 reports)" if place.size > 1 else ""
+    if place.main:
+        where = f"{describe_device(device)}{processes}"
+        print(f"recipe {args.recipe} on {where}; MNIST from {data.source}")
+    try:
+        return _train(order, data, place.main)
+    finally:
+        if torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+
+
+def _train(order: RunOrder, data, show: bool) -> int:
+    """Train and save, showing progress if `show` (only rank 0 does, of several)."""
     stop = threading.Event()
 
     def request_stop(signum, frame):
         if stop.is_set():
             raise KeyboardInterrupt
         stop.set()
-        tqdm.write("stopping after this step and saving (Ctrl-C again to quit without saving)")
+        if show:
+            tqdm.write("stopping after this step and saving (Ctrl-C again to quit without saving)")
 
     signal.signal(signal.SIGINT, request_stop)
     bar = None
     try:
         for event in train_and_save(order, data, stop):
+            if not show and not isinstance(event, Finished):
+                continue
             match event:
                 case StepEvent():
                     if bar is None:
@@ -130,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
         if bar is not None:
             bar.close()
 
+    if not show:
+        return 0
     if finished.saved_as is None:
         print("stopped before the first step: nothing was saved.", file=sys.stderr)
         return 130

@@ -110,9 +110,15 @@ def drawn_training_set(
     """Pen-drawn digits as extra training images: each digit rendered `copies` times at a
     random brush radius (4-28 px), size and position, then put through the app's own
     preprocessing, exactly as a drawing on the canvas would be. uint8 (N, 28, 28), labels."""
+    return render_training_images(parse(path), copies, seed)
+
+
+def render_training_images(
+    digits: list[PenDigit], copies: int = 3, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`drawn_training_set` for digits already parsed."""
     from .mnist_style import to_mnist  # mnist_style imports nothing from here; keep it lazy
 
-    digits = parse(path)
     rng = np.random.default_rng(seed)
     images, labels = [], []
     for _ in range(copies):

@@ -20,7 +20,8 @@ from ..device import describe_device, pick_device
 from ..library import ModelLibrary
 from ..model_files import owner_key
 from ..settings import TrainConfig
-from .child import TrainingProcessDied, train_in_process
+from .child import TrainingProcessDied, run_in_process, train_in_process
+from .estimate import Calibration, Estimate, calibrate_job, calibration_key, estimate
 from .loop import EpochEvent, Evaluating, StepEvent, TrainingDiverged
 from .to_checkpoint import Finished, RunOrder
 
@@ -30,10 +31,15 @@ log = logging.getLogger(__name__)
 # A run's loss curve keeps at most this many points (a long run thins its history), so that
 # memory and each viewer's copy stay bounded however many steps a run takes.
 MAX_LOSS_POINTS = 20_000
+MAX_CALIBRATIONS = 64  # settings whose calibration is kept
 
 
 class TrainingBusy(RuntimeError):
     """Another training run is in progress on this server."""
+
+
+class TrainingElsewhere(RuntimeError):
+    """This server does not train: another one does (several replicas, one trainer)."""
 
 
 @dataclass(frozen=True)
@@ -92,14 +98,21 @@ class TrainingJobs:
     """Runs `to_checkpoint.train_and_save` in a child process, one run at a time; a run
     is stopped (and what it learnt saved) `max_run_s` seconds after its first step."""
 
-    def __init__(self, library: ModelLibrary, max_run_s: float | None = None):
+    def __init__(self, library: ModelLibrary, max_run_s: float | None = None, trains_at: str = ""):
         self.library = library
         self.max_run_s = max_run_s
+        # The address of the server that trains, when this one does not (README, "Serving
+        # many users"): its runs are refused here with a pointer there.
+        self.trains_at = trains_at
         self._lock = threading.Lock()
         self._job: Job | None = None
+        self._calibrating = threading.Lock()
+        self._calibrations: dict[str, Calibration] = {}
 
     def start(self, recipe: str, config: TrainConfig, name: str, owner: str = "") -> Job:
-        """Start a run, or raise TrainingBusy / ValueError (with a message for the user)."""
+        """Start a run, or raise TrainingBusy / TrainingElsewhere / ValueError (with a
+        message for the user)."""
+        self._check_trains_here()
         stop_token = secrets.token_urlsafe(16)
         # The page's owner (its browser id) and an API caller (its stop token) may later
         # rename or delete the model (model_files).
@@ -117,8 +130,36 @@ class TrainingJobs:
         threading.Thread(target=self._run, args=(job,), name=f"train-{name}", daemon=True).start()
         return job
 
+    def _check_trains_here(self) -> None:
+        if self.trains_at:
+            raise TrainingElsewhere(
+                f"This server does not train models: training runs at {self.trains_at}. "
+                "The models trained there are served here too."
+            )
+
     def current(self) -> Job | None:
         return self._job
+
+    def estimate(self, config: TrainConfig) -> Estimate:
+        """How long a run of `config` will take here (`estimate.py`): calibrated in the
+        training process, once per settings other than the run's length. TrainingBusy
+        while a run trains (a calibration would slow it and be slowed by it)."""
+        self._check_trains_here()
+        key = calibration_key(config)
+        with self._calibrating:  # one calibration at a time; the others wait for theirs
+            calibration = self._calibrations.get(key)
+            if calibration is None:
+                running = self._job
+                if running is not None and not running.finished_event.is_set():
+                    raise TrainingBusy(
+                        "The time a run takes is estimated when no other run trains."
+                    )
+                data = self.library.data()
+                (calibration,) = run_in_process(calibrate_job, config, data, threading.Event())
+                self._calibrations[key] = calibration
+                while len(self._calibrations) > MAX_CALIBRATIONS:  # the oldest go first
+                    self._calibrations.pop(next(iter(self._calibrations)))
+        return estimate(config, calibration, len(self.library.data().train_labels))
 
     def stop(self, owner: str = "", token: str = "") -> str:
         """Ask the caller's run (by its owner or its stop token) to stop after its current

@@ -28,6 +28,7 @@ from ..drawing.pen_replay import drawn_training_set
 from ..evaluation import evaluate
 from ..models import build_model, count_parameters, is_convolutional
 from ..settings import TrainConfig
+from . import distributed
 from .augment import random_affine, random_thickness
 from .cuda_graph import GraphedStep, eager_step
 
@@ -76,6 +77,7 @@ class DoneEvent:
     train_images: int = 0  # size of the training set (MNIST minus validation, plus drawn)
     history: list[EpochEvent] = field(default_factory=list)
     device: str = ""  # where it trained, as describe_device says it
+    processes: int = 1  # data-parallel processes (torchrun), each on such a device
 
     def metrics(self) -> dict:
         return {
@@ -87,6 +89,7 @@ class DoneEvent:
             "parameters": count_parameters(self.model),
             "history": [vars(e) for e in self.history],
             "device": self.device,
+            "processes": self.processes,
         }
 
 
@@ -157,14 +160,23 @@ def _forward_backward(
         loss.backward()
         return logits.detach(), loss.detach()
     parts, total = [], torch.zeros((), device=labels.device)
-    for x, y in zip(images.split(chunk), labels.split(chunk), strict=True):
+    chunks = list(zip(images.split(chunk), labels.split(chunk), strict=True))
+    for k, (x, y) in enumerate(chunks):
         with autocast:
             logits = model(x)
         loss = _loss(logits, y, config) * (len(y) / len(labels))
-        loss.backward()
+        with _accumulating(model, last=k == len(chunks) - 1):
+            loss.backward()
         parts.append(logits.detach())
         total += loss.detach()
     return torch.cat(parts), total
+
+
+def _accumulating(model: nn.Module, last: bool):
+    """Across processes, gradients are added up once per batch, at its last chunk."""
+    if last or not hasattr(model, "no_sync"):
+        return contextlib.nullcontext()
+    return model.no_sync()
 
 
 def _loss(logits: torch.Tensor, labels: torch.Tensor, config: TrainConfig) -> torch.Tensor:
@@ -176,25 +188,23 @@ def _loss(logits: torch.Tensor, labels: torch.Tensor, config: TrainConfig) -> to
 class _Batches:
     """Serves training batches from tensors already on the device."""
 
-    def __init__(self, split: Split, config: TrainConfig, device: torch.device):
+    def __init__(
+        self, split: Split, config: TrainConfig, device: torch.device, batch_size: int, seed: int
+    ):
         self.config = config
         self.labels = split.labels.to(device)
         self.n = len(self.labels)
-        if config.batch_size > self.n:
+        if batch_size > self.n:
             raise ValueError(
-                f"batch size {config.batch_size} is larger than the {self.n} training images; "
+                f"batch size {batch_size} is larger than the {self.n} training images; "
                 "use 0 for full-batch training"
             )
-        self.batch_size = config.batch_size or self.n
-        self.generator = torch.Generator(device=device).manual_seed(config.seed)
+        self.batch_size = batch_size or self.n
+        self.generator = torch.Generator(device=device).manual_seed(seed)
         images = split.images.to(device)
         # Without augmentation, normalise once; with it, warp the raw [0, 1] images first.
         self.images = images if config.augment else normalize(images, config.mean, config.std)
         self.full_batch = self.batch_size == self.n
-
-    @property
-    def steps_per_epoch(self) -> int:
-        return math.ceil(self.n / self.batch_size)
 
     def forever(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         while True:
@@ -225,6 +235,16 @@ class _Batches:
         return normalize(x, c.mean, c.std)
 
 
+def schedule(config: TrainConfig, images: int, batch_size: int) -> tuple[int, int, int]:
+    """Steps per epoch, steps in all, and steps between reports (validation), for
+    `images` training images taken `batch_size` at a time (per process)."""
+    steps_per_epoch = math.ceil(images / batch_size)
+    total_steps = config.steps or config.epochs * steps_per_epoch
+    # Full-batch runs have one step per epoch: report every ~2% of the run instead.
+    report_every = steps_per_epoch if steps_per_epoch > 1 else max(1, total_steps // 50)
+    return steps_per_epoch, total_steps, report_every
+
+
 def _with_drawn_digits(split: Split, config: TrainConfig) -> Split:
     """The MNIST training images plus pen-drawn digits (validation stays pure MNIST)."""
     try:
@@ -246,30 +266,39 @@ def train(
     """
     config.validate()
     device = pick_device(config.device)
+    place = distributed.world()
+    batch_size = config.batch_size
+    if place.size > 1:  # launched by torchrun: one of several processes
+        batch_size = distributed.local_batch_size(config.batch_size, place)
+        device = distributed.join(place, device)
     torch.manual_seed(config.seed)
     train_split, val_split = data.split(config.val_size, seed=config.seed)
     if config.drawn_data:
         train_split = _with_drawn_digits(train_split, config)
-    batches = _Batches(train_split, config, device)
+    if place.size > 1:
+        train_split = distributed.shard(train_split, place, config.seed)
+    batches = _Batches(train_split, config, device, batch_size, config.seed + place.rank)
     model = build_model(config.arch, **config.model_kwargs()).to(device)
     conv = is_convolutional(model)
     # channels_last speeds convolutions up on CPU (oneDNN) and on CUDA tensor cores alike.
     channels_last = conv and device.type in ("cpu", "cuda")
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
+    stepped = model  # what takes the steps: the model, or its data-parallel wrapper
+    if place.size > 1:
+        stepped = distributed.data_parallel(model, device)
+        model = stepped.module
     autocast = _autocast(device, conv)
     chunk = CONV_CHUNK if conv else None
-    steps_per_epoch = batches.steps_per_epoch
-    total_steps = config.steps or config.epochs * steps_per_epoch
-    # Full-batch runs have one step per epoch: report every ~2% of the run instead.
-    report_every = steps_per_epoch if steps_per_epoch > 1 else max(1, total_steps // 50)
+    steps_per_epoch, total_steps, report_every = schedule(config, batches.n, batches.batch_size)
     optimizer = _optimizer(model, config)
     scheduler = _scheduler(optimizer, config, total_steps, steps_per_epoch)
 
     def forward_backward(images: torch.Tensor, labels: torch.Tensor):
-        return _forward_backward(model, images, labels, config, autocast, chunk)
+        return _forward_backward(stepped, images, labels, config, autocast, chunk)
 
-    if device.type == "cuda" and os.environ.get("MNIST_APP_CUDA_GRAPHS", "1") != "0":
+    graphs = os.environ.get("MNIST_APP_CUDA_GRAPHS", "1") != "0" and place.size == 1
+    if device.type == "cuda" and graphs:
         step_gradients = GraphedStep(forward_backward, optimizer, batches.batch_size)
     else:
         step_gradients = eager_step(forward_backward, optimizer)
@@ -283,7 +312,10 @@ def train(
     wall_start = tick = time.perf_counter()
     # train_time counts batch preparation and the step, not validation or the consumer.
     for images, labels in itertools.islice(batches.forever(), total_steps):
-        if stop is not None and stop.is_set():
+        stopping = stop is not None and stop.is_set()
+        if place.size > 1:
+            stopping = distributed.any_process(stopping, device)
+        if stopping:
             stopped = True
             break
         if channels_last:
@@ -310,15 +342,22 @@ def train(
             epoch=step / steps_per_epoch,
             loss=loss_value,
             lr=optimizer.param_groups[0]["lr"],
-            images_per_s=step * batches.batch_size / max(train_time, 1e-9),
+            images_per_s=step * batches.batch_size * place.size / max(train_time, 1e-9),
             elapsed_s=wall,
             eta_s=(total_steps - step) * wall / step,
         )
         if step % report_every == 0 or step == total_steps:
-            train_loss, train_acc = loss_sum.item() / seen, correct.item() / seen
+            totals = loss_sum, correct, torch.tensor(seen, device=device)
+            if place.size > 1:
+                totals = distributed.sum_over_processes(*totals)
+            train_loss, train_acc = (totals[0] / totals[2]).item(), (totals[1] / totals[2]).item()
+            # Rank 0 reports; the others measure nothing.
+            validation = (
+                val_split if place.main else Split(val_split.images[:0], val_split.labels[:0])
+            )
             history.append(
                 _report(
-                    model, config, step / steps_per_epoch, step, val_split, train_loss, train_acc
+                    model, config, step / steps_per_epoch, step, validation, train_loss, train_acc
                 )
             )
             yield history[-1]
@@ -327,17 +366,21 @@ def train(
         tick = time.perf_counter()
 
     yield Evaluating(steps=step)
-    test = evaluate(model, data.test_images, data.test_labels, config.mean, config.std)
+    test_accuracy = float("nan")  # other processes than rank 0 leave it to rank 0
+    if place.main:
+        test = evaluate(model, data.test_images, data.test_labels, config.mean, config.std)
+        test_accuracy = test.accuracy
     yield DoneEvent(
         model=model.eval(),
         config=config,
-        test_accuracy=test.accuracy,
+        test_accuracy=test_accuracy,
         train_time_s=train_time,
         steps=step,
         stopped=stopped,
-        train_images=batches.n,
+        train_images=batches.n * place.size,
         history=history,
         device=describe_device(device),
+        processes=place.size,
     )
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from ..checkpoint import check_free, check_name, make_checkpoint, save_under_name
 from ..data import Mnist
 from ..settings import TrainConfig
+from .distributed import world
 from .loop import DoneEvent, EpochEvent, Evaluating, StepEvent, train
 
 
@@ -66,7 +67,7 @@ def train_and_save(
 
 def _save(order: RunOrder, done: DoneEvent) -> Finished:
     saved_as = None
-    if done.steps:
+    if done.steps and world().main:  # of several processes, rank 0 saves
         saved_as = save_under_name(
             lambda name: make_checkpoint(
                 name, done.model, done.config, order.recipe, done.metrics(), list(order.owners)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import html
 import inspect
+import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -15,10 +16,12 @@ from ..device import available_devices, describe_device, pick_device
 from ..messages import quoted
 from ..recipes import DEFAULT_RECIPE, RECIPES, make_config
 from ..settings import HIDDEN, MAIN, MORE, SETTINGS, Setting, TrainConfig
-from ..training.jobs import Job, Snapshot, TrainingBusy, TrainingJobs
+from ..training.jobs import Job, Snapshot, TrainingBusy, TrainingElsewhere, TrainingJobs
 from .charts import accuracy_frame, loss_frame
 from .errors import user_error
 from .identity import owner as owner_of
+
+log = logging.getLogger(__name__)
 
 # How often a watcher's plots refresh while a run is going.
 POLL_S = 0.5
@@ -143,9 +146,22 @@ def build_train_tab(
                     label="Save as (model name)",
                     info="letters, digits, '_', '-', '.'; never overwrites a model",
                 )
+            if jobs.trains_at:
+                gr.Markdown(
+                    f"This server does not train models: training runs at "
+                    f"[{html.escape(jobs.trains_at)}]({jobs.trains_at}). The models trained "
+                    "there are served here too.",
+                    elem_id="train-elsewhere",
+                )
             with gr.Row():
-                start = gr.Button("Train", variant="primary", elem_id="train-button")
+                start = gr.Button(
+                    "Train",
+                    variant="primary",
+                    interactive=not jobs.trains_at,
+                    elem_id="train-button",
+                )
                 stop_button = gr.Button("Stop", variant="stop", elem_id="stop-button")
+            estimate = gr.Markdown(elem_id="train-estimate")
             stop_message = gr.Markdown(elem_id="stop-message")
             description = gr.Markdown(recipe_text(DEFAULT_RECIPE), elem_classes="recipe-text")
             with gr.Row():
@@ -197,6 +213,27 @@ def build_train_tab(
         _device_label, inputs["device"], device_text, api_visibility="private", queue=False
     )
 
+    def estimate_run(recipe_name: str, *values: Any):
+        """The time the run in the form will take, next to Train (a settings error shows
+        when Train is pressed)."""
+        try:
+            config = config_from_form(
+                recipe_name,
+                {spec.name: v for spec, v in zip(WEB_SETTINGS, values, strict=True)},
+                False,
+            )
+        except ValueError:
+            yield ""
+            return
+        yield "Estimating how long it takes: a few seconds of trial steps…"
+        try:
+            yield jobs.estimate(config).describe()
+        except (TrainingBusy, TrainingElsewhere) as err:
+            yield str(err)
+        except Exception as err:  # no data, a dead process: Train will say so itself
+            log.warning("estimating %s failed: %s", recipe_name, err)
+            yield ""
+
     def start_run(recipe_name: str, name: str, values: dict[str, Any], owner: str, api: bool):
         try:
             config = config_from_form(recipe_name, values, blank_means_recipe=api)
@@ -204,7 +241,7 @@ def build_train_tab(
             if api and not name:  # an API caller may leave the name to us
                 name = library.free_name(recipe_name)
             return jobs.start(recipe_name, config, name, owner=owner)
-        except (ValueError, TrainingBusy) as err:
+        except (ValueError, TrainingBusy, TrainingElsewhere) as err:
             raise user_error(str(err)) from None
 
     async def train_from_page(form: dict, request: gr.Request):
@@ -301,6 +338,17 @@ def build_train_tab(
     def connect(demo: gr.Blocks, offer_new_model: Callable, inputs: list, outputs: list) -> None:
         """Wire what needs the whole page: reattaching on load, and offering a new model
         to the other tabs: `offer_new_model(saved_as, *inputs)` gives `outputs`' updates."""
+        gr.on(
+            [demo.load, recipe.change, *(setting.change for setting in settings)],
+            estimate_run,
+            [recipe, *settings],
+            estimate,
+            api_visibility="private",
+            trigger_mode="always_last",
+            concurrency_id="estimate",
+            concurrency_limit=1,
+            show_progress="hidden",
+        )
         demo.load(remember_browser, owner_token, owner_token, api_visibility="private", queue=False)
         watching = demo.load(
             follow_current_run,
