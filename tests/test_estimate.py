@@ -12,16 +12,24 @@ from mnist_app.training.estimate import calibrate, estimate
 
 
 # Two small recipes, an MLP and a CNN, each a few seconds long here. The bound of
-# 30% is what a person planning around the number needs; a loaded machine may miss it.
+# 30% is what a person planning around the number needs. Another process starting under a
+# run changes the machine's speed between the calibration and the run: up to three tries
+# tell that from an estimate that is wrong.
 @pytest.mark.parametrize(("recipe", "settings"), [("t1_mlp_mse", {}), ("t4_lenet5", {"epochs": 1})])
 def test_the_estimate_is_within_30_percent_of_the_run(mnist, recipe, settings):
     config = make_config(recipe, **settings)
-    guess = estimate(config, calibrate(config, mnist), len(mnist.train_labels))
-    start = time.perf_counter()
-    run(config, mnist)
-    actual = time.perf_counter() - start
-    assert guess.steps == 3 * 108 if recipe == "t1_mlp_mse" else guess.steps == 860
-    assert 0.7 <= guess.seconds / actual <= 1.3, f"{guess.describe()} but it took {actual:.1f} s"
+    tries = []
+    for _ in range(3):
+        guess = estimate(config, calibrate(config, mnist), len(mnist.train_labels))
+        start = time.perf_counter()
+        run(config, mnist)
+        actual = time.perf_counter() - start
+        tries.append(f"{guess.describe()} It took {actual:.1f} s.")
+        if 0.7 <= guess.seconds / actual <= 1.3:
+            break
+    else:
+        pytest.fail("estimate off by more than 30% three times: " + " ".join(tries))
+    assert guess.steps == (3 * 108 if recipe == "t1_mlp_mse" else 860)
 
 
 def test_the_estimate_says_what_it_is_made_of(mnist):
