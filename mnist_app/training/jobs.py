@@ -132,10 +132,7 @@ class TrainingJobs:
 
     def _check_trains_here(self) -> None:
         if self.trains_at:
-            raise TrainingElsewhere(
-                f"This server does not train models: training runs at {self.trains_at}. "
-                "The models trained there are served here too."
-            )
+            raise TrainingElsewhere(trains_elsewhere(self.trains_at))
 
     def current(self) -> Job | None:
         return self._job
@@ -279,6 +276,15 @@ class TrainingJobs:
                     saved_as=event.saved_as,
                     stopped_early=event.stopped,
                 )
+
+
+def trains_elsewhere(where: str) -> str:
+    """What a server that does not train says: `where` is the training server's address
+    (or a link to it)."""
+    return (
+        f"This server does not train models: training runs at {where}. The models trained "
+        "there are served here too."
+    )
 
 
 def busy_message(snapshot: Snapshot) -> str:

@@ -16,7 +16,14 @@ from ..device import available_devices, describe_device, pick_device
 from ..messages import quoted
 from ..recipes import DEFAULT_RECIPE, RECIPES, make_config
 from ..settings import HIDDEN, MAIN, MORE, SETTINGS, Setting, TrainConfig
-from ..training.jobs import Job, Snapshot, TrainingBusy, TrainingElsewhere, TrainingJobs
+from ..training.jobs import (
+    Job,
+    Snapshot,
+    TrainingBusy,
+    TrainingElsewhere,
+    TrainingJobs,
+    trains_elsewhere,
+)
 from .charts import accuracy_frame, loss_frame
 from .errors import user_error
 from .identity import owner as owner_of
@@ -147,12 +154,8 @@ def build_train_tab(
                     info="letters, digits, '_', '-', '.'; never overwrites a model",
                 )
             if jobs.trains_at:
-                gr.Markdown(
-                    f"This server does not train models: training runs at "
-                    f"[{html.escape(jobs.trains_at)}]({jobs.trains_at}). The models trained "
-                    "there are served here too.",
-                    elem_id="train-elsewhere",
-                )
+                link = f"[{html.escape(jobs.trains_at)}]({jobs.trains_at})"
+                gr.Markdown(trains_elsewhere(link), elem_id="train-elsewhere")
             with gr.Row():
                 start = gr.Button(
                     "Train",
