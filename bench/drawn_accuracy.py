@@ -9,6 +9,11 @@ for every shipped checkpoint (or those named).
 
     python bench/drawn_accuracy.py
     python bench/drawn_accuracy.py --models speedrun --brushes 6 12 20 --limit 1000
+    python bench/drawn_accuracy.py --styles       # per writing style (drawing/styles.py)
+
+--styles builds each writing style MNIST lacks (slashed and dotted zero, crossed seven,
+flagged one with a foot, looped two) from the same writers' digits by editing their pen
+strokes, and reads each through the app's pipeline.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from PIL import Image
 
 from mnist_app.checkpoint import list_checkpoints
 from mnist_app.drawing.pen_replay import parse, random_sketches
+from mnist_app.drawing.styles import STYLES, in_style
 from mnist_app.drawn import model_input
 from mnist_app.paths import pendigits_file
 from mnist_app.predict import load_predictor
@@ -49,6 +55,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--file", type=Path, help="a UNIPEN file to read instead of --split")
     parser.add_argument("--weights-dir", type=Path, help="where the checkpoints are")
+    parser.add_argument("--styles", action="store_true", help="a table per writing style")
     args = parser.parse_args()
 
     source = args.file or pendigits_file(args.split)
@@ -57,6 +64,9 @@ def main() -> None:
         digits = digits[: args.limit]
     names = args.models or list_checkpoints(args.weights_dir)
     predictors = [load_predictor(name, weights_dir=args.weights_dir) for name in names]
+    if args.styles:
+        style_table(digits, predictors, args.brushes, args.seed)
+        return
     print(f"{len(digits)} digits from {source.name}, 280x280 canvas, size 35-75%")
 
     inputs: dict[tuple[str, float], np.ndarray] = {}
@@ -79,6 +89,26 @@ def main() -> None:
                 accs.append((predicted == labels).mean())
             cells = "".join(f"{a:>9.2%}" for a in accs)
             print(f"{predictor.name:<18}{method:<10}{cells}{np.mean(accs):>9.2%}")
+
+
+def style_table(digits, predictors, brushes: list[float], seed: int) -> None:
+    """Accuracy per writing style and brush, through the app's pipeline."""
+    header = "".join(f"{f'r={b:g}':>9}" for b in brushes)
+    print(f"{'style':<26}{'digits':>7}  {'model':<16}{header}")
+    for style in STYLES:
+        styled = in_style(digits, style, seed)
+        labels = np.array([d.label for d in styled])
+        inputs = {
+            brush: np.stack([model_input(s) for s, _ in random_sketches(styled, brush, seed)])
+            for brush in brushes
+        }
+        for predictor in predictors:
+            accs = [
+                (predictor.probabilities(inputs[b]).argmax(axis=1) == labels).mean()
+                for b in brushes
+            ]
+            cells = "".join(f"{a:>9.2%}" for a in accs)
+            print(f"{style:<26}{len(styled):>7}  {predictor.name:<16}{cells}", flush=True)
 
 
 if __name__ == "__main__":

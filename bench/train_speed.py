@@ -7,6 +7,12 @@ test evaluation).
 
     python bench/train_speed.py                      # recipes 1 and 5, then time-to-99%
     python bench/train_speed.py --recipes t1_mlp_mse --seeds 5
+    python bench/train_speed.py --recipes --fast-recipe "" --drawing-ready
+
+--drawing-ready times the drawing-ready recipe from start to trained model (3 seeds,
+rendering its drawn digits included) and measures MNIST test and the pendigits test
+writers' drawings along the way, for it and for resnet_mini as shipped (one seed): the
+time-to-accuracy table and plot (docs/time-to-accuracy.png) in the README.
 """
 
 from __future__ import annotations
@@ -25,10 +31,16 @@ from torch.utils.data import DataLoader
 from torchvision import datasets, transforms
 
 from mnist_app.data import FILES, load_mnist
-from mnist_app.evaluation import evaluate
+from mnist_app.drawing.pen_replay import parse
+from mnist_app.drawn import drawn_set
+from mnist_app.evaluation import evaluate, predict_logits
 from mnist_app.models import build_model
+from mnist_app.paths import PENDIGITS_TRAIN, drawn_data_file
 from mnist_app.recipes import make_config
-from mnist_app.training import run
+from mnist_app.training import Probe, run
+from mnist_app.training.loop import schedule
+
+PLOT = Path(__file__).resolve().parent.parent / "docs" / "time-to-accuracy.png"
 
 
 def torchvision_root(source: Path, root: Path) -> Path:
@@ -115,12 +127,106 @@ def time_to_99(recipe: str, seeds: int, data) -> None:
     )
 
 
+def accuracy_probe(data, drawn, points: list[dict], config):
+    """A Probe's call: MNIST test and drawn accuracy (per brush) at this point of training,
+    appended to `points` with the training seconds so far and the probe's own time."""
+
+    def look(model, step: int, train_s: float) -> None:
+        began = time.perf_counter()
+        mnist = evaluate(model, data.test_images, data.test_labels, config.mean, config.std)
+        point = {"step": step, "train_s": train_s, "mnist": mnist.accuracy}
+        for brush, images in drawn.inputs.items():
+            logits = predict_logits(model, torch.from_numpy(images), config.mean, config.std)
+            point[brush] = float((logits.argmax(1).numpy() == drawn.labels).mean())
+        point["probe_s"] = time.perf_counter() - began
+        points.append(point)
+
+    return look
+
+
+def drawing_ready(recipe: str, seeds: int, data) -> None:
+    """`recipe` (seeds) and resnet_mini as shipped (one seed): time from start to trained
+    model, MNIST and drawn accuracy, and the curves of both along the way."""
+    drawn = drawn_set("test")
+    runs = [(recipe, make_config(recipe, seed=seed)) for seed in range(seeds)]
+    runs.append(("resnet_mini", make_config("resnet_mini", drawn_data=PENDIGITS_TRAIN)))
+    curves: dict[str, list[dict]] = {}
+    totals: dict[str, list[float]] = {}
+    for name, config in runs:
+        points: list[dict] = []
+        look = accuracy_probe(data, drawn, points, config)
+        first = name not in curves  # one curve per recipe: its first seed
+        began = time.perf_counter()
+        done = run(config, data, probe=Probe(probe_every(config, data), look) if first else None)
+        total_s = time.perf_counter() - began - sum(p["probe_s"] for p in points)
+        if not points:
+            look(done.model, done.steps, done.train_time_s)
+        if first:
+            curves[name] = points
+        totals.setdefault(name, []).append(total_s)
+        print(
+            f"  {name} seed {config.seed}: {total_s:.1f} s from start to trained model "
+            f"({done.train_time_s:.1f} s of steps), MNIST test {done.test_accuracy:.2%}, drawn "
+            + " / ".join(f"{points[-1][b]:.2%}" for b in drawn.inputs)
+            + f" at brush {' / '.join(f'{b:g}' for b in drawn.inputs)} px",
+            flush=True,
+        )
+    for name, seconds in totals.items():
+        print(f"{name}: median {statistics.median(seconds):.1f} s over {len(seconds)} run(s)")
+    plot_curves(curves, list(drawn.inputs))
+
+
+def probe_every(config, data, points: int = 12) -> int:
+    """Steps between looks, for about `points` of them over the run."""
+    drawn = 0
+    if config.drawn_data:
+        drawn = len(parse(drawn_data_file(config.drawn_data))) * config.drawn_copies
+    images = len(data.train_labels) - config.val_size + drawn * config.drawn_repeats
+    _, total_steps, _ = schedule(config, images, config.batch_size or images)
+    return max(1, total_steps // points)
+
+
+def plot_curves(curves: dict[str, list[dict]], brushes: list[float]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), sharex=True)
+    for name, points in curves.items():
+        seconds = [p["train_s"] for p in points]
+        left.plot(seconds, [100 * p["mnist"] for p in points], marker="o", label=name)
+        drawn = [100 * min(p[b] for b in brushes) for p in points]
+        right.plot(seconds, drawn, marker="o", label=name)
+    for axis, title, floor in (
+        (left, "MNIST test", 98.0),
+        (right, "pendigits test writers (worst of brushes 6/12/20 px)", 95.0),
+    ):
+        axis.set(title=title, xlabel="seconds of training (2 CPU cores)", xscale="log")
+        axis.set_ylim(floor, 100)
+        axis.set_ylabel("accuracy (%)")
+        axis.grid(True, alpha=0.3)
+        axis.legend()
+    fig.tight_layout()
+    PLOT.parent.mkdir(exist_ok=True)
+    fig.savefig(PLOT, dpi=100)
+    print(f"plot: {PLOT}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", default=None, help="MNIST folder (default: MNIST_DIR)")
     parser.add_argument("--recipes", nargs="*", default=["t1_mlp_mse", "t5_mlp_bn"])
     parser.add_argument("--fast-recipe", default="speedrun")
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument(
+        "--drawing-ready",
+        nargs="?",
+        const="speedrun_drawn",
+        default="",
+        metavar="RECIPE",
+        help="time the drawing-ready recipe (3 seeds) against resnet_mini as shipped",
+    )
     args = parser.parse_args()
     data = load_mnist(args.data_dir)
     source = Path(data.source)
@@ -130,6 +236,8 @@ def main() -> None:
             compare(recipe, root, data)
     if args.fast_recipe:
         time_to_99(args.fast_recipe, args.seeds, data)
+    if args.drawing_ready:
+        drawing_ready(args.drawing_ready, 3, data)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,13 @@ def pick_device(name: str = "auto") -> torch.device:
     return device
 
 
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes bf16 in hardware (AVX512-BF16 or AMX). oneDNN also runs
+    bf16 on plain AVX-512 by converting, which made a conv net's step 1.6x slower."""
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, check, lambda: False)() for check in checks)
+
+
 def available_devices() -> list[str]:
     """The device choices that can work here: auto and cpu, then cuda and mps if present."""
     choices = ["auto", "cpu"]

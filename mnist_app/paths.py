@@ -41,6 +41,15 @@ def pendigits_file(split: str) -> Path:
     return shared_dir() / "handwriting" / "pendigits" / f"pendigits-orig.{suffix}"
 
 
+# A drawn-data setting naming the shared pendigits train writers, wherever they are.
+PENDIGITS_TRAIN = "pendigits"
+
+
+def drawn_data_file(setting: str) -> Path:
+    """The UNIPEN file a `drawn_data` setting names: a path, or PENDIGITS_TRAIN."""
+    return pendigits_file("train") if setting == PENDIGITS_TRAIN else Path(setting)
+
+
 def personal_dir() -> Path:
     """Where people's own drawings are kept (MNIST_APP_PERSONAL_DIR, else data/personal/,
     which git ignores)."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .messages import quoted
+from .paths import PENDIGITS_TRAIN
 from .settings import BY_NAME, TrainConfig, coerce
 
 
@@ -62,6 +63,37 @@ RECIPES: dict[str, Recipe] = {
                 shear=10.0,
                 thickness=0.6,
                 dropout=0.1,
+            ),
+        ),
+        Recipe(
+            "speedrun_drawn",
+            "modern",
+            "Reads drawings after about two minutes on a laptop CPU: speedrun's network on "
+            "MNIST plus pen-drawn digits (the pendigits train writers replayed on the canvas, "
+            "each seen three times an epoch) with resnet_mini's drawing augmentation.",
+            TrainConfig(
+                arch="speednet",
+                arch_kwargs={"hidden": 256},
+                optimizer="sgd",
+                lr=0.2,
+                momentum=0.9,
+                nesterov=True,
+                weight_decay=5e-4,
+                label_smoothing=0.1,
+                schedule="onecycle",
+                batch_size=256,
+                epochs=0,  # trained by steps
+                steps=3400,
+                val_size=0,
+                augment=True,
+                rotate=12.0,
+                shift=0.1,
+                scale=0.12,
+                shear=10.0,
+                thickness=0.6,
+                drawn_data=PENDIGITS_TRAIN,
+                drawn_copies=1,
+                drawn_repeats=3,
             ),
         ),
         Recipe(

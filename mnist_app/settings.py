@@ -181,6 +181,15 @@ class TrainConfig:
     drawn_copies: int = setting(
         3, "renderings of each drawn digit", "Drawn copies", low=1, ui=HIDDEN
     )
+    drawn_repeats: int = setting(
+        1,
+        "times each drawn rendering is seen per epoch (each time augmented anew): more weight "
+        "for drawings without the time of more renderings",
+        "Drawn repeats",
+        low=1,
+        high=100,
+        ui=HIDDEN,
+    )
 
     def validate(self) -> None:
         """Raise ValueError with a user-facing message for any impossible setting."""

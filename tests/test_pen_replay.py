@@ -1,5 +1,6 @@
 """Pen-drawn digits: parsing UNIPEN, replaying as sketches, and using them for training."""
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -85,6 +86,18 @@ def test_training_with_drawn_digits_adds_them_to_the_training_set(tiny_file, sma
     )
     done = run(config, small_mnist)
     assert done.train_images == 5500 + 4  # MNIST minus validation, plus 2 x 2 drawn digits
+    repeated = run(dataclasses.replace(config, drawn_repeats=3), small_mnist)
+    assert repeated.train_images == 5500 + 3 * 4  # each rendering seen three times an epoch
     assert run(make_config("t5_mlp_bn", steps=1, val_size=500), small_mnist).train_images == 5500
     with pytest.raises(ValueError, match="cannot read drawn digits"):
         run(make_config("t5_mlp_bn", steps=1, drawn_data="/no/such/file"), small_mnist)
+
+
+def test_a_recipe_on_the_shared_pen_drawn_digits_says_where_they_are_missing(
+    small_mnist, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("MNIST_APP_SHARED", str(tmp_path))
+    config = make_config("speedrun_drawn", steps=1)
+    assert config.drawn_data == "pendigits"
+    with pytest.raises(ValueError, match=r"pen-drawn digits .*set MNIST_APP_SHARED"):
+        run(config, small_mnist)

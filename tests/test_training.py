@@ -161,3 +161,31 @@ def test_thickness_augmentation_changes_ink_mass_both_ways(mnist):
     assert (ratio > 1.1).any() and (ratio < 0.9).any()  # some thicker, some thinner
     assert (ratio > 0.3).all()  # thinning never wipes a digit out
     assert torch.equal(random_thickness(x, torch.Generator(), amount=0.0), x)
+
+
+def test_thickness_augmentation_blends_towards_the_3x3_dilation_or_erosion(mnist):
+    from mnist_app.training.augment import random_thickness
+
+    x = mnist.train_images[:32].float().div(255).unsqueeze(1)
+    out = random_thickness(x, torch.Generator().manual_seed(3), amount=1.0)
+    t = 2 * torch.rand(32, 1, 1, 1, generator=torch.Generator().manual_seed(3)) - 1
+    t = torch.where(t < 0, t / 2, t)
+    dilated = torch.nn.functional.max_pool2d(x, 3, stride=1, padding=1)
+    eroded = -torch.nn.functional.max_pool2d(-x, 3, stride=1, padding=1)
+    expected = x + t.abs() * (torch.where(t > 0, dilated, eroded) - x)
+    assert torch.allclose(out, expected, atol=1e-6)
+
+
+def test_a_probe_sees_the_model_at_its_steps_off_the_training_clock(small_mnist):
+    from mnist_app.training import Probe
+
+    seen = []
+
+    def look(model, step, train_s):
+        seen.append((step, train_s, model.training))
+        threading.Event().wait(0.3)  # a slow look must not count as training
+
+    done = run(make_config("t5_mlp_bn", steps=7, val_size=0), small_mnist, probe=Probe(3, look))
+    assert [step for step, _, _ in seen] == [3, 6, 7]
+    assert all(training for _, _, training in seen)  # handed over mid-training
+    assert seen[-1][1] == pytest.approx(done.train_time_s) and done.train_time_s < 0.3

@@ -21,8 +21,17 @@ from dataclasses import dataclass
 from ..data import Mnist
 from ..device import describe_device, pick_device
 from ..drawing.pen_replay import parse, render_training_images
+from ..paths import drawn_data_file
 from ..settings import MAX_STEPS, TrainConfig
-from .loop import DoneEvent, EpochEvent, Evaluating, StepEvent, schedule, train
+from .loop import (
+    DoneEvent,
+    EpochEvent,
+    Evaluating,
+    StepEvent,
+    drawn_data_unreadable,
+    schedule,
+    train,
+)
 
 WARM_UP_STEPS = 5  # the first steps choose kernels (and capture CUDA graphs): not timed
 MIN_TIMED_STEPS = 5
@@ -40,7 +49,7 @@ class Calibration:
     test_s: float  # the 10,000 test images evaluated
     validation_s: float  # one validation report
     drawn_per_image_s: float  # rendering one drawn digit (0 without drawn digits)
-    drawn_images: int  # drawn digits a run adds to the training set
+    drawn_images: int  # drawn digits a run renders (each then seen drawn_repeats times an epoch)
     device: str
 
 
@@ -95,7 +104,11 @@ def calibrate(config: TrainConfig, data: Mnist, budget_s: float = BUDGET_S) -> C
     share = config.val_size / max(1, len(data.test_labels))
     drawn_images, drawn_per_image_s = 0, 0.0
     if config.drawn_data:
-        digits = parse(config.drawn_data)
+        path = drawn_data_file(config.drawn_data)
+        try:
+            digits = parse(path)
+        except OSError as err:
+            raise ValueError(drawn_data_unreadable(config.drawn_data, path, err)) from err
         began = time.perf_counter()
         render_training_images(digits[:DRAWN_SAMPLE], copies=1, seed=config.seed)
         drawn_per_image_s = (time.perf_counter() - began) / min(DRAWN_SAMPLE, len(digits))
@@ -113,7 +126,7 @@ def calibrate(config: TrainConfig, data: Mnist, budget_s: float = BUDGET_S) -> C
 
 def estimate(config: TrainConfig, calibration: Calibration, mnist_train: int = 60_000) -> Estimate:
     """The run's time per `calibration` (made with `config`'s settings, whatever its length)."""
-    images = mnist_train - config.val_size + calibration.drawn_images
+    images = mnist_train - config.val_size + calibration.drawn_images * config.drawn_repeats
     _, total_steps, report_every = schedule(config, images, config.batch_size or images)
     reports = -(-total_steps // report_every) if config.val_size else 0
     evaluation_s = reports * calibration.validation_s + calibration.test_s

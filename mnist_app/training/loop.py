@@ -15,18 +15,20 @@ import math
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..data import Mnist, Split, normalize
-from ..device import describe_device, pick_device
+from ..device import cpu_has_native_bf16, describe_device, pick_device
 from ..drawing.pen_replay import drawn_training_set
 from ..evaluation import evaluate
 from ..models import build_model, count_parameters, is_convolutional
+from ..paths import PENDIGITS_TRAIN, drawn_data_file
 from ..settings import TrainConfig
 from . import distributed
 from .augment import random_affine, random_thickness
@@ -131,7 +133,7 @@ def _autocast(device: torch.device, conv: bool):
         # No cache of bf16 weight copies: a CUDA graph must not capture one (cuda_graph.py),
         # and each weight is cast once per step anyway.
         return torch.autocast("cuda", dtype=torch.bfloat16, cache_enabled=False)
-    if device.type == "cpu" and conv and torch.ops.mkldnn._is_mkldnn_bf16_supported():
+    if device.type == "cpu" and conv and cpu_has_native_bf16():
         return torch.autocast("cpu", dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
@@ -247,17 +249,43 @@ def schedule(config: TrainConfig, images: int, batch_size: int) -> tuple[int, in
 
 def _with_drawn_digits(split: Split, config: TrainConfig) -> Split:
     """The MNIST training images plus pen-drawn digits (validation stays pure MNIST)."""
+    path = drawn_data_file(config.drawn_data)
     try:
-        images, labels = drawn_training_set(config.drawn_data, config.drawn_copies, config.seed)
+        images, labels = drawn_training_set(path, config.drawn_copies, config.seed)
     except OSError as err:
-        raise ValueError(f"cannot read drawn digits from {config.drawn_data}: {err}") from err
-    return Split(torch.cat([split.images, images]), torch.cat([split.labels, labels]))
+        raise ValueError(drawn_data_unreadable(config.drawn_data, path, err)) from err
+    repeats = config.drawn_repeats
+    return Split(
+        torch.cat([split.images, images.repeat(repeats, 1, 1)]),
+        torch.cat([split.labels, labels.repeat(repeats)]),
+    )
+
+
+def drawn_data_unreadable(setting: str, path: Path, err: OSError) -> str:
+    """What to say when the drawn training digits cannot be read."""
+    if setting == PENDIGITS_TRAIN:
+        return (
+            f"this recipe also trains on pen-drawn digits (pendigits), which are not at {path}: "
+            "set MNIST_APP_SHARED to the folder that holds handwriting/pendigits/, or pick "
+            "a recipe that trains on MNIST alone"
+        )
+    return f"cannot read drawn digits from {setting}: {err.strerror or err}"
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A look at the model every `every` steps and after the last, off the training clock
+    (time-to-accuracy curves): `call(model, step, train_seconds)`, on rank 0 only."""
+
+    every: int
+    call: Callable[[nn.Module, int, float], None]
 
 
 def train(
     config: TrainConfig,
     data: Mnist,
     stop: threading.Event | None = None,
+    probe: Probe | None = None,
 ) -> Iterator[Event]:
     """Train per `config`, yielding events; the last one is a DoneEvent.
 
@@ -363,6 +391,8 @@ def train(
             yield history[-1]
             loss_sum.zero_(), correct.zero_()
             seen = 0
+        if probe and place.main and (step % probe.every == 0 or step == total_steps):
+            probe.call(model, step, train_time)
         tick = time.perf_counter()
 
     yield Evaluating(steps=step)
@@ -399,10 +429,15 @@ def _report(model, config, epoch, step, val_split, train_loss, train_acc) -> Epo
     )
 
 
-def run(config: TrainConfig, data: Mnist, stop: threading.Event | None = None) -> DoneEvent:
+def run(
+    config: TrainConfig,
+    data: Mnist,
+    stop: threading.Event | None = None,
+    probe: Probe | None = None,
+) -> DoneEvent:
     """Train to the end and return the final event (for scripts and tests)."""
     done = None
-    for event in train(config, data, stop):
+    for event in train(config, data, stop, probe):
         if isinstance(event, DoneEvent):
             done = event
     assert done is not None

@@ -1,0 +1,142 @@
+"""Writing styles MNIST lacks, made by editing real pen trajectories: a zero with a slash
+or a dot, a seven with a bar, a one with a long flag and a foot, a two with a loop.
+
+A style is a function from a real pen-drawn digit to the same digit in that style (or
+None where the digit does not suit it, e.g. a seven already crossed). The per-style table
+of `bench/drawn_accuracy.py --styles` builds each from the pendigits test writers.
+Coordinates are the tablet's, y pointing up.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from .pen_replay import PenDigit, Stroke
+
+Style = Callable[[PenDigit, np.random.Generator], PenDigit | None]
+
+
+def _points(digit: PenDigit) -> np.ndarray:
+    return np.concatenate([np.asarray(s, dtype=float) for s in digit.strokes])
+
+
+def _line(start, end, samples: int = 12) -> Stroke:
+    """A straight pen stroke, sampled like a tablet's."""
+    t = np.linspace(0, 1, samples)[:, None]
+    p = (1 - t) * np.asarray(start, float) + t * np.asarray(end, float)
+    return [(float(x), float(y)) for x, y in p]
+
+
+def _with(digit: PenDigit, strokes: list[Stroke]) -> PenDigit:
+    return PenDigit(digit.label, digit.writer, strokes)
+
+
+def slashed_zero(digit: PenDigit, rng: np.random.Generator) -> PenDigit | None:
+    """Ø: a slash from below the left of the oval to above its right, drawn after it."""
+    if digit.label != 0:
+        return None
+    points = _points(digit)
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    size = hi - lo
+    over = rng.uniform(0.0, 0.2, size=2) * size  # how far it pokes out of the oval
+    shift = rng.uniform(-0.12, 0.12) * size[0]
+    start = (lo[0] - over[0] + shift, lo[1] - over[1])
+    end = (hi[0] + over[0] + shift, hi[1] + over[1])
+    return _with(digit, [*digit.strokes, _line(start, end)])
+
+
+def dotted_zero(digit: PenDigit, rng: np.random.Generator) -> PenDigit | None:
+    """A zero with a dot in the middle (a short tap of the pen)."""
+    if digit.label != 0:
+        return None
+    points = _points(digit)
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    centre = (lo + hi) / 2 + rng.uniform(-0.06, 0.06, size=2) * (hi - lo)
+    tap = centre + rng.uniform(-0.02, 0.02, size=2) * (hi - lo)
+    return _with(digit, [*digit.strokes, _line(centre, tap, samples=3)])
+
+
+def crossed_seven(digit: PenDigit, rng: np.random.Generator) -> PenDigit | None:
+    """A seven not crossed yet, crossed by a short bar through its stem."""
+    if digit.label != 7:
+        return None
+    points = _points(digit)
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    height = hi[1] - lo[1]
+    if len(digit.strokes) > 1 and any(_is_bar(s, lo[1], height) for s in digit.strokes):
+        return None
+    level = lo[1] + rng.uniform(0.38, 0.55) * height
+    # The stem at that height: of the points below the top bar, the one nearest it.
+    stem = points[points[:, 1] < hi[1] - 0.2 * height]
+    if len(stem) == 0:
+        return None
+    x = stem[np.argmin(np.abs(stem[:, 1] - level)), 0]
+    half = rng.uniform(0.15, 0.25) * max(hi[0] - lo[0], 0.6 * height)
+    tilt = math.tan(math.radians(rng.uniform(-6, 6))) * half
+    return _with(digit, [*digit.strokes, _line((x - half, level - tilt), (x + half, level + tilt))])
+
+
+def _is_bar(stroke: Stroke, bottom: float, height: float) -> bool:
+    """A flat stroke across the middle of the digit: a seven's crossbar."""
+    ys = np.asarray(stroke, dtype=float)[:, 1]
+    middle = bottom + 0.15 * height < ys.mean() < bottom + 0.75 * height
+    return bool(middle and ys.max() - ys.min() < 0.25 * height)
+
+
+def flagged_one(digit: PenDigit, rng: np.random.Generator) -> PenDigit | None:
+    """A one written as a bare stroke, given a long flag down to the left of its top (in
+    the same stroke, as written) and a foot across its bottom."""
+    if digit.label != 1 or len(digit.strokes) != 1:
+        return None
+    stroke = np.asarray(digit.strokes[0], dtype=float)
+    if stroke[0, 1] < stroke[-1, 1]:  # written bottom-up: read it top-down
+        stroke = stroke[::-1]
+    top, bottom = stroke[0], stroke[-1]
+    height = top[1] - bottom[1]
+    if height <= 0:
+        return None
+    length = rng.uniform(0.3, 0.45) * height
+    angle = math.radians(rng.uniform(25, 50))  # below the horizontal
+    flag_end = top + length * np.array([-math.cos(angle), -math.sin(angle)])
+    body = [(float(x), float(y)) for x, y in stroke]
+    half = rng.uniform(0.2, 0.3) * height
+    foot = _line((bottom[0] - half, bottom[1]), (bottom[0] + half, bottom[1]))
+    return _with(digit, [_line(flag_end, top)[:-1] + body, foot])
+
+
+def looped_two(digit: PenDigit, rng: np.random.Generator) -> PenDigit | None:
+    """A two written in one stroke with a small loop where its diagonal meets its base."""
+    if digit.label != 2 or len(digit.strokes) != 1:
+        return None
+    stroke = np.asarray(digit.strokes[0], dtype=float)
+    lo, hi = stroke.min(axis=0), stroke.max(axis=0)
+    size = np.maximum(hi - lo, 1e-6)
+    # The corner: the point nearest the bottom-left, in the second half of the stroke.
+    half = len(stroke) // 2
+    corner = half + int(np.argmin(((stroke[half:] - lo) / size).sum(axis=1)))
+    radius = rng.uniform(0.08, 0.13) * size[1]
+    centre = stroke[corner] + np.array([-0.3 * radius, radius])
+    start = math.atan2(*(stroke[corner] - centre)[::-1])
+    turn = start - np.linspace(0, 2 * math.pi, 16)  # clockwise, y up: a loop up and back
+    loop = centre + radius * np.stack([np.cos(turn), np.sin(turn)], axis=1)
+    looped = np.concatenate([stroke[:corner], loop, stroke[corner + 1 :]])
+    return _with(digit, [[(float(x), float(y)) for x, y in looped]])
+
+
+STYLES: dict[str, Style] = {
+    "slashed zero": slashed_zero,
+    "dotted zero": dotted_zero,
+    "crossed seven": crossed_seven,
+    "flagged one with a foot": flagged_one,
+    "looped two": looped_two,
+}
+
+
+def in_style(digits: list[PenDigit], style: str, seed: int = 0) -> list[PenDigit]:
+    """Every digit that suits `style`, edited into it (seeded)."""
+    rng = np.random.default_rng(seed)
+    edited = (STYLES[style](digit, rng) for digit in digits)
+    return [digit for digit in edited if digit is not None]

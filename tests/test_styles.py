@@ -1,0 +1,56 @@
+"""Writing styles MNIST lacks, made by editing real pen strokes (drawing/styles.py)."""
+
+import numpy as np
+import pytest
+
+from mnist_app.drawing.pen_replay import parse, render
+from mnist_app.drawing.styles import STYLES, crossed_seven, in_style
+from mnist_app.paths import pendigits_file
+
+
+@pytest.fixture(scope="module")
+def test_writers():
+    return parse(pendigits_file("test"))
+
+
+@pytest.mark.parametrize("style", list(STYLES))
+def test_each_style_is_built_from_at_least_100_test_writer_digits(style, test_writers):
+    styled = in_style(test_writers, style)
+    assert len(styled) >= 100
+    assert len({d.label for d in styled}) == 1  # a style belongs to one digit
+    assert [d.strokes for d in in_style(test_writers, style)] == [d.strokes for d in styled]
+
+
+def test_a_slashed_zero_is_its_zero_plus_a_slash_across_the_oval(test_writers):
+    zero = next(d for d in test_writers if d.label == 0)
+    (slashed,) = in_style([zero], "slashed zero")
+    assert slashed.strokes[:-1] == zero.strokes
+    oval = np.concatenate([np.asarray(s) for s in zero.strokes])
+    slash = np.asarray(slashed.strokes[-1])
+    (x0, y0), (x1, y1) = slash[0], slash[-1]
+    lo, hi = oval.min(axis=0), oval.max(axis=0)
+    assert y0 <= lo[1] and y1 >= hi[1]  # from below the oval to above it
+    assert x1 - x0 > 0.5 * (hi[0] - lo[0])  # leaning right, as Ø does
+    plain = render(zero.fit(280, 150, (140, 140)), brush_radius=6)
+    drawn = render(slashed.fit(280, 150, (140, 140)), brush_radius=6)
+    assert (drawn[..., 0] < 128).sum() > (plain[..., 0] < 128).sum()
+
+
+def test_a_seven_is_crossed_once(test_writers):
+    sevens = [d for d in test_writers if d.label == 7]
+    rng = np.random.default_rng(0)
+    crossed = [c for c in (crossed_seven(d, rng) for d in sevens) if c is not None]
+    assert crossed and all(crossed_seven(c, rng) is None for c in crossed)
+
+
+def test_a_flagged_one_starts_with_its_flag_and_stands_on_a_foot(test_writers):
+    (one,) = in_style(
+        [next(d for d in test_writers if d.label == 1 and len(d.strokes) == 1)],
+        "flagged one with a foot",
+    )
+    body, foot = (np.asarray(s) for s in one.strokes)
+    top = body[np.argmax(body[:, 1])]
+    assert body[0, 0] < top[0] and body[0, 1] < top[1]  # the pen starts down-left of the top
+    assert (
+        np.ptp(foot[:, 1]) == 0 and foot[:, 1].max() <= body[:, 1].min() + 1
+    )  # flat, at the bottom
