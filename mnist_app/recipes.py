@@ -36,6 +36,18 @@ _TUTORIAL4 = dict(
     gamma=0.5,
 )
 
+# The modern recipes' optimizer: one-cycle SGD-Nesterov with label smoothing.
+_ONE_CYCLE = dict(
+    optimizer="sgd",
+    momentum=0.9,
+    nesterov=True,
+    weight_decay=5e-4,
+    label_smoothing=0.1,
+    schedule="onecycle",
+)
+# Warps and stroke widths that drawings on the canvas have and MNIST lacks.
+_DRAWING_AUGMENT = dict(augment=True, rotate=12.0, shift=0.1, scale=0.12, shear=10.0, thickness=0.6)
+
 RECIPES: dict[str, Recipe] = {
     r.name: r
     for r in [
@@ -47,21 +59,11 @@ RECIPES: dict[str, Recipe] = {
             "the default.",
             TrainConfig(
                 arch="resnet_mini",
-                optimizer="sgd",
+                **_ONE_CYCLE,
                 lr=0.1,
-                momentum=0.9,
-                nesterov=True,
-                weight_decay=5e-4,
-                label_smoothing=0.1,
-                schedule="onecycle",
                 batch_size=128,
                 epochs=12,
-                augment=True,
-                rotate=12.0,
-                shift=0.1,
-                scale=0.12,
-                shear=10.0,
-                thickness=0.6,
+                **_DRAWING_AUGMENT,
                 dropout=0.1,
             ),
         ),
@@ -74,23 +76,13 @@ RECIPES: dict[str, Recipe] = {
             TrainConfig(
                 arch="speednet",
                 arch_kwargs={"hidden": 256},
-                optimizer="sgd",
+                **_ONE_CYCLE,
                 lr=0.2,
-                momentum=0.9,
-                nesterov=True,
-                weight_decay=5e-4,
-                label_smoothing=0.1,
-                schedule="onecycle",
                 batch_size=256,
                 epochs=0,  # trained by steps
                 steps=3400,
                 val_size=0,
-                augment=True,
-                rotate=12.0,
-                shift=0.1,
-                scale=0.12,
-                shear=10.0,
-                thickness=0.6,
+                **_DRAWING_AUGMENT,
                 drawn_data=PENDIGITS_TRAIN,
                 drawn_copies=1,
                 drawn_repeats=3,
@@ -104,13 +96,8 @@ RECIPES: dict[str, Recipe] = {
             TrainConfig(
                 arch="speednet",
                 arch_kwargs={"hidden": 256},
-                optimizer="sgd",
+                **_ONE_CYCLE,
                 lr=0.1,
-                momentum=0.9,
-                nesterov=True,
-                weight_decay=5e-4,
-                label_smoothing=0.1,
-                schedule="onecycle",
                 batch_size=128,
                 epochs=0,  # trained by steps
                 steps=700,
