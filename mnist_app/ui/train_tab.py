@@ -209,7 +209,7 @@ def build_train_tab(
         ]
 
     # select, not change: picking the same recipe again resets its values too.
-    recipe.select(
+    recipe_picked = recipe.select(
         fill_recipe, recipe, [description, *settings, name], api_visibility="private", queue=False
     )
     inputs["device"].change(
@@ -341,17 +341,23 @@ def build_train_tab(
     def connect(demo: gr.Blocks, offer_new_model: Callable, inputs: list, outputs: list) -> None:
         """Wire what needs the whole page: reattaching on load, and offering a new model
         to the other tabs: `offer_new_model(saved_as, *inputs)` gives `outputs`' updates."""
-        gr.on(
-            [demo.load, recipe.change, *(setting.change for setting in settings)],
-            estimate_run,
-            [recipe, *settings],
-            estimate,
+        estimating = dict(
             api_visibility="private",
-            trigger_mode="always_last",
             concurrency_id="estimate",
             concurrency_limit=1,
             show_progress="hidden",
         )
+        gr.on(
+            [demo.load, *(setting.change for setting in settings)],
+            estimate_run,
+            [recipe, *settings],
+            estimate,
+            trigger_mode="always_last",
+            **estimating,
+        )
+        # After the recipe's values are in the form: on its own change, the estimate would
+        # read the previous recipe's settings (a run of 7,272 steps for a 3,400-step recipe).
+        recipe_picked.then(estimate_run, [recipe, *settings], estimate, **estimating)
         demo.load(remember_browser, owner_token, owner_token, api_visibility="private", queue=False)
         watching = demo.load(
             follow_current_run,
