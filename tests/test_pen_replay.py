@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from mnist_app.drawing.pen_replay import drawn_training_set, parse, random_sketches, render
+from mnist_app.drawing.pen_replay import parse, random_sketches, render, render_training_images
 from mnist_app.paths import pendigits_file
 from mnist_app.recipes import make_config
 from mnist_app.training import run
@@ -74,7 +74,7 @@ def test_random_sketches_vary_size_and_position(tiny_file):
 
 
 def test_drawn_training_set_goes_through_the_app_preprocessing(tiny_file):
-    images, labels = drawn_training_set(tiny_file, copies=3)
+    images, labels = render_training_images(parse(tiny_file), copies=3)
     assert images.shape == (6, 28, 28) and images.dtype == torch.uint8
     assert labels.tolist() == [1, 7, 1, 7, 1, 7]
     assert images[:, 0].sum() == 0 and images.max() > 200  # MNIST-style: framed, bright ink

@@ -104,19 +104,12 @@ def random_sketches(
         yield render(digit.fit(canvas, size, tuple(center)), canvas, brush_radius), digit.label
 
 
-def drawn_training_set(
-    path: str | os.PathLike, copies: int = 3, seed: int = 0
+def render_training_images(
+    digits: list[PenDigit], copies: int = 3, seed: int = 0
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Pen-drawn digits as extra training images: each digit rendered `copies` times at a
     random brush radius (4-28 px), size and position, then put through the app's own
     preprocessing, exactly as a drawing on the canvas would be. uint8 (N, 28, 28), labels."""
-    return render_training_images(parse(path), copies, seed)
-
-
-def render_training_images(
-    digits: list[PenDigit], copies: int = 3, seed: int = 0
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """`drawn_training_set` for digits already parsed."""
     from .mnist_style import to_mnist  # mnist_style imports nothing from here; keep it lazy
 
     rng = np.random.default_rng(seed)

@@ -20,15 +20,14 @@ from dataclasses import dataclass
 
 from ..data import Mnist
 from ..device import describe_device, pick_device
-from ..drawing.pen_replay import parse, render_training_images
-from ..paths import drawn_data_file
+from ..drawing.pen_replay import render_training_images
 from ..settings import MAX_STEPS, TrainConfig
 from .loop import (
     DoneEvent,
     EpochEvent,
     Evaluating,
     StepEvent,
-    drawn_data_unreadable,
+    drawn_digits,
     schedule,
     train,
 )
@@ -104,11 +103,7 @@ def calibrate(config: TrainConfig, data: Mnist, budget_s: float = BUDGET_S) -> C
     share = config.val_size / max(1, len(data.test_labels))
     drawn_images, drawn_per_image_s = 0, 0.0
     if config.drawn_data:
-        path = drawn_data_file(config.drawn_data)
-        try:
-            digits = parse(path)
-        except OSError as err:
-            raise ValueError(drawn_data_unreadable(config.drawn_data, path, err)) from err
+        digits = drawn_digits(config)
         began = time.perf_counter()
         render_training_images(digits[:DRAWN_SAMPLE], copies=1, seed=config.seed)
         drawn_per_image_s = (time.perf_counter() - began) / min(DRAWN_SAMPLE, len(digits))

@@ -17,7 +17,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -25,7 +24,7 @@ from torch import nn
 
 from ..data import Mnist, Split, normalize
 from ..device import cpu_has_native_bf16, describe_device, pick_device
-from ..drawing.pen_replay import drawn_training_set
+from ..drawing.pen_replay import PenDigit, parse, render_training_images
 from ..evaluation import evaluate
 from ..models import build_model, count_parameters, is_convolutional
 from ..paths import PENDIGITS_TRAIN, drawn_data_file
@@ -249,11 +248,7 @@ def schedule(config: TrainConfig, images: int, batch_size: int) -> tuple[int, in
 
 def _with_drawn_digits(split: Split, config: TrainConfig) -> Split:
     """The MNIST training images plus pen-drawn digits (validation stays pure MNIST)."""
-    path = drawn_data_file(config.drawn_data)
-    try:
-        images, labels = drawn_training_set(path, config.drawn_copies, config.seed)
-    except OSError as err:
-        raise ValueError(drawn_data_unreadable(config.drawn_data, path, err)) from err
+    images, labels = render_training_images(drawn_digits(config), config.drawn_copies, config.seed)
     repeats = config.drawn_repeats
     return Split(
         torch.cat([split.images, images.repeat(repeats, 1, 1)]),
@@ -261,15 +256,21 @@ def _with_drawn_digits(split: Split, config: TrainConfig) -> Split:
     )
 
 
-def drawn_data_unreadable(setting: str, path: Path, err: OSError) -> str:
-    """What to say when the drawn training digits cannot be read."""
-    if setting == PENDIGITS_TRAIN:
-        return (
-            f"this recipe also trains on pen-drawn digits (pendigits), which are not at {path}: "
-            "set MNIST_APP_SHARED to the folder that holds handwriting/pendigits/, or pick "
-            "a recipe that trains on MNIST alone"
-        )
-    return f"cannot read drawn digits from {setting}: {err.strerror or err}"
+def drawn_digits(config: TrainConfig) -> list[PenDigit]:
+    """The pen-drawn digits `config.drawn_data` names, or a ValueError that says why not."""
+    path = drawn_data_file(config.drawn_data)
+    try:
+        return parse(path)
+    except OSError as err:
+        if config.drawn_data == PENDIGITS_TRAIN:
+            message = (
+                f"this recipe also trains on pen-drawn digits (pendigits), which are not at "
+                f"{path}: set MNIST_APP_SHARED to the folder that holds handwriting/pendigits/, "
+                "or pick a recipe that trains on MNIST alone"
+            )
+        else:
+            message = f"cannot read drawn digits from {config.drawn_data}: {err.strerror or err}"
+        raise ValueError(message) from err
 
 
 @dataclass(frozen=True)
