@@ -24,12 +24,16 @@ from mnist_app.data import load_mnist
 from mnist_app.drawn import drawn_set
 from mnist_app.evaluation import predict_logits
 from mnist_app.paths import PROJECT_ROOT, pendigits_file
-from mnist_app.recipes import make_config
+from mnist_app.recipes import RECIPES, make_config
 from mnist_app.training import run
 
 VAL_DIR = PROJECT_ROOT / "data" / "val"
 FIT, CHECK = VAL_DIR / "writers1-15.tra", VAL_DIR / "writers16-30.tra"
-AUGMENT = dict(augment=True, rotate=12.0, shift=0.1, scale=0.12, shear=10.0, thickness=0.6)
+# Every candidate uses resnet_mini's drawing augmentation, as the recipe does.
+AUGMENT = {
+    name: getattr(RECIPES["resnet_mini"].config, name)
+    for name in ("augment", "rotate", "shift", "scale", "shear", "thickness")
+}
 NARROW, WIDE = {"hidden": 256}, {"widths": [48, 96], "hidden": 256}
 
 # name: (arch, arch_kwargs, settings); all on speedrun's optimizer and schedule.

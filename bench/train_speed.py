@@ -31,14 +31,13 @@ from torch.utils.data import DataLoader
 from torchvision import datasets, transforms
 
 from mnist_app.data import FILES, load_mnist
-from mnist_app.drawing.pen_replay import parse
 from mnist_app.drawn import drawn_set
 from mnist_app.evaluation import evaluate, predict_logits
 from mnist_app.models import build_model
-from mnist_app.paths import PENDIGITS_TRAIN, drawn_data_file
+from mnist_app.paths import PENDIGITS_TRAIN
 from mnist_app.recipes import make_config
 from mnist_app.training import Probe, run
-from mnist_app.training.loop import schedule
+from mnist_app.training.loop import drawn_digits, schedule
 
 PLOT = Path(__file__).resolve().parent.parent / "docs" / "time-to-accuracy.png"
 
@@ -180,7 +179,7 @@ def probe_every(config, data, points: int = 12) -> int:
     """Steps between looks, for about `points` of them over the run."""
     drawn = 0
     if config.drawn_data:
-        drawn = len(parse(drawn_data_file(config.drawn_data))) * config.drawn_copies
+        drawn = len(drawn_digits(config)) * config.drawn_copies
     images = len(data.train_labels) - config.val_size + drawn * config.drawn_repeats
     _, total_steps, _ = schedule(config, images, config.batch_size or images)
     return max(1, total_steps // points)
