@@ -11,9 +11,13 @@ for every shipped checkpoint (or those named).
     python bench/drawn_accuracy.py --models speedrun --brushes 6 12 20 --limit 1000
     python bench/drawn_accuracy.py --styles       # per writing style (drawing/styles.py)
 
---styles builds each writing style MNIST lacks (slashed and dotted zero, crossed seven,
-flagged one with a foot, looped two) from the same writers' digits by editing their pen
-strokes, and reads each through the app's pipeline.
+--styles builds each writing style MNIST lacks (drawing/styles.py: slashed and dotted
+zero, crossed seven, flagged one with a foot, looped two, open and closed four, nine with a
+straight stem, narrow, wide and back-leaning hands) from the same writers' digits by
+editing their pen strokes, and reads each through the app's pipeline.
+
+A model that answers "not a digit" (its checkpoint's reject_below) is counted wrong
+wherever it refuses a digit.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from PIL import Image
 from mnist_app.checkpoint import list_checkpoints
 from mnist_app.drawing.pen_replay import parse, random_sketches
 from mnist_app.drawing.styles import STYLES, in_style
-from mnist_app.drawn import model_input
+from mnist_app.drawn import model_input, share_read
 from mnist_app.paths import pendigits_file
 from mnist_app.predict import load_predictor
 
@@ -83,10 +87,7 @@ def main() -> None:
     print(f"\n{'model':<18}{'method':<10}{header}{'overall':>9}")
     for predictor in predictors:
         for method in ("naive", "pipeline"):
-            accs = []
-            for brush in args.brushes:
-                predicted = predictor.probabilities(inputs[method, brush]).argmax(axis=1)
-                accs.append((predicted == labels).mean())
+            accs = [share_read(predictor, inputs[method, brush], labels) for brush in args.brushes]
             cells = "".join(f"{a:>9.2%}" for a in accs)
             print(f"{predictor.name:<18}{method:<10}{cells}{np.mean(accs):>9.2%}")
 
@@ -103,10 +104,7 @@ def style_table(digits, predictors, brushes: list[float], seed: int) -> None:
             for brush in brushes
         }
         for predictor in predictors:
-            accs = [
-                (predictor.probabilities(inputs[b]).argmax(axis=1) == labels).mean()
-                for b in brushes
-            ]
+            accs = [share_read(predictor, inputs[b], labels) for b in brushes]
             cells = "".join(f"{a:>9.2%}" for a in accs)
             print(f"{style:<26}{len(styled):>7}  {predictor.name:<16}{cells}", flush=True)
 

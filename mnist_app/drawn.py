@@ -58,9 +58,15 @@ def drawn_set(
     return DrawnSet(inputs=inputs, labels=labels, source=os.path.basename(path))
 
 
+def share_read(predictor: Predictor, images: np.ndarray, labels: np.ndarray) -> float:
+    """The share of `images` read as their digit; a refusal ("not a digit") is wrong."""
+    probabilities = predictor.probabilities(images)
+    answered = predictor.is_digit(probabilities)
+    return float(((probabilities.argmax(axis=1) == labels) & answered).mean())
+
+
 def drawn_accuracy(predictor: Predictor, drawn: DrawnSet) -> dict[float, float]:
-    """The share of the drawn digits read right, per brush radius."""
+    """The share of the drawn digits read right (not refused), per brush radius."""
     return {
-        brush: float((predictor.probabilities(images).argmax(axis=1) == drawn.labels).mean())
-        for brush, images in drawn.inputs.items()
+        brush: share_read(predictor, images, drawn.labels) for brush, images in drawn.inputs.items()
     }

@@ -31,6 +31,7 @@ from .model_files import (
     check_may_change,
     delete_checkpoint,
     rename_checkpoint,
+    shipped_default,
     shipped_names,
 )
 from .neighbours import FeatureIndex
@@ -97,8 +98,16 @@ class ModelLibrary:
         return list_checkpoints(self.weights_dir)
 
     def best_name(self) -> str | None:
-        """The checkpoint with the highest recorded test accuracy (newest on ties): what a
-        visitor should meet first."""
+        """What a visitor should meet first: the shipped default (the model that reads
+        drawings and says "not a digit") when it is here and readable, else the checkpoint
+        with the highest recorded test accuracy (newest on ties)."""
+        default = shipped_default(self.weights_dir)
+        if default in self.names():
+            try:
+                self.predictor(default)
+                return default
+            except ValueError:  # unreadable: the best of the others instead
+                pass
         scored = []
         for name in self.names():
             try:

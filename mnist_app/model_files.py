@@ -34,6 +34,14 @@ def shipped_names(weights_dir: str | os.PathLike) -> frozenset[str]:
     return frozenset(manifest["models"])
 
 
+def shipped_default(weights_dir: str | os.PathLike) -> str | None:
+    """The model the manifest in `weights_dir` names for visitors to meet first, if any."""
+    try:
+        return json.loads((Path(weights_dir) / SHIPPED_MANIFEST).read_text()).get("default")
+    except FileNotFoundError:
+        return None
+
+
 def check_may_change(
     checkpoint: Checkpoint, weights_dir: str | os.PathLike, secrets: list[str]
 ) -> None:

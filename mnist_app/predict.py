@@ -4,6 +4,7 @@
     >>> predictor = load_predictor("resnet_mini")        # or a path to a .pt file
     >>> predictor.probabilities(image_28x28)              # numpy (10,)
     >>> predictor.probabilities(batch_nx28x28)            # numpy (N, 10)
+    >>> predictor.label(image_28x28)                      # "7", or "not a digit"
 
 Images follow MNIST's convention: light digit on a dark background, uint8 0-255 or
 float 0-1. The checkpoint's own normalisation is applied here.
@@ -46,9 +47,32 @@ class Predictor:
         return probs[0] if single else probs
 
     def predict(self, images) -> int | np.ndarray:
-        """The most likely digit (an int for one image, an array for a batch)."""
+        """The most likely digit (an int for one image, an array for a batch), even where
+        `label` would say it is not a digit."""
         probs = self.probabilities(images)
         return int(probs.argmax()) if probs.ndim == 1 else probs.argmax(axis=1)
+
+    @property
+    def reject_below(self) -> float:
+        """The top probability under which this model answers REFUSAL: chosen on held-out
+        data when it was trained to tell non-digits (0: it always names a digit)."""
+        return float(self.checkpoint.config.get("reject_below") or 0.0)
+
+    def is_digit(self, probabilities: np.ndarray) -> bool | np.ndarray:
+        """Whether the model names a digit for these probabilities ((10,) or (N, 10))."""
+        answered = np.asarray(probabilities).max(axis=-1) >= self.reject_below
+        return bool(answered) if answered.ndim == 0 else answered
+
+    def label(self, images) -> str | list[str]:
+        """The answer as text: the digit ("7"), or REFUSAL for what is not a digit."""
+        probs = self.probabilities(images)
+        batch = np.atleast_2d(probs)
+        labels = [str(p.argmax()) if self.is_digit(p) else REFUSAL for p in batch]
+        return labels[0] if probs.ndim == 1 else labels
+
+
+# The answer for ink that a model trained to tell says is not a digit.
+REFUSAL = "not a digit"
 
 
 # Up to this many images, one thread is faster: waking a second one costs more than it

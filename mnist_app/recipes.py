@@ -68,6 +68,30 @@ RECIPES: dict[str, Recipe] = {
             ),
         ),
         Recipe(
+            "resnet_drawn",
+            "modern",
+            "resnet_mini trained to read every writer and to refuse what is not a digit: "
+            "MNIST plus pen-drawn digits (the pendigits train writers replayed on the canvas), "
+            "those digits edited into styles MNIST lacks (slashed zero, crossed seven...), "
+            "and generated non-digits (letters, doodles, scribbles, blobs, noise) taught to "
+            "get no digit. The Draw tab's reader.",
+            TrainConfig(
+                arch="resnet_mini",
+                **_ONE_CYCLE,
+                lr=0.1,
+                batch_size=128,
+                epochs=0,  # trained by steps
+                steps=8000,
+                **_DRAWING_AUGMENT,
+                dropout=0.1,
+                drawn_data=PENDIGITS_TRAIN,
+                drawn_copies=2,
+                drawn_styles=1,
+                negatives=20000,
+                reject_below=0.0,
+            ),
+        ),
+        Recipe(
             "speedrun_drawn",
             "modern",
             "Reads drawings after about two minutes on a laptop CPU: speedrun's network on "

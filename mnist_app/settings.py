@@ -190,6 +190,33 @@ class TrainConfig:
         high=100,
         ui=HIDDEN,
     )
+    drawn_styles: int = setting(
+        0,
+        "renderings of the drawn digits edited into writing styles MNIST lacks (slashed and "
+        "dotted zero, crossed seven, flagged one, looped two; drawing.styles), 0 = none",
+        "Drawn styles",
+        low=0,
+        high=100,
+        ui=HIDDEN,
+    )
+    negatives: int = setting(
+        0,
+        "generated non-digits (letters, symbols, doodles, scribbles, blobs, noise; "
+        "drawing.negatives) taught to get no digit: the uniform answer",
+        "Non-digits",
+        low=0,
+        high=1_000_000,
+        ui=HIDDEN,
+    )
+    reject_below: float = setting(
+        0.0,
+        'answer "not a digit" when the top probability is below this (0 = always answer a '
+        "digit); kept in the checkpoint",
+        "Refuse below",
+        low=0,
+        high=1,
+        ui=HIDDEN,
+    )
 
     def validate(self) -> None:
         """Raise ValueError with a user-facing message for any impossible setting."""
@@ -197,6 +224,10 @@ class TrainConfig:
             _check(spec, getattr(self, spec.name))
         if self.epochs < 1 and self.steps < 1:
             raise ValueError("train for at least one epoch or one step")
+        if self.drawn_styles and not self.drawn_data:
+            raise ValueError("writing styles are made from drawn digits: name drawn data too")
+        if self.negatives and self.loss != "cross_entropy":
+            raise ValueError("non-digits are taught with the cross-entropy loss, not mse")
         if self.nesterov and self.optimizer == "sgd" and self.momentum == 0:
             raise ValueError("Nesterov momentum needs a momentum above 0")
         steps_per_epoch = -(-MNIST_TRAIN // self.batch_size) if self.batch_size else 1

@@ -23,6 +23,9 @@ def weights(mnist, tmp_path_factory):
     for name, version in (("old-style", "mnist_style/0"), ("unversioned", "")):
         renamed = dataclasses.replace(old, name=name, preprocessing=version)
         save_checkpoint(renamed, checkpoint_path(name, folder))
+    # A model that refuses whatever it is not 99.9% sure of: it says "not a digit" often.
+    picky = dataclasses.replace(old, name="picky", config={**old.config, "reject_below": 0.999})
+    save_checkpoint(picky, checkpoint_path("picky", folder))
     return folder
 
 
@@ -52,6 +55,39 @@ def test_a_stroke_is_preprocessed_once_for_both_the_answer_and_the_strip(demo, m
     assert len(calls) == 1
     assert answer["state"] == "digit" and 'class="digit"' in answer["html"]
     assert answer["stages"].startswith("data:image/png;base64,")
+
+
+def canvas_request(model: str) -> dict:
+    alpha = 255 - pen_sketchpad_values(1)[0]["composite"][..., 0]
+    drawing = np.zeros((280, 280, 4), np.uint8)
+    drawing[..., 3] = alpha
+    return {"image": pen_canvas.png_data_url(drawing), "kind": "canvas", "model": model}
+
+
+def test_a_model_that_reads_no_digit_says_so_and_shows_its_best_guess_small(demo):
+    answer = block(demo, "pen").read_pen(canvas_request("picky"))
+    assert answer["state"] == "not-digit"
+    assert "This doesn&#x27;t look like a digit" in answer["html"] or (
+        "This doesn't look like a digit" in answer["html"]
+    )
+    assert "best guess: <b>" in answer["html"] and 'class="digit"' not in answer["html"]
+    assert answer["html"].count('class="num"') == 10  # all ten probabilities, muted
+    assert answer["stages"].startswith("data:image/png;base64,")  # what the model saw
+    assert "why" not in answer  # no explanation of a digit that was not given
+
+
+def test_the_predict_endpoint_labels_a_refusal_not_a_digit_with_the_ten_kept(demo):
+    (predict,) = page_handlers(demo, "predict")
+    sketch = pen_sketchpad_values(1)[0]
+    refused = predict.fn(sketch, "picky")
+    assert refused["label"] == "not a digit"
+    assert sorted(c["label"] for c in refused["confidences"]) == [str(d) for d in range(10)]
+    assert abs(sum(c["confidence"] for c in refused["confidences"]) - 1) < 1e-4
+    # A digit answer is what Gradio's Label would make of the ten probabilities.
+    (label,) = [b for b in demo.blocks.values() if b._id == predict.outputs[0]._id]
+    answered = predict.fn(sketch, MODEL)
+    probabilities = {c["label"]: c["confidence"] for c in answered["confidences"]}
+    assert answered == label.postprocess(probabilities).model_dump()
 
 
 def test_what_the_page_sends_that_is_not_a_drawing_gets_a_message(demo):

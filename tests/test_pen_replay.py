@@ -7,7 +7,10 @@ import numpy as np
 import pytest
 import torch
 
+from mnist_app.drawing.negatives import negative_images
 from mnist_app.drawing.pen_replay import parse, random_sketches, render, render_training_images
+from mnist_app.drawing.styles import training_styles
+from mnist_app.evaluation import predict_logits
 from mnist_app.paths import pendigits_file
 from mnist_app.recipes import make_config
 from mnist_app.training import run
@@ -91,6 +94,28 @@ def test_training_with_drawn_digits_adds_them_to_the_training_set(tiny_file, sma
     assert run(make_config("t5_mlp_bn", steps=1, val_size=500), small_mnist).train_images == 5500
     with pytest.raises(ValueError, match="cannot read drawn digits"):
         run(make_config("t5_mlp_bn", steps=1, drawn_data="/no/such/file"), small_mnist)
+
+
+def test_styles_and_non_digits_join_the_training_set(tiny_file, small_mnist):
+    config = make_config("speedrun", steps=3, val_size=500, drawn_data=str(tiny_file))
+    drawn = run(dataclasses.replace(config, drawn_copies=1), small_mnist).train_images
+    assert drawn == 5500 + 2
+    # The one (a bare stroke) gets a flag and a foot, and both digits a hand's proportions.
+    styled = run(dataclasses.replace(config, drawn_copies=1, drawn_styles=2), small_mnist)
+    assert styled.train_images == drawn + 2 * len(training_styles(parse(tiny_file)))
+    negatives = run(dataclasses.replace(config, drawn_data="", negatives=100), small_mnist)
+    assert 5500 + 90 <= negatives.train_images <= 5500 + 100
+
+
+def test_a_model_taught_non_digits_is_unsure_of_them_and_sure_of_digits(small_mnist):
+    config = make_config("speedrun", steps=150, val_size=500, negatives=600)
+    model = run(config, small_mnist).model
+    held_out = torch.from_numpy(negative_images(200, "val", seed=0))
+    top = {
+        name: torch.softmax(predict_logits(model, images, config.mean, config.std), 1).amax(1)
+        for name, images in (("digits", small_mnist.test_images), ("non-digits", held_out))
+    }
+    assert top["digits"].median() > 0.8 > 0.4 > top["non-digits"].median()
 
 
 def test_a_recipe_on_the_shared_pen_drawn_digits_says_where_they_are_missing(

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mnist_app.drawing.pen_replay import parse, render
-from mnist_app.drawing.styles import STYLES, crossed_seven, in_style
+from mnist_app.drawing.styles import PROPORTIONS, STYLES, crossed_seven, in_style, training_styles
 from mnist_app.paths import pendigits_file
 
 
@@ -17,7 +17,8 @@ def test_writers():
 def test_each_style_is_built_from_at_least_100_test_writer_digits(style, test_writers):
     styled = in_style(test_writers, style)
     assert len(styled) >= 100
-    assert len({d.label for d in styled}) == 1  # a style belongs to one digit
+    labels = {d.label for d in styled}
+    assert len(labels) == (9 if style == "wide hand" else 10 if style in PROPORTIONS else 1)
     assert [d.strokes for d in in_style(test_writers, style)] == [d.strokes for d in styled]
 
 
@@ -54,3 +55,28 @@ def test_a_flagged_one_starts_with_its_flag_and_stands_on_a_foot(test_writers):
     assert (
         np.ptp(foot[:, 1]) == 0 and foot[:, 1].max() <= body[:, 1].min() + 1
     )  # flat, at the bottom
+
+
+def test_a_closed_four_runs_its_arm_from_the_top_of_its_stem(test_writers):
+    closed = in_style(test_writers, "closed four")
+    for four in closed[:20]:
+        arm, stem = (np.asarray(s) for s in four.strokes)
+        top = stem[np.argmax(stem[:, 1])]
+        height = np.ptp(stem[:, 1])
+        assert np.linalg.norm(arm[0] - top) < 0.05 * height  # the pen starts at the stem's top
+        assert arm[:, 0].min() < top[0] - 0.15 * height  # and runs down to a corner left of it
+
+
+def test_a_straight_nine_ends_in_a_straight_stem_down_to_its_bottom(test_writers):
+    for nine in in_style(test_writers, "nine with a straight stem")[:20]:
+        stroke = np.asarray(nine.strokes[0])
+        tail = stroke[-12:]  # the stem, sampled as a straight line
+        assert np.allclose(np.diff(tail, 2, axis=0), 0, atol=1e-9)
+        assert tail[-1, 1] == stroke[:, 1].min() and tail[0, 1] > tail[-1, 1]
+
+
+def test_training_styles_give_each_proportion_a_third_of_the_hand(test_writers):
+    styled = training_styles(test_writers, seed=0)
+    singles = sum(len(in_style(test_writers, s)) for s in STYLES if s not in PROPORTIONS)
+    assert len(test_writers) * 0.9 < len(styled) - singles <= len(test_writers)
+    assert [d.strokes for d in training_styles(test_writers, seed=0)] == [d.strokes for d in styled]

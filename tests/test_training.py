@@ -22,6 +22,8 @@ def test_every_recipe_builds_a_model_with_ten_outputs(name):
 @pytest.mark.parametrize("name", list(RECIPES))
 def test_every_recipe_lowers_the_loss_in_a_few_steps(name, small_mnist):
     config = make_config(name, steps=40, val_size=500)
+    if config.negatives:  # less material to render: a few seconds, not minutes
+        config = dataclasses.replace(config, negatives=300, drawn_styles=0, drawn_copies=1)
     losses = [e.loss for e in train(config, small_mnist) if isinstance(e, StepEvent)]
     assert len(losses) == 40
     first, last = sum(losses[:5]) / 5, sum(losses[-5:]) / 5
@@ -116,6 +118,9 @@ def test_stop_before_the_first_step_still_returns_a_model(small_mnist):
         ({"batch_size": -1}, "batch size"),
         ({"optimizer": "rmsprop"}, "optimizer must be one of"),
         ({"colour": "red"}, "unknown training setting"),
+        ({"drawn_styles": 1}, "writing styles are made from drawn digits"),
+        ({"negatives": 100}, "non-digits are taught with the cross-entropy loss"),
+        ({"reject_below": 1.5}, r"refuse below must be in \[0, 1\]"),
     ],
 )
 def test_bad_settings_are_refused_with_a_message(overrides, message):

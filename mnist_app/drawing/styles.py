@@ -1,5 +1,7 @@
 """Writing styles MNIST lacks, made by editing real pen trajectories: a zero with a slash
-or a dot, a seven with a bar, a one with a long flag and a foot, a two with a loop.
+or a dot, a seven with a bar, a one with a long flag and a foot, a two with a loop, a
+closed four, a nine with a straight stem, and the proportions of other hands (narrow,
+wide, leaning back). Open-top fours are the writers' own, selected, not edited.
 
 A style is a function from a real pen-drawn digit to the same digit in that style (or
 None where the digit does not suit it, e.g. a seven already crossed). The per-style table
@@ -126,13 +128,107 @@ def looped_two(digit: PenDigit, rng: np.random.Generator) -> PenDigit | None:
     return _with(digit, [[(float(x), float(y)) for x, y in looped]])
 
 
+def _four_parts(digit: PenDigit) -> tuple[np.ndarray, np.ndarray] | None:
+    """A four written as an arm (down, then across) and a stem: the two strokes."""
+    if digit.label != 4 or len(digit.strokes) != 2:
+        return None
+    arm, stem = (np.asarray(s, dtype=float) for s in digit.strokes)
+    if np.ptp(stem[:, 1]) < np.ptp(arm[:, 1]):  # the stem is the taller stroke
+        arm, stem = stem, arm
+    return arm, stem
+
+
+def open_four(digit: PenDigit, rng: np.random.Generator) -> PenDigit | None:
+    """A four whose arm starts well apart from the top of its stem (selected as written)."""
+    parts = _four_parts(digit)
+    if parts is None:
+        return None
+    arm, stem = parts
+    top = stem[np.argmax(stem[:, 1])]
+    gap = np.linalg.norm(arm[np.argmax(arm[:, 1])] - top)
+    return digit if gap > 0.25 * np.ptp(stem[:, 1]) else None
+
+
+def closed_four(digit: PenDigit, rng: np.random.Generator) -> PenDigit | None:
+    """A four whose arm runs from the top of its stem down to the corner: a closed top."""
+    parts = _four_parts(digit)
+    if parts is None:
+        return None
+    arm, stem = parts
+    lo, hi = arm.min(axis=0), arm.max(axis=0)
+    size = np.maximum(hi - lo, 1e-6)
+    corner = int(np.argmin(((arm - lo) / size).sum(axis=1)))  # the arm's bottom-left
+    height = np.ptp(stem[:, 1])
+    top = stem[np.argmax(stem[:, 1])] + rng.uniform(-0.03, 0.03, 2) * height
+    # Only an arm that turns at a corner left of and below the stem's top, then runs right.
+    across = arm[corner:, 0].max() - arm[corner, 0]
+    if not (arm[corner, 0] < top[0] - 0.15 * height and across > 0.3 * height):
+        return None
+    rises = arm[corner:, 1].max() - arm[corner, 1]
+    if arm[corner, 1] > top[1] - 0.25 * height or rises > 0.2 * height:
+        return None
+    closed = np.concatenate([np.asarray(_line(top, arm[corner]))[:-1], arm[corner:]])
+    return _with(digit, [[(float(x), float(y)) for x, y in closed], digit.strokes[1]])
+
+
+def straight_nine(digit: PenDigit, rng: np.random.Generator) -> PenDigit | None:
+    """A nine written in one stroke whose tail is a straight stem down from its loop."""
+    if digit.label != 9 or len(digit.strokes) != 1:
+        return None
+    stroke = np.asarray(digit.strokes[0], dtype=float)
+    lo, hi = stroke.min(axis=0), stroke.max(axis=0)
+    height = hi[1] - lo[1]
+    # The tail leaves the loop where the pen last goes below the loop's middle.
+    high = np.nonzero(stroke[:, 1] > lo[1] + 0.55 * height)[0]
+    if len(high) == 0 or high[-1] >= len(stroke) - 2:
+        return None
+    start = stroke[high[-1]]
+    lean = math.tan(math.radians(rng.uniform(-4, 12))) * (start[1] - lo[1])
+    stem = _line(start, (start[0] - lean, lo[1]))
+    return _with(digit, [[(float(x), float(y)) for x, y in stroke[: high[-1]]] + stem])
+
+
+def _reshaped(digit: PenDigit, transform: np.ndarray) -> PenDigit:
+    return _with(
+        digit,
+        [[(float(x), float(y)) for x, y in np.asarray(s) @ transform.T] for s in digit.strokes],
+    )
+
+
+def narrow(digit: PenDigit, rng: np.random.Generator) -> PenDigit | None:
+    """A tall, narrow hand: half to two thirds of the width."""
+    return _reshaped(digit, np.diag([rng.uniform(0.5, 0.67), 1.0]))
+
+
+def wide(digit: PenDigit, rng: np.random.Generator) -> PenDigit | None:
+    """A wide, low hand: a third to two thirds wider (ones stay ones: not widened)."""
+    return None if digit.label == 1 else _reshaped(digit, np.diag([rng.uniform(1.33, 1.67), 1.0]))
+
+
+def backslanted(digit: PenDigit, rng: np.random.Generator) -> PenDigit | None:
+    """A hand leaning back (to the left) by 15-25 degrees."""
+    shear = -math.tan(math.radians(rng.uniform(15, 25)))
+    return _reshaped(digit, np.array([[1.0, shear], [0.0, 1.0]]))
+
+
 STYLES: dict[str, Style] = {
     "slashed zero": slashed_zero,
     "dotted zero": dotted_zero,
     "crossed seven": crossed_seven,
     "flagged one with a foot": flagged_one,
     "looped two": looped_two,
+    "open-top four": open_four,
+    "closed four": closed_four,
+    "nine with a straight stem": straight_nine,
+    "narrow hand": narrow,
+    "wide hand": wide,
+    "hand leaning back": backslanted,
 }
+
+
+# Styles of the whole hand, not of one digit: in training material, each takes a third of
+# the digits (all of them would outweigh the styles of single digits three to one).
+PROPORTIONS = ("narrow hand", "wide hand", "hand leaning back")
 
 
 def in_style(digits: list[PenDigit], style: str, seed: int = 0) -> list[PenDigit]:
@@ -140,3 +236,18 @@ def in_style(digits: list[PenDigit], style: str, seed: int = 0) -> list[PenDigit
     rng = np.random.default_rng(seed)
     edited = (STYLES[style](digit, rng) for digit in digits)
     return [digit for digit in edited if digit is not None]
+
+
+def training_styles(digits: list[PenDigit], seed: int = 0) -> list[PenDigit]:
+    """Training material: every style applied to the digits that suit it, the hand's
+    proportions each to a random third of them (seeded)."""
+    rng = np.random.default_rng(seed)
+    thirds = np.array_split(rng.permutation(len(digits)), len(PROPORTIONS))
+    share = {
+        style: [digits[i] for i in third] for style, third in zip(PROPORTIONS, thirds, strict=True)
+    }
+    return [
+        edited
+        for k, style in enumerate(STYLES)
+        for edited in in_style(share.get(style, digits), style, seed + k)
+    ]

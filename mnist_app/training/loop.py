@@ -24,7 +24,9 @@ from torch import nn
 
 from ..data import Mnist, Split, normalize
 from ..device import cpu_has_native_bf16, describe_device, pick_device
+from ..drawing.negatives import negative_images
 from ..drawing.pen_replay import PenDigit, parse, render_training_images
+from ..drawing.styles import training_styles
 from ..evaluation import evaluate
 from ..models import build_model, count_parameters, is_convolutional
 from ..paths import PENDIGITS_TRAIN, drawn_data_file
@@ -180,10 +182,22 @@ def _accumulating(model: nn.Module, last: bool):
     return model.no_sync()
 
 
+# The label of a non-digit in the training set (config.negatives): no digit is its answer.
+NOT_A_DIGIT = 10
+
+
 def _loss(logits: torch.Tensor, labels: torch.Tensor, config: TrainConfig) -> torch.Tensor:
     if config.loss == "mse":
         return F.mse_loss(logits.float(), F.one_hot(labels, 10).float())
-    return F.cross_entropy(logits.float(), labels, label_smoothing=config.label_smoothing)
+    if not config.negatives:
+        return F.cross_entropy(logits.float(), labels, label_smoothing=config.label_smoothing)
+    # Outlier exposure: a non-digit's target is the uniform answer (all ten at 10%), so the
+    # top probability tells digits from the rest; digits keep their smoothed one-hot.
+    smoothing = config.label_smoothing
+    digit = labels < NOT_A_DIGIT
+    targets = F.one_hot(labels.clamp(max=9), 10).float() * (1 - smoothing) + smoothing / 10
+    targets = torch.where(digit[:, None], targets, torch.full_like(targets, 0.1))
+    return -(targets * logits.float().log_softmax(dim=1)).sum(dim=1).mean()
 
 
 class _Batches:
@@ -247,13 +261,26 @@ def schedule(config: TrainConfig, images: int, batch_size: int) -> tuple[int, in
 
 
 def _with_drawn_digits(split: Split, config: TrainConfig) -> Split:
-    """The MNIST training images plus pen-drawn digits (validation stays pure MNIST)."""
-    images, labels = render_training_images(drawn_digits(config), config.drawn_copies, config.seed)
+    """The MNIST training images plus pen-drawn digits, and those digits edited into
+    writing styles (validation stays pure MNIST)."""
+    digits = drawn_digits(config)
+    images, labels = render_training_images(digits, config.drawn_copies, config.seed)
+    if config.drawn_styles:
+        styled = training_styles(digits, config.seed)
+        more = render_training_images(styled, config.drawn_styles, config.seed + 1)
+        images, labels = torch.cat([images, more[0]]), torch.cat([labels, more[1]])
     repeats = config.drawn_repeats
     return Split(
         torch.cat([split.images, images.repeat(repeats, 1, 1)]),
         torch.cat([split.labels, labels.repeat(repeats)]),
     )
+
+
+def _with_negatives(split: Split, config: TrainConfig) -> Split:
+    """The training images plus generated non-digits, labelled NOT_A_DIGIT."""
+    images = torch.from_numpy(negative_images(config.negatives, "train", config.seed))
+    labels = torch.full((len(images),), NOT_A_DIGIT, dtype=torch.long)
+    return Split(torch.cat([split.images, images]), torch.cat([split.labels, labels]))
 
 
 def drawn_digits(config: TrainConfig) -> list[PenDigit]:
@@ -304,6 +331,8 @@ def train(
     train_split, val_split = data.split(config.val_size, seed=config.seed)
     if config.drawn_data:
         train_split = _with_drawn_digits(train_split, config)
+    if config.negatives:
+        train_split = _with_negatives(train_split, config)
     if place.size > 1:
         train_split = distributed.shard(train_split, place, config.seed)
     batches = _Batches(train_split, config, device, batch_size, config.seed + place.rank)
@@ -336,6 +365,7 @@ def train(
     step, train_time, stopped = 0, 0.0, False
     loss_sum = torch.zeros((), device=device)
     correct = torch.zeros((), device=device, dtype=torch.long)
+    digits_seen = torch.zeros((), device=device, dtype=torch.long)  # for accuracy
     seen = 0
     model.train()
     wall_start = tick = time.perf_counter()
@@ -363,6 +393,7 @@ def train(
             )
         loss_sum += loss * len(labels)
         correct += (logits.argmax(1) == labels).sum()
+        digits_seen += (labels < NOT_A_DIGIT).sum()
         seen += len(labels)
         wall = time.perf_counter() - wall_start
         yield StepEvent(
@@ -376,10 +407,11 @@ def train(
             eta_s=(total_steps - step) * wall / step,
         )
         if step % report_every == 0 or step == total_steps:
-            totals = loss_sum, correct, torch.tensor(seen, device=device)
+            totals = loss_sum, correct, torch.tensor(seen, device=device), digits_seen
             if place.size > 1:
                 totals = distributed.sum_over_processes(*totals)
-            train_loss, train_acc = (totals[0] / totals[2]).item(), (totals[1] / totals[2]).item()
+            train_loss = (totals[0] / totals[2]).item()
+            train_acc = (totals[1] / totals[3].clamp(min=1)).item()
             # Rank 0 reports; the others measure nothing.
             validation = (
                 val_split if place.main else Split(val_split.images[:0], val_split.labels[:0])
@@ -390,7 +422,7 @@ def train(
                 )
             )
             yield history[-1]
-            loss_sum.zero_(), correct.zero_()
+            loss_sum.zero_(), correct.zero_(), digits_seen.zero_()
             seen = 0
         if probe and place.main and (step % probe.every == 0 or step == total_steps):
             probe.call(model, step, train_time)

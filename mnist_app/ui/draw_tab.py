@@ -12,11 +12,12 @@ from ..drawing import NotADigit, Preprocessed
 from ..explain import explain
 from ..library import ModelLibrary
 from ..personal.store import PersonalStore
+from ..predict import REFUSAL
 from .errors import user_error
 from .explain_view import input_map, legend_html, strokes_map
 from .inputs import guarded_image_input, with_bounded_blobs
 from .limits import Limits
-from .pen_canvas import Answer, pen_canvas, pen_reader, png_data_url
+from .pen_canvas import Answer, NonDigit, pen_canvas, pen_reader, png_data_url
 from .personal_panel import build_personal_panel
 from .sketch import read_drawing
 from .text import DRAW_A_DIGIT, NO_MODEL, no_models_help, not_a_digit, preprocessing_notice
@@ -109,7 +110,7 @@ def build_draw_tab(
         why_summary = gr.JSON()
         api_only = gr.Button()
 
-    def predict(source: Any, model_name: str | None) -> Answer:
+    def predict(source: Any, model_name: str | None) -> dict[str, Any]:
         """Read a handwritten digit drawn in a Sketchpad.
 
         Args:
@@ -118,16 +119,20 @@ def build_draw_tab(
             model_name: the model to ask (see the models tool), e.g. "resnet_mini".
 
         Returns:
-            The ten probabilities by digit ("0" to "9"), the likeliest as the label; or,
-            instead of a digit, what to do (e.g. "draw a digit") as the label.
+            The ten probabilities by digit ("0" to "9"), the likeliest as the label; or
+            "not a digit" as the label, with the ten probabilities, when the model reads
+            no digit there (letters, symbols, doodles); or, instead of a digit, what to do
+            (e.g. "draw a digit") as the label.
         """
         try:
             stages = _read(source)
         except NotADigit as err:
-            return not_a_digit(err)
-        return _probabilities(library, stages, model_name) if stages else DRAW_A_DIGIT
+            return label_value(not_a_digit(err))
+        if stages is None:
+            return label_value(DRAW_A_DIGIT)
+        return label_value(_probabilities(library, stages, model_name))
 
-    def predict_image(image: Any, model_name: str | None) -> Answer:
+    def predict_image(image: Any, model_name: str | None) -> dict[str, Any]:
         """Read a handwritten digit in an image file (a photo, a scan, a drawing).
 
         Args:
@@ -135,8 +140,8 @@ def build_draw_tab(
             model_name: the model to ask (see the models tool), e.g. "resnet_mini".
 
         Returns:
-            The ten probabilities by digit ("0" to "9"), the likeliest as the label; or,
-            instead of a digit, what to do (e.g. "draw a digit") as the label.
+            As for predict: the ten probabilities by digit, the likeliest as the label, or
+            "not a digit" as the label, or what to do (e.g. "draw a digit").
         """
         return predict(image, model_name)
 
@@ -168,10 +173,15 @@ def build_draw_tab(
         }
         return input_map(explanation, stages.image), strokes_map(explanation, stages), summary
 
-    api_only.click(predict, [sketch, model], label, api_name="predict", concurrency_limit=2)
-    api_only.click(
-        predict_image, [upload, model], label, api_name="predict_image", concurrency_limit=2
-    )
+    for function, source in ((predict, sketch), (predict_image, upload)):
+        api_only.click(
+            function,
+            [source, model],
+            label,
+            api_name=function.__name__,
+            concurrency_limit=2,
+            postprocess=False,  # label_value is the Label's value already
+        )
     api_only.click(
         explain_drawing,
         [sketch, model],
@@ -203,11 +213,27 @@ def _predictor(library: ModelLibrary, model_name: str | None):
 
 
 def _probabilities(library: ModelLibrary, stages: Preprocessed, model_name: str | None) -> Answer:
-    """Ten probabilities from the named model, or NO_MODEL when there is none yet."""
+    """Ten probabilities from the named model (a NonDigit where it reads no digit), or
+    NO_MODEL when there is none yet."""
     if not model_name:
         return NO_MODEL
-    probabilities = _predictor(library, model_name).probabilities(stages.image)
-    return {str(d): float(p) for d, p in enumerate(probabilities)}
+    predictor = _predictor(library, model_name)
+    probabilities = predictor.probabilities(stages.image)
+    answer = {str(d): float(p) for d, p in enumerate(probabilities)}
+    return answer if predictor.is_digit(probabilities) else NonDigit(answer)
+
+
+def label_value(answer: Answer) -> dict[str, Any]:
+    """The Label's value as the endpoints send it (they skip Gradio's postprocessing, which
+    would make the likeliest digit the label): "not a digit" tops a NonDigit's ten."""
+    if isinstance(answer, str):
+        return {"label": answer, "confidences": None}
+    probabilities = answer.probabilities if isinstance(answer, NonDigit) else answer
+    ranked = sorted(probabilities.items(), key=lambda item: item[1], reverse=True)
+    return {
+        "label": REFUSAL if isinstance(answer, NonDigit) else ranked[0][0],
+        "confidences": [{"label": d, "confidence": p} for d, p in ranked],
+    }
 
 
 def _why(library: ModelLibrary, stages: Preprocessed, model_name: str | None) -> dict[str, str]:

@@ -15,6 +15,7 @@ import io
 import string
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,14 +26,23 @@ from PIL import Image
 from ..drawing import NotADigit, Preprocessed, ink_from_alpha, preprocess, preprocess_ink
 from ..drawing.ink import read_image
 from .stage_strip import stage_strip
-from .text import DRAW_A_DIGIT, not_a_digit
+from .text import DRAW_A_DIGIT, NOT_A_DIGIT_ANSWER, not_a_digit
 
 HERE = Path(__file__).parent
 JS = (HERE / "pen_canvas.js").read_text()
 CSS = (HERE / "pen_canvas.css").read_text()
 TEMPLATE = string.Template((HERE / "pen_canvas.html").read_text())
 
-Answer = dict[str, float] | str  # ten probabilities, or what to tell the user instead
+
+@dataclass(frozen=True)
+class NonDigit:
+    """The model's answer that the ink is not a digit, its ten probabilities kept."""
+
+    probabilities: dict[str, float]
+
+
+# Ten probabilities, the model saying "not a digit", or what to tell the user instead.
+Answer = dict[str, float] | NonDigit | str
 CANVAS_PIXELS = 280 * 280  # the page's canvas (pen_canvas.html); a bigger one is not ours
 
 
@@ -41,18 +51,25 @@ def answer_html(answer: Answer) -> str:
     digit), then all ten probabilities; or the message instead of a digit."""
     if isinstance(answer, str):
         return f'<p class="refusal">{html.escape(answer)}</p>'
-    best = max(answer, key=answer.get)
+    probabilities = answer.probabilities if isinstance(answer, NonDigit) else answer
+    best = max(probabilities, key=probabilities.get)
     rows = "".join(
         f'<span class="{"best" if digit == best else ""}">{digit}</span>'
         f'<span class="bar {"best" if digit == best else ""}">'
         f'<span style="width:{100 * p:.1f}%"></span></span>'
         f'<span class="num">{p:.0%}</span>'
-        for digit, p in answer.items()
+        for digit, p in probabilities.items()
     )
+    bars = f'<div class="bars" aria-label="all ten probabilities">{rows}</div>'
+    if isinstance(answer, NonDigit):
+        return (
+            f'<p class="refusal not-digit">{NOT_A_DIGIT_ANSWER}</p>'
+            f'<p class="guess">best guess: <b>{best}</b>, {probabilities[best]:.0%}</p>'
+            f'<div class="muted">{bars}</div>'
+        )
     return (
         f'<div class="top"><span class="digit">{best}</span>'
-        f'<span class="confidence">{answer[best]:.0%} sure</span></div>'
-        f'<div class="bars" aria-label="all ten probabilities">{rows}</div>'
+        f'<span class="confidence">{probabilities[best]:.0%} sure</span></div>{bars}'
     )
 
 
@@ -128,7 +145,7 @@ def pen_reader(
             result = answer(stages, model)
         except gr.Error as err:
             return {"html": answer_html(err.message), "state": "error", "stages": ""}
-        state = "digit" if isinstance(result, dict) else "refused"
+        state = {dict: "digit", NonDigit: "not-digit"}.get(type(result), "refused")
         strip = png_data_url(stage_strip(stages))
         reply = {"html": answer_html(result), "state": state, "stages": strip}
         if why and state == "digit" and request.get("why") is True:

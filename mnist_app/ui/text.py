@@ -10,6 +10,8 @@ DRAW_A_DIGIT = "draw a digit"
 NO_MODEL = "no model yet: train one first"
 FILLED = "the ink fills the canvas: clear it and draw one digit"
 DOT = "that is a dot, not a digit: draw the whole digit"
+# A model's refusal, above its best guess (shown small).
+NOT_A_DIGIT_ANSWER = "This doesn't look like a digit"
 
 
 def not_a_digit(err: NotADigit) -> str:
