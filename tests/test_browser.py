@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 import shutil
 import tempfile
 import time
@@ -33,13 +34,22 @@ from mnist_app.testing.browser import (
 from mnist_app.testing.server import MODEL, launched_app, weights_with_quick_model
 from mnist_app.testing.sketches import shadowed_photo_of_a_four
 from mnist_app.ui.charts import confusion_cell, confusion_image
-from mnist_app.ui.text import DOT
+from mnist_app.ui.text import DOT, NOT_A_DIGIT_ANSWER
 
 # Strokes relative to the canvas centre; each mouse move costs ~200 ms of software
 # rendering, so they are few and straight.
 SEVEN = [(-80, -90), (80, -90), (-10, 100)]
 ONE = [(5, -100), (-5, 100)]
-SHIPPED_MODEL = "resnet_mini"  # the repo's default model, trained with drawing augmentations
+# The Draw tab's default model: it reads pen-drawn digits and says "not a digit".
+SHIPPED_MODEL = "resnet_drawn"
+# A letter A and a hash sign, stroke by stroke, relative to the canvas centre.
+LETTER_A = [[(-70, 100), (0, -100), (70, 100)], [(-40, 30), (40, 30)]]
+HASH = [
+    [(-35, -95), (-45, 95)],
+    [(45, -95), (35, 95)],
+    [(-95, -30), (95, -30)],
+    [(-95, 35), (95, 35)],
+]
 POINTS_PER_STROKE = 10
 
 pytestmark = pytest.mark.slow
@@ -158,6 +168,19 @@ def test_why_colours_the_strokes_and_the_input_and_names_the_runner_up(page):
     page.locator(".pen-why").uncheck()
     overlay.wait_for(state="hidden", timeout=60_000)
     clear(page)
+
+
+def test_a_letter_and_a_hash_are_not_digits_and_the_best_guess_shows_small(page):
+    for strokes in (LETTER_A, HASH):
+        for stroke in strokes:
+            draw(page, stroke)
+        assert final_answer(page) == NOT_A_DIGIT_ANSWER
+        guess = page.locator("#prediction .guess").inner_text()
+        assert re.fullmatch(r"best guess: \d, \d+%", guess), guess
+        assert page.locator("#prediction .digit").count() == 0  # no big digit
+        assert page.locator("#prediction .num").count() == 10  # the ten, muted
+        assert page.locator("#stages").is_visible()  # what the model saw
+        clear(page)
 
 
 def test_ctrl_z_undoes_a_stroke_and_escape_and_delete_clear(page):
@@ -288,6 +311,13 @@ def test_on_a_phone_the_canvas_and_the_answer_show_together_and_a_finger_draws(b
             assert box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"], selector
         strip = page.locator("#stages").bounding_box()
         assert strip["width"] >= 560  # readable: it scrolls sideways rather than shrink
+        page.locator("#clear").click()
+        for stroke in HASH:
+            touch_stroke(page, [(CANVAS / 2 + x, CANVAS / 2 + y) for x, y in stroke], points=6)
+        assert final_answer(page) == NOT_A_DIGIT_ANSWER
+        for selector in ("#prediction .refusal", "#prediction .guess"):
+            box = page.locator(selector).bounding_box()
+            assert box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"], selector
         page.get_by_role("tab", name="Mistakes").click()
         page.wait_for_selector("#mistakes-gallery .caption-label", timeout=120_000)
         caption = page.locator("#mistakes-gallery .caption-label").first.bounding_box()

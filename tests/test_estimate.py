@@ -40,3 +40,15 @@ def test_the_estimate_says_what_it_is_made_of(mnist):
     assert longer.steps == 10 * shorter.steps  # the length costs no new calibration
     assert longer.seconds > 5 * shorter.seconds
     assert longer.describe().startswith("About ") and "3,240 steps of " in longer.describe()
+
+
+def test_the_estimate_counts_rendering_styles_and_making_non_digits(mnist):
+    config = make_config("resnet_drawn")
+    calibration = calibrate(config, mnist, budget_s=0.3)
+    assert calibration.drawn_images > 2 * 7494  # two renderings of each, and their styles
+    assert calibration.negative_per_image_s > 0
+    guess = estimate(config, calibration, 60_000)
+    making = calibration.drawn_images * calibration.drawn_per_image_s
+    making += config.negatives * calibration.negative_per_image_s
+    assert guess.setup_s >= making > 30  # rendering and generating take most of a minute
+    assert guess.steps == 8000 and "to set up" in guess.describe()

@@ -3,8 +3,9 @@
 The calibration trains the very recipe (same model, batch, augmentation, device) for about
 two seconds of steps and then evaluates the test set as a run's end does, timing each
 part. A run's time is then arithmetic: setting up, each step times the steps, each
-validation report, the test set, and rendering the drawn digits for recipes that train on
-them (timed on a sample, since it takes the longest to set up). A calibration is kept per
+validation report, the test set, and rendering the drawn digits (and their writing styles)
+and generating non-digits for recipes that train on them (each timed on a sample, since
+they take the longest to set up). A calibration is kept per
 recipe settings (other than the length of the run), so changing the epochs costs nothing.
 """
 
@@ -20,7 +21,9 @@ from dataclasses import dataclass
 
 from ..data import Mnist
 from ..device import describe_device, pick_device
+from ..drawing.negatives import negative_images
 from ..drawing.pen_replay import render_training_images
+from ..drawing.styles import training_styles
 from ..settings import MAX_STEPS, TrainConfig
 from .loop import (
     DoneEvent,
@@ -35,7 +38,7 @@ from .loop import (
 WARM_UP_STEPS = 5  # the first steps choose kernels (and capture CUDA graphs): not timed
 MIN_TIMED_STEPS = 5
 BUDGET_S = 2.0  # of timed steps
-DRAWN_SAMPLE = 40  # drawn digits rendered to time the rendering
+DRAWN_SAMPLE = 40  # drawn digits rendered (and non-digits generated) to time it
 TEST_SHARE = 10  # 1 in this many test images is evaluated to time the test set
 
 
@@ -48,8 +51,11 @@ class Calibration:
     test_s: float  # the 10,000 test images evaluated
     validation_s: float  # one validation report
     drawn_per_image_s: float  # rendering one drawn digit (0 without drawn digits)
-    drawn_images: int  # drawn digits a run renders (each then seen drawn_repeats times an epoch)
+    # Drawn digits a run renders, their styles included (each then seen drawn_repeats times
+    # an epoch).
+    drawn_images: int
     device: str
+    negative_per_image_s: float = 0.0  # generating one non-digit
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,9 @@ class Estimate:
 
 def calibrate(config: TrainConfig, data: Mnist, budget_s: float = BUDGET_S) -> Calibration:
     """Time a short run of `config` (about `budget_s` seconds of steps, then the test set)."""
-    trial = dataclasses.replace(config, steps=MAX_STEPS, epochs=0, drawn_data="")
+    trial = dataclasses.replace(
+        config, steps=MAX_STEPS, epochs=0, drawn_data="", drawn_styles=0, negatives=0
+    )
     # A tenth of the test set is evaluated, as its time grows with the images.
     sample = len(data.test_labels) // TEST_SHARE
     few_tests = dataclasses.replace(
@@ -108,6 +116,13 @@ def calibrate(config: TrainConfig, data: Mnist, budget_s: float = BUDGET_S) -> C
         render_training_images(digits[:DRAWN_SAMPLE], copies=1, seed=config.seed)
         drawn_per_image_s = (time.perf_counter() - began) / min(DRAWN_SAMPLE, len(digits))
         drawn_images = len(digits) * config.drawn_copies
+        if config.drawn_styles:
+            drawn_images += len(training_styles(digits, config.seed)) * config.drawn_styles
+    negative_per_image_s = 0.0
+    if config.negatives:
+        began = time.perf_counter()
+        negative_images(DRAWN_SAMPLE, seed=config.seed)
+        negative_per_image_s = (time.perf_counter() - began) / DRAWN_SAMPLE
     return Calibration(
         setup_s=setup_s,
         step_s=step_s,
@@ -116,16 +131,22 @@ def calibrate(config: TrainConfig, data: Mnist, budget_s: float = BUDGET_S) -> C
         drawn_per_image_s=drawn_per_image_s,
         drawn_images=drawn_images,
         device=describe_device(pick_device(config.device)),
+        negative_per_image_s=negative_per_image_s,
     )
 
 
 def estimate(config: TrainConfig, calibration: Calibration, mnist_train: int = 60_000) -> Estimate:
     """The run's time per `calibration` (made with `config`'s settings, whatever its length)."""
-    images = mnist_train - config.val_size + calibration.drawn_images * config.drawn_repeats
+    drawn = calibration.drawn_images * config.drawn_repeats
+    images = mnist_train - config.val_size + drawn + config.negatives
     _, total_steps, report_every = schedule(config, images, config.batch_size or images)
     reports = -(-total_steps // report_every) if config.val_size else 0
     evaluation_s = reports * calibration.validation_s + calibration.test_s
-    setup_s = calibration.setup_s + calibration.drawn_images * calibration.drawn_per_image_s
+    setup_s = (
+        calibration.setup_s
+        + calibration.drawn_images * calibration.drawn_per_image_s
+        + config.negatives * calibration.negative_per_image_s
+    )
     # The setup's warm-up steps are steps of the run too.
     steps_s = max(0, total_steps - WARM_UP_STEPS) * calibration.step_s
     return Estimate(

@@ -168,8 +168,27 @@ canvas.addEventListener("pointermove", (event) => {
   const from = current.points.length;
   events.forEach((e) => current.points.push(point(e)));
   paint(current, from);
-  if (!inFlight && performance.now() - lastSent >= LIVE_EVERY_MS) ask();
+  askWhileDrawing();
 });
+
+// While the pen moves: ask about the ink as it is now, at most every LIVE_EVERY_MS and one
+// request at a time; ink drawn while a request is out is asked about when it returns (a
+// first glimpse is often "not a digit" yet, and must not be the last one).
+let livePending = null;
+function askWhileDrawing() {
+  if (inFlight) {
+    again = true;
+    return;
+  }
+  const wait = LIVE_EVERY_MS - (performance.now() - lastSent);
+  if (wait <= 0) ask();
+  else if (livePending === null) {
+    livePending = setTimeout(() => {
+      livePending = null;
+      if (current) ask();
+    }, wait);
+  }
+}
 
 function penUp(event) {
   if (!current || event.pointerId !== current.pointer) return;
