@@ -34,15 +34,14 @@ UPLOADED = ("glyphs", "noise")  # images a person would upload; the rest are dra
 SPLITS = ("train", "val", "test")
 CANVAS = 280
 
-# The pen alphabet, in a unit box (y up). Each is a list of strokes; a stroke a polyline.
-_ARC = [(math.cos(t), math.sin(t)) for t in np.linspace(0, 2 * math.pi, 25)]
-
 
 def _circle(cx: float, cy: float, r: float, start: float = 0, end: float = 360) -> Stroke:
+    """An arc from `start` to `end` degrees (anticlockwise, y up), a point every 15°."""
     turn = np.radians(np.linspace(start, end, max(4, int(abs(end - start) / 15))))
     return [(cx + r * math.cos(t), cy + r * math.sin(t)) for t in turn]
 
 
+# The pen alphabet, in a unit box (y up). Each is a list of strokes; a stroke a polyline.
 LETTERS: dict[str, list[Stroke]] = {
     "A": [[(0, 0), (0.5, 1), (1, 0)], [(0.22, 0.42), (0.78, 0.42)]],
     "E": [[(1, 1), (0, 1), (0, 0), (1, 0)], [(0, 0.5), (0.7, 0.5)]],
