@@ -48,6 +48,16 @@ _ONE_CYCLE = dict(
 # Warps and stroke widths that drawings on the canvas have and MNIST lacks.
 _DRAWING_AUGMENT = dict(augment=True, rotate=12.0, shift=0.1, scale=0.12, shear=10.0, thickness=0.6)
 
+_RESNET_MINI = TrainConfig(
+    arch="resnet_mini",
+    **_ONE_CYCLE,
+    lr=0.1,
+    batch_size=128,
+    epochs=12,
+    **_DRAWING_AUGMENT,
+    dropout=0.1,
+)
+
 RECIPES: dict[str, Recipe] = {
     r.name: r
     for r in [
@@ -57,15 +67,7 @@ RECIPES: dict[str, Recipe] = {
             "Residual BN CNN (32-64-128), SGD-Nesterov + one-cycle, label smoothing, and "
             "augmentation for drawn digits (rotation, shift, scale, shear, stroke thickness): "
             "the default.",
-            TrainConfig(
-                arch="resnet_mini",
-                **_ONE_CYCLE,
-                lr=0.1,
-                batch_size=128,
-                epochs=12,
-                **_DRAWING_AUGMENT,
-                dropout=0.1,
-            ),
+            _RESNET_MINI,
         ),
         Recipe(
             "resnet_drawn",
@@ -75,15 +77,10 @@ RECIPES: dict[str, Recipe] = {
             "those digits edited into styles MNIST lacks (slashed zero, crossed seven...), "
             "and generated non-digits (letters, doodles, scribbles, blobs, noise) taught to "
             "get no digit. The Draw tab's reader.",
-            TrainConfig(
-                arch="resnet_mini",
-                **_ONE_CYCLE,
-                lr=0.1,
-                batch_size=128,
+            dataclasses.replace(
+                _RESNET_MINI,
                 epochs=0,  # trained by steps
                 steps=8000,
-                **_DRAWING_AUGMENT,
-                dropout=0.1,
                 drawn_data=PENDIGITS_TRAIN,
                 drawn_copies=2,
                 drawn_styles=1,
