@@ -2,34 +2,40 @@
 
 from __future__ import annotations
 
-import time
+import math
 
 import pytest
 
 from mnist_app.recipes import make_config
-from mnist_app.training import run
-from mnist_app.training.estimate import calibrate, estimate
+from mnist_app.training.estimate import WARM_UP_STEPS, Calibration, calibrate, estimate
+from mnist_app.training.loop import EpochEvent, StepEvent, train
 
 
-# Two small recipes, an MLP and a CNN, each a few seconds long here. The bound of
-# 30% is what a person planning around the number needs. Another process starting under a
-# run changes the machine's speed between the calibration and the run: up to three tries
-# tell that from an estimate that is wrong.
+# How close the estimate comes to the clock is measured by bench/time_estimate.py (README
+# figures), not here: a shared machine's speed changes under a test. What a test can hold
+# is the arithmetic: the estimate counts the steps and validation reports the run makes.
 @pytest.mark.parametrize(("recipe", "settings"), [("t1_mlp_mse", {}), ("t4_lenet5", {"epochs": 1})])
-def test_the_estimate_is_within_30_percent_of_the_run(mnist, recipe, settings):
+def test_the_estimate_counts_the_steps_and_reports_the_run_makes(mnist, recipe, settings):
     config = make_config(recipe, **settings)
-    tries = []
-    for _ in range(3):
-        guess = estimate(config, calibrate(config, mnist), len(mnist.train_labels))
-        start = time.perf_counter()
-        run(config, mnist)
-        actual = time.perf_counter() - start
-        tries.append(f"{guess.describe()} It took {actual:.1f} s.")
-        if 0.7 <= guess.seconds / actual <= 1.3:
-            break
-    else:
-        pytest.fail("estimate off by more than 30% three times: " + " ".join(tries))
-    assert guess.steps == (3 * 108 if recipe == "t1_mlp_mse" else 860)
+    steps = reports = 0
+    for event in train(config, mnist):
+        steps += isinstance(event, StepEvent)
+        reports += isinstance(event, EpochEvent) and not math.isnan(event.val_loss)
+    costs = Calibration(
+        setup_s=2.0,
+        step_s=0.01,
+        test_s=0.5,
+        validation_s=0.25,
+        drawn_per_image_s=0.0,
+        drawn_images=0,
+        device="CPU",
+    )
+    guess = estimate(config, costs, len(mnist.train_labels))
+    assert guess.steps == steps == (3 * 108 if recipe == "t1_mlp_mse" else 860)
+    assert guess.evaluation_s == pytest.approx(reports * 0.25 + 0.5)
+    assert guess.seconds == pytest.approx(
+        2.0 + (steps - WARM_UP_STEPS) * 0.01 + reports * 0.25 + 0.5
+    )
 
 
 def test_the_estimate_says_what_it_is_made_of(mnist):
