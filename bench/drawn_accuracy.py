@@ -12,9 +12,10 @@ for every shipped checkpoint (or those named).
     python bench/drawn_accuracy.py --styles       # per writing style (drawing/styles.py)
 
 --styles builds each writing style MNIST lacks (drawing/styles.py: slashed and dotted
-zero, crossed seven, flagged one with a foot, looped two, open and closed four, nine with a
-straight stem, narrow, wide and back-leaning hands) from the same writers' digits by
-editing their pen strokes, and reads each through the app's pipeline.
+zero, crossed seven, ones with a long flag (with a foot or without), looped two, open and
+closed four, nine with a straight stem, narrow, wide and back-leaning hands) from the
+same writers' digits by editing their pen strokes, and reads each through the app's
+pipeline.
 
 A model that answers "not a digit" (its checkpoint's reject_below) is counted wrong
 wherever it refuses a digit.

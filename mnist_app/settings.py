@@ -193,7 +193,7 @@ class TrainConfig:
     drawn_styles: int = setting(
         0,
         "renderings of the drawn digits edited into writing styles MNIST lacks (slashed and "
-        "dotted zero, crossed seven, flagged one, looped two; drawing.styles), 0 = none",
+        "dotted zero, crossed seven, flagged ones, looped two; drawing.styles), 0 = none",
         "Drawn styles",
         low=0,
         high=100,

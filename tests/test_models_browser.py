@@ -9,7 +9,7 @@ import re
 
 import pytest
 from conftest import MNIST_DIR
-from playwright.sync_api import Locator, Page, sync_playwright
+from playwright.sync_api import Locator, Page, expect, sync_playwright
 
 from mnist_app.model_files import SHIPPED_MANIFEST
 from mnist_app.testing.browser import choose_model, launch_chromium, wait_text
@@ -43,8 +43,12 @@ def train_on_page(page: Page, url: str, name: str) -> None:
     open_tab(page, url, "Train")
     page.get_by_label("Recipe", exact=True).click()
     page.get_by_role("option", name="speedrun", exact=True).click()
+    # The recipe's values (and a free name) arrive a moment later, over what was typed
+    # before; on a loaded machine, that moment is seconds.
+    save_as = page.get_by_label("Save as (model name)")
+    expect(save_as).to_have_value(re.compile(r"^speedrun"), timeout=120_000)
     page.locator("#setting-steps input").fill("40")
-    page.get_by_label("Save as (model name)").fill(name)
+    save_as.fill(name)
     page.locator("#train-button").click()
     wait_text(page, "#train-result", lambda text: "Saved as" in text)
 

@@ -57,6 +57,16 @@ def test_a_flagged_one_starts_with_its_flag_and_stands_on_a_foot(test_writers):
     )  # flat, at the bottom
 
 
+def test_a_long_flagged_one_is_one_stroke_whose_flag_reaches_down_to_the_left(test_writers):
+    flags = []
+    for one in in_style(test_writers, "one with a long flag"):
+        (stroke,) = (np.asarray(s) for s in one.strokes)  # no foot
+        start, top = stroke[0], stroke[11]  # the flag: 11 points up to where the one began
+        assert start[0] < top[0] and start[1] < top[1]
+        flags.append(np.linalg.norm(top - start) / (top[1] - stroke[-1, 1]))
+    assert min(flags) >= 0.3 and 0.5 < max(flags) <= 0.55  # up to half as long as the one
+
+
 def test_a_closed_four_runs_its_arm_from_the_top_of_its_stem(test_writers):
     closed = in_style(test_writers, "closed four")
     for four in closed[:20]:

@@ -1,5 +1,5 @@
 """Writing styles MNIST lacks, made by editing real pen trajectories: a zero with a slash
-or a dot, a seven with a bar, a one with a long flag and a foot, a two with a loop, a
+or a dot, a seven with a bar, a one with a long flag (with a foot or without), a two with a loop, a
 closed four, a nine with a straight stem, and the proportions of other hands (narrow,
 wide, leaning back). Open-top fours are the writers' own, selected, not edited.
 
@@ -88,25 +88,40 @@ def _is_bar(stroke: Stroke, bottom: float, height: float) -> bool:
     return bool(middle and ys.max() - ys.min() < 0.25 * height)
 
 
-def flagged_one(digit: PenDigit, rng: np.random.Generator) -> PenDigit | None:
-    """A one written as a bare stroke, given a long flag down to the left of its top (in
-    the same stroke, as written) and a foot across its bottom."""
+def _flagged_stroke(digit: PenDigit, rng: np.random.Generator, longest: float) -> list | None:
+    """A one written as a bare stroke, as one stroke from the end of a flag down to the
+    left of its top (0.3 to `longest` of its height, 20-50 degrees below the horizontal)
+    through its top to its bottom; None for other digits."""
     if digit.label != 1 or len(digit.strokes) != 1:
         return None
     stroke = np.asarray(digit.strokes[0], dtype=float)
     if stroke[0, 1] < stroke[-1, 1]:  # written bottom-up: read it top-down
         stroke = stroke[::-1]
-    top, bottom = stroke[0], stroke[-1]
-    height = top[1] - bottom[1]
+    top, height = stroke[0], stroke[0, 1] - stroke[-1, 1]
     if height <= 0:
         return None
-    length = rng.uniform(0.3, 0.45) * height
-    angle = math.radians(rng.uniform(25, 50))  # below the horizontal
+    length = rng.uniform(0.3, longest) * height
+    angle = math.radians(rng.uniform(20, 50))
     flag_end = top + length * np.array([-math.cos(angle), -math.sin(angle)])
-    body = [(float(x), float(y)) for x, y in stroke]
+    return np.concatenate([np.asarray(_line(flag_end, top)[:-1]), stroke])
+
+
+def flagged_one(digit: PenDigit, rng: np.random.Generator) -> PenDigit | None:
+    """A one with a long flag and a foot across its bottom."""
+    stroke = _flagged_stroke(digit, rng, longest=0.45)
+    if stroke is None:
+        return None
+    bottom, height = stroke[-1], stroke[:, 1].max() - stroke[-1, 1]
     half = rng.uniform(0.2, 0.3) * height
     foot = _line((bottom[0] - half, bottom[1]), (bottom[0] + half, bottom[1]))
-    return _with(digit, [_line(flag_end, top)[:-1] + body, foot])
+    return _with(digit, [[(float(x), float(y)) for x, y in stroke], foot])
+
+
+def long_flag_one(digit: PenDigit, rng: np.random.Generator) -> PenDigit | None:
+    """A one with a long flag and no foot, as much of Europe writes it (and so crosses its
+    sevens): the flag as long as half the stem, the shape a seven's would have uncrossed."""
+    stroke = _flagged_stroke(digit, rng, longest=0.55)
+    return None if stroke is None else _with(digit, [[(float(x), float(y)) for x, y in stroke]])
 
 
 def looped_two(digit: PenDigit, rng: np.random.Generator) -> PenDigit | None:
@@ -216,6 +231,7 @@ STYLES: dict[str, Style] = {
     "dotted zero": dotted_zero,
     "crossed seven": crossed_seven,
     "flagged one with a foot": flagged_one,
+    "one with a long flag": long_flag_one,
     "looped two": looped_two,
     "open-top four": open_four,
     "closed four": closed_four,
