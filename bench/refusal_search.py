@@ -39,6 +39,7 @@ CANDIDATES = {
     "speedrun_styles_neg": ("speedrun_drawn", dict(drawn_styles=1, negatives=12000)),
     "speedrun_styles2_neg": ("speedrun_drawn", dict(drawn_styles=2, negatives=20000)),
     "resnet_drawn": ("resnet_drawn", dict()),
+    "resnet_drawn_jitter": ("resnet_drawn", dict(drawn_jitter=0.08)),
 }
 
 

@@ -190,6 +190,15 @@ class TrainConfig:
         high=100,
         ui=HIDDEN,
     )
+    drawn_jitter: float = setting(
+        0.0,
+        "each drawn rendering's strokes moved, and the digit bent by a smooth warp, by up to "
+        "this share of its size (drawing.pen_replay.jittered), 0 = as written",
+        "Drawn jitter",
+        low=0,
+        high=0.3,
+        ui=HIDDEN,
+    )
     drawn_styles: int = setting(
         0,
         "renderings of the drawn digits edited into writing styles MNIST lacks (slashed and "

@@ -8,7 +8,13 @@ import pytest
 import torch
 
 from mnist_app.drawing.negatives import negative_images
-from mnist_app.drawing.pen_replay import parse, random_sketches, render, render_training_images
+from mnist_app.drawing.pen_replay import (
+    jittered,
+    parse,
+    random_sketches,
+    render,
+    render_training_images,
+)
 from mnist_app.drawing.styles import training_styles
 from mnist_app.evaluation import predict_logits
 from mnist_app.paths import pendigits_file
@@ -81,6 +87,18 @@ def test_drawn_training_set_goes_through_the_app_preprocessing(tiny_file):
     assert images.shape == (6, 28, 28) and images.dtype == torch.uint8
     assert labels.tolist() == [1, 7, 1, 7, 1, 7]
     assert images[:, 0].sum() == 0 and images.max() > 200  # MNIST-style: framed, bright ink
+
+
+def test_jitter_redraws_each_digit_a_little_differently_and_none_keeps_the_old(tiny_file):
+    seven = parse(tiny_file)[1]  # 300 tablet units wide and tall
+    rng = np.random.default_rng(0)
+    again = [jittered(seven, rng, 0.08) for _ in range(20)]
+    moved = [np.abs(np.asarray(j.strokes[0]) - np.asarray(seven.strokes[0])).max() for j in again]
+    assert min(moved) > 1 and max(moved) <= 2 * 0.08 * 300  # a stroke's move plus the warp
+    assert len({j.strokes[0][0] for j in again}) == 20 and all(j.label == 7 for j in again)
+    plain = render_training_images(parse(tiny_file), copies=2)[0]
+    assert torch.equal(plain, render_training_images(parse(tiny_file), 2, 0, jitter=0.0)[0])
+    assert not torch.equal(plain, render_training_images(parse(tiny_file), 2, 0, jitter=0.08)[0])
 
 
 def test_training_with_drawn_digits_adds_them_to_the_training_set(tiny_file, small_mnist):

@@ -104,19 +104,46 @@ def random_sketches(
         yield render(digit.fit(canvas, size, tuple(center)), canvas, brush_radius), digit.label
 
 
+def jittered(digit: PenDigit, rng: np.random.Generator, amount: float) -> PenDigit:
+    """The digit as its writer might write it another time: each stroke moved by up to
+    `amount` of the digit's size, and the whole bent by a smooth random warp (two waves a
+    digit long per axis) of up to the same size."""
+    points = np.concatenate([np.asarray(s, dtype=float) for s in digit.strokes])
+    lo = points.min(axis=0)
+    size = max(float(max(points.max(axis=0) - lo)), 1e-6)
+    frequencies = rng.uniform(0.5, 1.5, size=(2, 2, 2))  # wave, displaced axis, input axis
+    phases = rng.uniform(0, 2 * np.pi, size=(2, 2))
+    amplitudes = rng.uniform(-0.5, 0.5, size=(2, 2)) * amount * size
+    strokes = []
+    for stroke in digit.strokes:
+        p = np.asarray(stroke, dtype=float)
+        u = (p - lo) / size
+        warp = (
+            amplitudes * np.sin(2 * np.pi * np.einsum("wan,pn->pwa", frequencies, u) + phases)
+        ).sum(1)
+        moved = p + warp + rng.uniform(-1, 1, size=2) * amount * size
+        strokes.append([(float(x), float(y)) for x, y in moved])
+    return PenDigit(digit.label, digit.writer, strokes)
+
+
 def render_training_images(
-    digits: list[PenDigit], copies: int = 3, seed: int = 0
+    digits: list[PenDigit], copies: int = 3, seed: int = 0, jitter: float = 0.0
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Pen-drawn digits as extra training images: each digit rendered `copies` times at a
-    random brush radius (4-28 px), size and position, then put through the app's own
-    preprocessing, exactly as a drawing on the canvas would be. uint8 (N, 28, 28), labels."""
+    random brush radius (4-28 px), size and position (and `jitter`ed: see `jittered`), then
+    put through the app's own preprocessing, exactly as a drawing on the canvas would be.
+    uint8 (N, 28, 28), labels."""
     from .mnist_style import to_mnist  # mnist_style imports nothing from here; keep it lazy
 
     rng = np.random.default_rng(seed)
+    # Its own generator: without jitter, the renderings are those of before it existed.
+    jitter_rng = np.random.default_rng([seed, 1])
     images, labels = [], []
     for _ in range(copies):
         for digit in digits:
             radius = float(rng.uniform(4, 28))
+            if jitter:
+                digit = jittered(digit, jitter_rng, jitter)
             ((sketch, label),) = random_sketches([digit], radius, seed=int(rng.integers(1 << 31)))
             image = to_mnist(sketch)
             if image is not None:

@@ -264,10 +264,11 @@ def _with_drawn_digits(split: Split, config: TrainConfig) -> Split:
     """The MNIST training images plus pen-drawn digits, and those digits edited into
     writing styles (validation stays pure MNIST)."""
     digits = drawn_digits(config)
-    images, labels = render_training_images(digits, config.drawn_copies, config.seed)
+    jitter = config.drawn_jitter
+    images, labels = render_training_images(digits, config.drawn_copies, config.seed, jitter)
     if config.drawn_styles:
         styled = training_styles(digits, config.seed)
-        more = render_training_images(styled, config.drawn_styles, config.seed + 1)
+        more = render_training_images(styled, config.drawn_styles, config.seed + 1, jitter)
         images, labels = torch.cat([images, more[0]]), torch.cat([labels, more[1]])
     repeats = config.drawn_repeats
     return Split(
