@@ -32,8 +32,10 @@ from mnist_app.models import build_model
 from mnist_app.paths import PROJECT_ROOT
 from mnist_app.recipes import make_config
 from mnist_app.testing.server import launched_app, train_args, weights_with_quick_model
+from mnist_app.training import jobs as jobs_module
 from mnist_app.training import loop, run
 from mnist_app.training.jobs import TrainingJobs
+from mnist_app.training.to_checkpoint import Finished
 
 
 class SlowLibrary(ModelLibrary):
@@ -76,14 +78,47 @@ def test_stop_during_the_final_evaluation_still_saves_the_whole_run(tmp_path, mn
     jobs = TrainingJobs(library)
     job = jobs.start("speedrun", make_config("speedrun", steps=40), "late", owner="me")
     deadline = time.monotonic() + 120
-    while jobs.snapshot(job).state != "evaluating":
-        assert not jobs.snapshot(job).finished, "never saw the evaluation"
-        assert time.monotonic() < deadline
-        time.sleep(0.002)
+    try:
+        while jobs.snapshot(job).state != "evaluating":
+            assert not jobs.snapshot(job).finished, "never saw the evaluation"
+            assert time.monotonic() < deadline, f"no evaluation in 120 s: {jobs.snapshot(job)}"
+            time.sleep(0.002)
+    except AssertionError:
+        jobs.stop_any()  # no run left behind to trouble the next test
+        jobs.wait(job, 120)
+        raise
     assert "being evaluated" in jobs.stop(owner="me")
     snapshot = finished(jobs, job)
     assert snapshot.state == "done" and not snapshot.stopped_early
     assert load_checkpoint(library.path("late")).metrics["steps"] == 40
+
+
+def test_a_run_whose_result_is_out_no_longer_holds_the_server(tmp_path, small_mnist, monkeypatch):
+    # The training process reports its saved model, then takes its time to exit (a loaded
+    # machine): the person told "done" may train again at once.
+    exiting = threading.Event()
+
+    def reported_then_slow_to_exit(order, data, stop):
+        yield Finished(
+            saved_as=order.name, test_accuracy=0.9, steps=5, stopped=False, train_time_s=1
+        )
+        exiting.wait(30)
+
+    monkeypatch.setattr(jobs_module, "train_in_process", reported_then_slow_to_exit)
+    library = SlowLibrary(tmp_path, small_mnist)
+    library.arrive.set()
+    jobs = TrainingJobs(library)
+    first = jobs.start("speedrun", make_config("speedrun", steps=5), "first", owner="me")
+    deadline = time.monotonic() + 30
+    while not jobs.snapshot(first).finished:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert jobs.snapshot(first).state == "done" and not first.finished_event.is_set()
+    assert jobs.stop(owner="me") == "No training is running."
+    second = jobs.start("speedrun", make_config("speedrun", steps=5), "second", owner="me")
+    assert jobs.current() is second
+    exiting.set()
+    assert finished(jobs, second).saved_as == "second"
 
 
 def test_diverging_run_in_the_app_engine_saves_no_model(tmp_path, small_mnist):

@@ -121,8 +121,8 @@ class TrainingJobs:
         order.check()
         device = describe_device(pick_device(config.device))
         with self._lock:
-            running = self._job
-            if running is not None and not running.finished_event.is_set():
+            running = self._running()
+            if running is not None:
                 raise TrainingBusy(busy_message(running.snapshot))
             snapshot = Snapshot(name=name, recipe=recipe, device=device)
             job = Job(order, owner, snapshot, stop_token=stop_token)
@@ -137,6 +137,13 @@ class TrainingJobs:
     def current(self) -> Job | None:
         return self._job
 
+    def _running(self) -> Job | None:
+        """The run under way, if any. A run is over once its result is out (saved and
+        reported), though its process may take a moment more to exit: a user told "done"
+        who presses Train again must not hear that the server is busy."""
+        job = self._job
+        return None if job is None or job.snapshot.finished else job
+
     def estimate(self, config: TrainConfig) -> Estimate:
         """How long a run of `config` will take here (`estimate.py`): calibrated in the
         training process, once per settings other than the run's length. TrainingBusy
@@ -146,8 +153,7 @@ class TrainingJobs:
         with self._calibrating:  # one calibration at a time; the others wait for theirs
             calibration = self._calibrations.get(key)
             if calibration is None:
-                running = self._job
-                if running is not None and not running.finished_event.is_set():
+                if self._running() is not None:
                     raise TrainingBusy(
                         "The time a run takes is estimated when no other run trains."
                     )
@@ -161,8 +167,8 @@ class TrainingJobs:
     def stop(self, owner: str = "", token: str = "") -> str:
         """Ask the caller's run (by its owner or its stop token) to stop after its current
         step; say what happened."""
-        job = self._job
-        if job is None or job.finished_event.is_set():
+        job = self._running()
+        if job is None:
             return "No training is running."
         mine = (owner and job.owner == owner) or (
             isinstance(token, str)
@@ -177,8 +183,8 @@ class TrainingJobs:
 
     def stop_any(self, reason: str = "") -> str:
         """Stop whatever run is going, whoever started it: for the server's operator."""
-        job = self._job
-        if job is None or job.finished_event.is_set():
+        job = self._running()
+        if job is None:
             return "No training is running."
         return self._stop(job, reason)
 
