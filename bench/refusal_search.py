@@ -40,6 +40,7 @@ CANDIDATES = {
     "speedrun_styles2_neg": ("speedrun_drawn", dict(drawn_styles=2, negatives=20000)),
     "resnet_drawn": ("resnet_drawn", dict()),
     "resnet_drawn_jitter": ("resnet_drawn", dict(drawn_jitter=0.08)),
+    "resnet_drawn_12000_steps": ("resnet_drawn", dict(steps=12000)),
 }
 
 
