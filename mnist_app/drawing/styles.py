@@ -1,7 +1,7 @@
 """Writing styles MNIST lacks, made by editing real pen trajectories: a zero with a slash
-or a dot, a seven with a bar, a one with a long flag (with a foot or without), a two with a loop, a
-closed four, a nine with a straight stem, and the proportions of other hands (narrow,
-wide, leaning back). Open-top fours are the writers' own, selected, not edited.
+or a dot, a seven with a bar, a one with a long flag (with a foot or without), a two with
+a loop, a closed four, a nine with a straight stem, and the proportions of other hands
+(narrow, wide, leaning back). Open-top fours are the writers' own, selected, not edited.
 
 A style is a function from a real pen-drawn digit to the same digit in that style (or
 None where the digit does not suit it, e.g. a seven already crossed). The per-style table
