@@ -60,6 +60,22 @@ CANDIDATES = {
         WIDE,
         dict(steps=3500, batch_size=256, lr=0.2, drawn_repeats=3),
     ),
+    "recipe_3400": ("speednet", NARROW, dict(steps=3400, batch_size=256, lr=0.2, drawn_repeats=3)),
+    "conv96_3400": (
+        "speednet",
+        {**NARROW, "widths": [32, 96]},
+        dict(steps=3400, batch_size=256, lr=0.2, drawn_repeats=3),
+    ),
+    "resnet_16_32_64_128x2000_x3": (
+        "resnet_mini",
+        {"widths": [16, 32, 64]},
+        dict(steps=2000, drawn_repeats=3),
+    ),
+    "resnet_12_24_48_128x2800_x3": (
+        "resnet_mini",
+        {"widths": [12, 24, 48]},
+        dict(steps=2800, drawn_repeats=3),
+    ),
     "resnet_16_32_64_128x2500_x3": (
         "resnet_mini",
         {"widths": [16, 32, 64]},
