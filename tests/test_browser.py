@@ -70,8 +70,8 @@ def browser():
         yield playwright
 
 
-def open_page(browser, url: str, phone: bool = False) -> Page:
-    context = launch_chromium(browser, tempfile.mkdtemp(prefix="chromium-"), phone=phone)
+def open_page(browser, url: str, phone: bool = False, dark: bool = False) -> Page:
+    context = launch_chromium(browser, tempfile.mkdtemp(prefix="chromium-"), phone=phone, dark=dark)
     page = context.new_page()
     page.goto(url)
     page.wait_for_selector("#canvas", timeout=120_000)
@@ -181,6 +181,52 @@ def test_a_letter_and_a_hash_are_not_digits_and_the_best_guess_shows_small(page)
         assert page.locator("#prediction .num").count() == 10  # the ten, muted
         assert page.locator("#stages").is_visible()  # what the model saw
         clear(page)
+
+
+# WCAG's contrast of a text against the first opaque background behind it, the text's
+# colour blended into that background as far as its own and its parents' opacity fade it.
+CONTRAST = """el => {
+  const rgba = c => {
+    const v = c.match(/[\\d.]+/g).map(Number);
+    return v.length < 4 ? [...v, 1] : v;
+  };
+  const lum = rgb => rgb.map(v => (v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  let back = el, opacity = 1;
+  while (back && rgba(getComputedStyle(back).backgroundColor)[3] === 0) {
+    opacity *= Number(getComputedStyle(back).opacity);
+    back = back.parentElement;
+  }
+  const bg = rgba(back ? getComputedStyle(back).backgroundColor : "rgb(255, 255, 255)");
+  const fg = rgba(getComputedStyle(el).color);
+  const alpha = fg[3] * opacity;
+  const shown = [0, 1, 2].map(i => fg[i] * alpha + bg[i] * (1 - alpha));
+  const [a, b] = [lum(shown), lum(bg.slice(0, 3))];
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}"""
+
+
+def assert_readable(page: Page, selectors: tuple[str, ...]) -> None:
+    for selector in selectors:
+        contrast = page.locator(selector).first.evaluate(CONTRAST)
+        assert contrast >= 4.5, f"{selector}: contrast {contrast:.1f}:1, under 4.5:1"
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_the_answer_is_readable_in_light_and_dark_colour_schemes(browser, app_url, dark):
+    page = open_page(browser, app_url, dark=dark)
+    try:
+        assert page.evaluate("document.body.classList.contains('dark')") == dark
+        draw(page, SEVEN)
+        assert final_answer(page) == "7"
+        assert_readable(page, ("#prediction .confidence", "#prediction .num"))
+        clear(page)
+        for stroke in HASH:
+            draw(page, stroke)
+        assert final_answer(page) == NOT_A_DIGIT_ANSWER
+        assert_readable(page, ("#prediction .refusal", "#prediction .guess"))
+    finally:
+        page.context.close()
 
 
 def test_ctrl_z_undoes_a_stroke_and_escape_and_delete_clear(page):
@@ -311,6 +357,9 @@ def test_on_a_phone_the_canvas_and_the_answer_show_together_and_a_finger_draws(b
             assert box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"], selector
         strip = page.locator("#stages").bounding_box()
         assert strip["width"] >= 560  # readable: it scrolls sideways rather than shrink
+        # It opens at its end, so the model's own 28x28 input is on the screen.
+        assert strip["x"] + strip["width"] <= PHONE["width"] + 1
+        assert page.locator(".swipe-hint").is_visible()
         page.locator("#clear").click()
         for stroke in HASH:
             touch_stroke(page, [(CANVAS / 2 + x, CANVAS / 2 + y) for x, y in stroke], points=6)

@@ -55,6 +55,7 @@ def test_right_keeps_what_the_model_reads(client, tmp_path):
     ("draw", "digit", "name", "message"),
     [
         ("blank", "3", "ada", "Draw a digit first"),
+        ("blank", "right", "", "Draw a digit first"),  # not "enter your name": nothing to keep
         ("dot", "3", "ada", "Not kept: that is a dot, not a digit"),
         ("one", "12", "ada", 'The digit must be "0" to "9", or "right"'),
         ("one", "3", "ada/../x", "A name may not contain /"),

@@ -25,10 +25,14 @@ PHONE = {"width": 390, "height": 844}
 
 
 def launch_chromium(
-    playwright: Playwright, profile: str | Path, height: int = 900, phone: bool = False
+    playwright: Playwright,
+    profile: str | Path,
+    height: int = 900,
+    phone: bool = False,
+    dark: bool = False,
 ) -> BrowserContext:
     """Debian's Chromium, headless; launch() refuses a profile folder, hence persistent.
-    `phone`: a 390x844 touch screen."""
+    `phone`: a 390x844 touch screen; `dark`: the system asks for a dark colour scheme."""
     viewport = PHONE if phone else {"width": 1280, "height": height}
     return playwright.chromium.launch_persistent_context(
         profile,
@@ -38,6 +42,7 @@ def launch_chromium(
         viewport=viewport,
         has_touch=phone,
         is_mobile=phone,
+        color_scheme="dark" if dark else "light",
     )
 
 

@@ -30,12 +30,17 @@ CSS = """
 .notice { border-left: 4px solid #ea580c; padding-left: 0.8em; }
 .towards-answer { color: #dc2626; }
 .towards-runner-up { color: #2563eb; }
-.train-progress .bar { height: 14px; border-radius: 7px; background: #e5e7eb; overflow: hidden; }
+.train-progress .bar {
+  height: 14px; border-radius: 7px; overflow: hidden;
+  background: var(--border-color-primary, #e5e7eb);
+}
 .train-progress .fill { height: 100%; background: #ea580c; transition: width 0.4s; }
 .train-progress.done .fill { background: #16a34a; }
 .train-progress.failed .fill, .train-progress.cancelled .fill { background: #dc2626; }
 .train-progress .detail { margin-top: 0.4em; font-size: 0.95em; }
-.train-progress.idle { color: #6b7280; padding: 0.4em 0; }
+.train-progress.idle { color: var(--pen-subdued); padding: 0.4em 0; }
+/* A checkbox's label and hint need a column of their own, not a squeezed one. */
+#setting-augment { flex: 1 1 200px !important; min-width: min(200px, 100%) !important; }
 #mistakes-gallery .caption-label, #disagreements .caption-label,
 #example-neighbours .caption-label { max-width: 96%; white-space: normal; font-size: 0.8em; }
 #personal-answer { align-items: center; gap: 6px; flex-wrap: wrap; }

@@ -152,9 +152,9 @@ def build_personal_panel(
     ):
         """Keep a drawing (its stages; None for no ink) as `label`, or as what the model
         reads when `label` is RIGHT. Returns the message and the set's view."""
-        who = person(name, request)
-        if stages is None:
+        if stages is None:  # before the name: with nothing drawn, asking for it misleads
             raise user_error("Draw a digit first, then say which digit it is.")
+        who = person(name, request)
         if label == RIGHT:
             if not model_name:
                 raise user_error(NO_MODEL)

@@ -347,8 +347,10 @@ def build_train_tab(
             concurrency_limit=1,
             show_progress="hidden",
         )
+        # .input, not .change: a picked recipe fills every setting at once, and each
+        # .change would calibrate a mix of the old recipe's settings and the new one's.
         gr.on(
-            [demo.load, *(setting.change for setting in settings)],
+            [demo.load, *(setting.input for setting in settings)],
             estimate_run,
             [recipe, *settings],
             estimate,
@@ -369,6 +371,8 @@ def build_train_tab(
         )
         for event in (run, watching):
             event.then(offer_new_model, [saved, *inputs], outputs, api_visibility="private")
+            # While a run trains the estimate says it waits for it; once it is over, estimate.
+            event.then(estimate_run, [recipe, *settings], estimate, **estimating)
 
     return connect
 
