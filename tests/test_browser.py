@@ -123,6 +123,12 @@ def test_page_starts_by_asking_for_a_digit(page):
     assert page.get_by_role("tab", name="Mistakes").is_visible()
 
 
+def test_the_model_picker_shows_its_whole_choice(page):
+    picked = page.locator("#draw-model input")
+    assert "·" in picked.input_value()  # name · MNIST accuracy · parameters
+    assert picked.evaluate("input => input.scrollWidth <= input.clientWidth")
+
+
 def test_the_pen_draws_at_once_and_a_seven_is_read_as_seven(page):
     draw(page, SEVEN)  # no tool to pick first: the pen is on from the start
     assert final_answer(page) == "7"
