@@ -122,7 +122,7 @@ def build_models_tab(library: ModelLibrary, owner_token: gr.BrowserState) -> Mod
     table = gr.Dataframe(
         headers=COLUMNS,
         interactive=False,
-        max_height=420,
+        max_height=480,  # the 11 shipped models and a trained one before it scrolls
         elem_id="models-table",
         show_search="filter",
     )
