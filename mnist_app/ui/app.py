@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 TITLE = "MNIST studio"
 THEME = gr.themes.Soft(primary_hue="orange", secondary_hue="blue")
 CSS = """
+/* Greys that read at 4.5:1 or better on the theme's light and dark backgrounds (the pen
+   canvas's css_template is nested under its element, so they are set here, page-wide). */
+:root { --studio-text: #475569; --studio-subdued: #64748b; }
+.dark { --studio-text: #cbd5e1; --studio-subdued: #94a3b8; }
 .pixelated img { image-rendering: pixelated; }
 .notice { border-left: 4px solid #ea580c; padding-left: 0.8em; }
 .towards-answer { color: #dc2626; }
@@ -38,7 +42,7 @@ CSS = """
 .train-progress.done .fill { background: #16a34a; }
 .train-progress.failed .fill, .train-progress.cancelled .fill { background: #dc2626; }
 .train-progress .detail { margin-top: 0.4em; font-size: 0.95em; }
-.train-progress.idle { color: var(--pen-subdued); padding: 0.4em 0; }
+.train-progress.idle { color: var(--studio-subdued); padding: 0.4em 0; }
 /* A checkbox's label and hint need a column of their own, not a squeezed one. */
 #setting-augment { flex: 1 1 200px !important; min-width: min(200px, 100%) !important; }
 #mistakes-gallery .caption-label, #disagreements .caption-label,
