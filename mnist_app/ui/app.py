@@ -43,8 +43,9 @@ CSS = """
 .train-progress.failed .fill, .train-progress.cancelled .fill { background: #dc2626; }
 .train-progress .detail { margin-top: 0.4em; font-size: 0.95em; }
 .train-progress.idle { color: var(--studio-subdued); padding: 0.4em 0; }
-/* A checkbox's label and hint need a column of their own, not a squeezed one. */
-#setting-augment { flex: 1 1 200px !important; min-width: min(200px, 100%) !important; }
+/* A checkbox's label and hint need a column of their own, not a squeezed one (Gradio's
+   min_width does not reach a checkbox's box). */
+.setting-checkbox { flex: 1 1 200px !important; min-width: min(200px, 100%) !important; }
 #mistakes-gallery .caption-label, #disagreements .caption-label,
 #example-neighbours .caption-label { max-width: 96%; white-space: normal; font-size: 0.8em; }
 #personal-answer { align-items: center; gap: 6px; flex-wrap: wrap; }

@@ -105,7 +105,7 @@ def setting_input(spec: Setting, value: Any) -> gr.components.Component:
     if spec.choices:  # wide enough for "cross_entropy" beside the arrow
         return gr.Dropdown(list(spec.choices), value=value, min_width=190, **common)
     if spec.type is bool:
-        return gr.Checkbox(value, min_width=200, **common)
+        return gr.Checkbox(value, elem_classes="setting-checkbox", **common)
     if spec.type in (int, float):
         bounds = dict(minimum=spec.low, maximum=spec.high)
         if spec.type is int:
