@@ -61,6 +61,16 @@ CANDIDATES = {
         dict(steps=3500, batch_size=256, lr=0.2, drawn_repeats=3),
     ),
     "recipe_3400": ("speednet", NARROW, dict(steps=3400, batch_size=256, lr=0.2, drawn_repeats=3)),
+    "recipe_3400_elastic1.5": (
+        "speednet",
+        NARROW,
+        dict(steps=3400, batch_size=256, lr=0.2, drawn_repeats=3, elastic=1.5),
+    ),
+    "recipe_3400_elastic2.5": (
+        "speednet",
+        NARROW,
+        dict(steps=3400, batch_size=256, lr=0.2, drawn_repeats=3, elastic=2.5),
+    ),
     "conv96_3400": (
         "speednet",
         {**NARROW, "widths": [32, 96]},

@@ -1,7 +1,9 @@
 """How the refusal was chosen, without the test writers or the test non-digits: candidate
 settings trained on MNIST (5,000 images held out) plus pendigits train writers 1-15 (and
 their digits edited into writing styles), measured on train writers 16-30, their styles,
-the held-out MNIST images and the *val* non-digits (other seeds, other fonts).
+the held-out MNIST images and the *val* non-digits (other seeds, other fonts); where the
+stroke fonts are fetched (scripts/fetch_stroke_fonts.sh), also the val font's script
+letters and Chinese characters, shown apart from the mean over the generator's kinds.
 
 The threshold is the top probability that refuses 0.5% of the held-out drawn digits; the
 table then shows what it lets through. Make the writer files first, as for the drawing
@@ -21,12 +23,13 @@ import torch
 from drawing_recipe_search import CHECK, FIT
 
 from mnist_app.data import load_mnist
+from mnist_app.drawing import stroke_fonts
 from mnist_app.drawing.pen_replay import parse, random_sketches
 from mnist_app.drawing.styles import STYLES, in_style
 from mnist_app.drawn import BRUSHES, drawn_set, model_input
 from mnist_app.evaluation import predict_logits
 from mnist_app.recipes import make_config
-from mnist_app.refusal import auroc, non_digit_sets, threshold_refusing
+from mnist_app.refusal import auroc, non_digit_sets, stroke_font_sets, threshold_refusing
 from mnist_app.training import run
 
 # The threshold refuses at most these shares of held-out drawn digits and MNIST images.
@@ -41,10 +44,11 @@ CANDIDATES = {
     "resnet_drawn": ("resnet_drawn", dict()),
     "resnet_drawn_jitter": ("resnet_drawn", dict(drawn_jitter=0.08)),
     "resnet_drawn_12000_steps": ("resnet_drawn", dict(steps=12000)),
+    "resnet_drawn_script": ("resnet_drawn", dict(negatives=24000, script_negatives=4000)),
 }
 
 
-def measure(name: str, data, check, styled, non_digits, save: Path | None) -> None:
+def measure(name: str, data, check, styled, non_digits, stroke_sets, save: Path | None) -> None:
     recipe, settings = CANDIDATES[name]
     # Half the writers, replayed twice as often: as many drawn digits as the recipe's.
     copies = 2 * make_config(recipe).drawn_copies
@@ -91,6 +95,10 @@ def measure(name: str, data, check, styled, non_digits, save: Path | None) -> No
         answered.append(s.answered(t, threshold))
         print(f"  {s.kind:<10} AUROC {auroc(all_top, t):.4f}  answered {answered[-1]:.1%}")
     print(f"  non-digits answered, mean over kinds: {np.mean(answered):.1%}", flush=True)
+    for s in stroke_sets:  # val fonts' letters, Chinese: not in the mean, for comparison
+        t, _ = top(s.inputs)
+        share = s.answered(t, threshold)
+        print(f"  {s.kind:<10} AUROC {auroc(all_top, t):.4f}  answered {share:.1%}")
 
 
 def main() -> None:
@@ -115,8 +123,9 @@ def main() -> None:
         }
         styled[style] = (np.array([d.label for d in digits]), inputs)
     non_digits = non_digit_sets(args.non_digits, "val")
+    stroke_sets = stroke_font_sets(args.non_digits, "val") if stroke_fonts.available() else []
     for name in args.only:
-        measure(name, data, check, styled, non_digits, args.save)
+        measure(name, data, check, styled, non_digits, stroke_sets, args.save)
 
 
 if __name__ == "__main__":

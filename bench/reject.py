@@ -11,8 +11,13 @@ generator seeds, and fonts (Liberation) that no training or tuning used. For eac
   never reach a model);
 - the share of digits refused, and drawn accuracy counting a refusal as an error.
 
+With --stroke-fonts, also non-digits from stroke fonts (drawing/stroke_fonts.py): letters
+of Hershey's script and gothic fonts that no training or tuning used, and Chinese
+characters; fetch them first with scripts/fetch_stroke_fonts.sh.
+
     python bench/reject.py                          # the shipped models that refuse
     python bench/reject.py --models resnet_drawn resnet_mini --per-kind 1000
+    python bench/reject.py --models resnet_drawn --stroke-fonts
 """
 
 from __future__ import annotations
@@ -24,9 +29,10 @@ import numpy as np
 
 from mnist_app.checkpoint import list_checkpoints
 from mnist_app.data import load_mnist
+from mnist_app.drawing import stroke_fonts
 from mnist_app.drawn import BRUSHES, drawn_set
 from mnist_app.predict import load_predictor
-from mnist_app.refusal import auroc, non_digit_sets
+from mnist_app.refusal import auroc, non_digit_sets, stroke_font_sets
 
 
 def main() -> None:
@@ -35,7 +41,10 @@ def main() -> None:
     parser.add_argument("--per-kind", type=int, default=500, help="non-digits of each kind")
     parser.add_argument("--split", choices=["test", "val"], default="test")
     parser.add_argument("--weights-dir", type=Path)
+    parser.add_argument("--stroke-fonts", action="store_true", help="also stroke-font kinds")
     args = parser.parse_args()
+    if args.stroke_fonts and not stroke_fonts.available():
+        raise SystemExit("no stroke fonts yet: run scripts/fetch_stroke_fonts.sh first")
 
     names = args.models or list_checkpoints(args.weights_dir)
     predictors = [load_predictor(n, weights_dir=args.weights_dir) for n in names]
@@ -45,6 +54,8 @@ def main() -> None:
     drawn = drawn_set(writers, BRUSHES)
     mnist = load_mnist()
     non_digits = non_digit_sets(args.per_kind, args.split)
+    if args.stroke_fonts:
+        non_digits += stroke_font_sets(args.per_kind, args.split)
     print(
         f"digits: {len(drawn.labels)} pendigits {writers} writers x {len(BRUSHES)} brushes, "
         f"{len(mnist.test_labels)} MNIST test; non-digits ({args.split} split): "
@@ -75,7 +86,7 @@ def report(predictor, drawn, mnist, non_digits) -> None:
         f"  MNIST test: {right.mean():.2%} right, {(right & answered).mean():.2%} counting "
         f"refusals, {1 - answered.mean():.2%} refused"
     )
-    print(f"  {'non-digits':<12}{'sketches':>9}{'AUROC':>9}{'answered':>10}  refused before")
+    print(f"  {'non-digits':<16}{'sketches':>9}{'AUROC':>9}{'answered':>10}  refused before")
     answered_all, sketches_all = 0, 0
     for s in non_digits:
         top = predictor.probabilities(s.inputs).max(1) if len(s.inputs) else np.zeros(0)
@@ -84,10 +95,10 @@ def report(predictor, drawn, mnist, non_digits) -> None:
         sketches_all += s.sketches
         separation = auroc(digit_scores, top) if len(top) else float("nan")
         print(
-            f"  {s.kind:<12}{s.sketches:>9}{separation:>9.4f}{share:>10.1%}  "
+            f"  {s.kind:<16}{s.sketches:>9}{separation:>9.4f}{share:>10.1%}  "
             f"{s.refused_by_preprocessing} (dots, fills)"
         )
-    print(f"  {'all':<12}{sketches_all:>9}{'':>9}{answered_all / sketches_all:>10.1%}")
+    print(f"  {'all':<16}{sketches_all:>9}{'':>9}{answered_all / sketches_all:>10.1%}")
 
 
 if __name__ == "__main__":

@@ -4,9 +4,13 @@ non-digits it is measured on. The engine of `bench/reject.py` and the refusal se
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
+from .drawing import stroke_fonts
 from .drawing.negatives import KINDS, model_input, sketches
+from .drawing.stroke_fonts import stroke_font_sketches
 
 
 def auroc(digit_scores: np.ndarray, other_scores: np.ndarray) -> float:
@@ -26,12 +30,12 @@ class NonDigits:
     """Held-out non-digits of one kind: the model inputs, and how many sketches the app's
     preprocessing already refused (a fill, a dot) before any model saw them."""
 
-    def __init__(self, kind: str, count: int, split: str, seed: int = 0):
+    def __init__(self, kind: str, canvases: Iterable[np.ndarray]):
         self.kind = kind
         self.sketches = 0
         self.refused_by_preprocessing = 0
         inputs = []
-        for sketch in sketches(kind, count, split, seed):
+        for sketch in canvases:
             self.sketches += 1
             image = model_input(kind, sketch)
             if image is None:
@@ -47,5 +51,15 @@ class NonDigits:
 
 def non_digit_sets(count: int, split: str, seed: int = 0) -> list[NonDigits]:
     """`count` sketches of every kind (glyphs only where fonts are installed)."""
-    sets = [NonDigits(kind, count, split, seed) for kind in KINDS]
+    sets = [NonDigits(kind, sketches(kind, count, split, seed)) for kind in KINDS]
     return [s for s in sets if s.sketches]
+
+
+def stroke_font_sets(count: int, split: str, seed: int = 0) -> list[NonDigits]:
+    """`count` sketches of every stroke-font kind (drawing/stroke_fonts.py): script letters
+    in `split`'s fonts, and Chinese characters. Raises StrokeFontsMissing before the fonts
+    are fetched."""
+    return [
+        NonDigits(kind, stroke_font_sketches(kind, count, split, seed))
+        for kind in stroke_fonts.KINDS
+    ]

@@ -151,6 +151,14 @@ class TrainConfig:
         high=80,
         ui=MORE,
     )
+    elastic: float = setting(
+        0.0,
+        "augmentation: largest elastic displacement, pixels (smooth local bending)",
+        "Elastic (px)",
+        low=0,
+        high=4,
+        ui=MORE,
+    )
     thickness: float = setting(
         0.0,
         "augmentation: stroke thickening or thinning, as a fraction of a 3x3 dilation",
@@ -217,6 +225,15 @@ class TrainConfig:
         high=1_000_000,
         ui=HIDDEN,
     )
+    script_negatives: int = setting(
+        0,
+        "of the non-digits, how many are letters in Hershey's script fonts "
+        "(drawing.stroke_fonts; fetch them with scripts/fetch_stroke_fonts.sh)",
+        "Script-letter non-digits",
+        low=0,
+        high=1_000_000,
+        ui=HIDDEN,
+    )
     reject_below: float = setting(
         0.0,
         'answer "not a digit" when the top probability is below this (0 = always answer a '
@@ -235,6 +252,8 @@ class TrainConfig:
             raise ValueError("train for at least one epoch or one step")
         if self.drawn_styles and not self.drawn_data:
             raise ValueError("writing styles are made from drawn digits: name drawn data too")
+        if self.script_negatives > self.negatives:
+            raise ValueError("script-letter non-digits are counted in the non-digits")
         if self.negatives and self.loss != "cross_entropy":
             raise ValueError("non-digits are taught with the cross-entropy loss, not mse")
         if self.nesterov and self.optimizer == "sgd" and self.momentum == 0:

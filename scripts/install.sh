@@ -25,3 +25,14 @@ if [ "${1:-}" = "--dev" ] && ! command -v chromium >/dev/null 2>&1; then
     echo "warning: Chromium not found; install it (e.g. apt-get install chromium) for the browser tests" >&2
   fi
 fi
+
+# Stroke fonts (npm) for non-digits made from Hershey's script letters and Chinese
+# characters: training with --script-negatives needs them, and so do the tests and
+# bench/reject.py --stroke-fonts.
+if [ ! -d data/stroke_fonts/hanzi-writer-data ]; then
+  if command -v npm >/dev/null 2>&1; then
+    bash scripts/fetch_stroke_fonts.sh || echo "warning: could not fetch the stroke fonts from npm; run scripts/fetch_stroke_fonts.sh later" >&2
+  else
+    echo "warning: npm not found; install Node.js and run scripts/fetch_stroke_fonts.sh to train with script-letter non-digits" >&2
+  fi
+fi

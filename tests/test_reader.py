@@ -34,7 +34,7 @@ def test_the_reader_reads_pen_drawn_digits_of_writers_it_never_saw(reader):
 
 @pytest.mark.parametrize("kind", ["letters", "shapes", "scribbles", "glyphs"])
 def test_the_reader_says_not_a_digit_to_held_out_non_digits(reader, kind):
-    held_out = NonDigits(kind, 60, "test", seed=5)
+    held_out = NonDigits(kind, sketches(kind, 60, "test", seed=5))
     if not held_out.sketches:
         pytest.fail("glyph non-digits need TrueType fonts (Debian: fonts-dejavu, fonts-liberation)")
     labels = reader.label(held_out.inputs)

@@ -157,6 +157,22 @@ def test_augmentation_warps_each_image_differently_and_zero_ranges_are_identity(
     assert ((ink_ratio > 0.7) & (ink_ratio < 1.4)).all()
 
 
+def test_elastic_augmentation_bends_strokes_by_at_most_a_few_pixels(mnist):
+    from mnist_app.training.augment import random_affine
+
+    x = mnist.train_images[:64].float().div(255).unsqueeze(1)
+    bent = random_affine(
+        x, torch.Generator().manual_seed(0), rotate=0, shift=0, scale=0, elastic=2.0
+    )
+    assert not torch.allclose(bent, x, atol=0.05)  # every image changes ...
+    assert ((bent - x).abs().amax(dim=(1, 2, 3)) > 0.3).all()
+    # ... but ink moves at most ~2 px: none lands farther than 3 px from the original ink.
+    near = torch.nn.functional.max_pool2d(x, 7, stride=1, padding=3)
+    assert bent[near == 0].abs().max() < 1e-3
+    ratio = bent.sum(dim=(1, 2, 3)) / x.sum(dim=(1, 2, 3))
+    assert ((ratio > 0.7) & (ratio < 1.4)).all()  # stretched or squeezed, not lost
+
+
 def test_thickness_augmentation_changes_ink_mass_both_ways(mnist):
     from mnist_app.training.augment import random_thickness
 

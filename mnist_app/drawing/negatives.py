@@ -204,7 +204,7 @@ SHAPES: dict[str, Callable[[np.random.Generator], list[Stroke]]] = {
 }
 
 
-def _wobble(strokes: list[Stroke], rng: np.random.Generator) -> list[Stroke]:
+def wobble(strokes: list[Stroke], rng: np.random.Generator) -> list[Stroke]:
     """A hand's version of clean strokes: resampled densely, warped (rotation, shear,
     aspect), every point nudged by smooth noise, as a pen would wander."""
     angle = math.radians(rng.uniform(-15, 15))
@@ -261,7 +261,7 @@ def _scribble(rng: np.random.Generator, strokes: int) -> list[Stroke]:
     return result
 
 
-def _sketch(
+def on_canvas(
     strokes: list[Stroke], rng: np.random.Generator, brush: float, size: float = 0.0
 ) -> np.ndarray:
     """Strokes drawn on the canvas at a random size (or `size` px) and place, as a digit
@@ -275,22 +275,22 @@ def _sketch(
     return render(fitted, CANVAS, brush)
 
 
-def _pen_brush(rng: np.random.Generator) -> float:
+def pen_brush(rng: np.random.Generator) -> float:
     return float(rng.uniform(4, 28))
 
 
 def letter(rng: np.random.Generator) -> np.ndarray:
     name = sorted(LETTERS)[int(rng.integers(len(LETTERS)))]
-    return _sketch(_wobble(LETTERS[name], rng), rng, _pen_brush(rng))
+    return on_canvas(wobble(LETTERS[name], rng), rng, pen_brush(rng))
 
 
 def shape(rng: np.random.Generator) -> np.ndarray:
     name = sorted(SHAPES)[int(rng.integers(len(SHAPES)))]
-    return _sketch(_wobble(SHAPES[name](rng), rng), rng, _pen_brush(rng))
+    return on_canvas(wobble(SHAPES[name](rng), rng), rng, pen_brush(rng))
 
 
 def scribble(rng: np.random.Generator) -> np.ndarray:
-    return _sketch(_scribble(rng, int(rng.integers(1, 4))), rng, _pen_brush(rng))
+    return on_canvas(_scribble(rng, int(rng.integers(1, 4))), rng, pen_brush(rng))
 
 
 def blob(rng: np.random.Generator) -> np.ndarray:
@@ -298,7 +298,7 @@ def blob(rng: np.random.Generator) -> np.ndarray:
     wide, so that the ink is a lump, not a thick stroke (which may be a fair 1)."""
     brush = float(rng.uniform(35, 70))
     path = _wander(rng, int(rng.integers(4, 30)))
-    return _sketch([path], rng, brush, size=float(rng.uniform(0.3, 1.0)) * 2 * brush)
+    return on_canvas([path], rng, brush, size=float(rng.uniform(0.3, 1.0)) * 2 * brush)
 
 
 def noise(rng: np.random.Generator) -> np.ndarray:

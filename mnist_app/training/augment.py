@@ -1,5 +1,6 @@
-"""Batched, on-device augmentation: a random affine warp per image in one ``grid_sample``
-call, and a random stroke-thickness change, for the whole batch (no per-sample PIL work)."""
+"""Batched, on-device augmentation: a random affine warp per image (with an optional smooth
+elastic wobble) in one ``grid_sample`` call, and a random stroke-thickness change, for the
+whole batch (no per-sample PIL work)."""
 
 from __future__ import annotations
 
@@ -16,11 +17,15 @@ def random_affine(
     shift: float = 0.1,
     scale: float = 0.1,
     shear: float = 0.0,
+    elastic: float = 0.0,
 ) -> torch.Tensor:
     """Warp a (N, 1, H, W) batch of ink-on-zero images.
 
     rotate and shear are maximum angles in degrees, shift a fraction of the image size,
-    scale a relative zoom range; each image draws its own values uniformly.
+    scale a relative zoom range; each image draws its own values uniformly. elastic is the
+    largest displacement, in pixels, of a smooth random field added to the warp: strokes
+    bend and bulge locally, as one hand's digits differ from another's (Simard et al.,
+    2003).
     """
     n = images.shape[0]
     device, dtype = images.device, images.dtype
@@ -43,7 +48,26 @@ def random_affine(
         dim=1,
     )
     grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+    if elastic > 0:
+        grid = grid + _smooth_field(images, generator, elastic)
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+# The elastic field is random at this many control points a side, bicubically interpolated
+# between them: on 28x28, bends about 9 pixels long, a stroke's curve rather than its edge.
+_FIELD_POINTS = 4
+
+
+def _smooth_field(images: torch.Tensor, generator: torch.Generator, pixels: float) -> torch.Tensor:
+    """A (N, H, W, 2) displacement in grid_sample's [-1, 1] units, each component at most
+    about `pixels` pixels."""
+    n, _, height, width = images.shape
+    coarse = torch.rand(
+        n, 2, _FIELD_POINTS, _FIELD_POINTS, device=images.device, generator=generator
+    ).to(images.dtype)
+    field = F.interpolate(2 * coarse - 1, size=(height, width), mode="bicubic", align_corners=True)
+    units = torch.tensor([2 / width, 2 / height], device=images.device, dtype=images.dtype)
+    return field.permute(0, 2, 3, 1) * pixels * units
 
 
 def random_thickness(

@@ -26,6 +26,7 @@ from ..data import Mnist, Split, normalize
 from ..device import cpu_has_native_bf16, describe_device, pick_device
 from ..drawing.negatives import negative_images
 from ..drawing.pen_replay import PenDigit, parse, render_training_images
+from ..drawing.stroke_fonts import letter_images
 from ..drawing.styles import training_styles
 from ..evaluation import evaluate
 from ..models import build_model, count_parameters, is_convolutional
@@ -245,6 +246,7 @@ class _Batches:
             shift=c.shift,
             scale=c.scale,
             shear=c.shear,
+            elastic=c.elastic,
         )
         x = random_thickness(x, self.generator, c.thickness)
         return normalize(x, c.mean, c.std)
@@ -279,7 +281,12 @@ def _with_drawn_digits(split: Split, config: TrainConfig) -> Split:
 
 def _with_negatives(split: Split, config: TrainConfig) -> Split:
     """The training images plus generated non-digits, labelled NOT_A_DIGIT."""
-    images = torch.from_numpy(negative_images(config.negatives, "train", config.seed))
+    images = torch.from_numpy(
+        negative_images(config.negatives - config.script_negatives, "train", config.seed)
+    )
+    if config.script_negatives:
+        script = letter_images(config.script_negatives, "train", config.seed)
+        images = torch.cat([images, torch.from_numpy(script)])
     labels = torch.full((len(images),), NOT_A_DIGIT, dtype=torch.long)
     return Split(torch.cat([split.images, images]), torch.cat([split.labels, labels]))
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from ..checkpoint import check_free, check_name, make_checkpoint, save_under_name
 from ..data import Mnist
+from ..drawing import stroke_fonts
 from ..settings import TrainConfig
 from .distributed import world
 from .loop import DoneEvent, EpochEvent, Evaluating, StepEvent, train
@@ -30,6 +31,8 @@ class RunOrder:
         """ValueError (a message for the user) for settings or a name that cannot be used,
         before any data is loaded."""
         self.config.validate()
+        if self.config.script_negatives:
+            stroke_fonts.require()
         check_name(self.name)
         if not self.overwrite:
             check_free(self.name, self.weights_dir)
