@@ -20,7 +20,7 @@ Letters that are read as digits by people too (O, I, l, S, Z, B, b, g, q, ...) a
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from pathlib import Path
 
@@ -403,13 +403,24 @@ def model_input(kind: str, sketch: np.ndarray) -> np.ndarray | None:
     return None if stages is None else stages.image
 
 
-def negative_images(count: int, split: str = "train", seed: int = 0) -> np.ndarray:
-    """About `count` non-digits of every kind (MIX) as model inputs: uint8 (N, 28, 28).
-    Those the app already refuses (a fill, a dot) are left out: they never reach a model."""
-    images = []
-    for kind, share in MIX.items():
-        for sketch in sketches(kind, round(count * share), split, seed):
-            image = model_input(kind, sketch)
-            if image is not None:
-                images.append(np.round(image * 255).astype(np.uint8))
+def training_inputs(kind: str, canvases: Iterable[np.ndarray]) -> list[np.ndarray]:
+    """Sketches of one kind as uint8 28x28 model inputs, for training. Those the app
+    already refuses (a fill, a dot) are left out: they never reach a model."""
+    inputs = (model_input(kind, sketch) for sketch in canvases)
+    return [np.round(image * 255).astype(np.uint8) for image in inputs if image is not None]
+
+
+def stacked(images: list[np.ndarray]) -> np.ndarray:
+    """(N, 28, 28) uint8, also for none."""
     return np.stack(images) if images else np.zeros((0, 28, 28), np.uint8)
+
+
+def negative_images(count: int, split: str = "train", seed: int = 0) -> np.ndarray:
+    """About `count` non-digits of every kind (MIX) as model inputs: uint8 (N, 28, 28)."""
+    return stacked(
+        [
+            image
+            for kind, share in MIX.items()
+            for image in training_inputs(kind, sketches(kind, round(count * share), split, seed))
+        ]
+    )

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..paths import PROJECT_ROOT
-from .negatives import model_input, on_canvas, pen_brush, wobble
+from .negatives import on_canvas, pen_brush, stacked, training_inputs, wobble
 from .pen_replay import Stroke
 
 FOLDER = PROJECT_ROOT / "data" / "stroke_fonts"
@@ -130,9 +130,5 @@ def stroke_font_sketches(
 def letter_images(count: int, split: str = "train", seed: int = 0) -> np.ndarray:
     """`count` script letters as model inputs, as negatives.negative_images makes its
     kinds: uint8 (N, 28, 28). Raises StrokeFontsMissing before the fonts are fetched."""
-    images = []
-    for sketch in stroke_font_sketches("script letters", count, split, seed):
-        image = model_input("script letters", sketch)
-        if image is not None:
-            images.append(np.round(image * 255).astype(np.uint8))
-    return np.stack(images) if images else np.zeros((0, 28, 28), np.uint8)
+    canvases = stroke_font_sketches("script letters", count, split, seed)
+    return stacked(training_inputs("script letters", canvases))
