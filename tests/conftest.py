@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 from gradio_client import Client
 
 from mnist_app.data import Mnist, load_mnist
+from mnist_app.drawing import stroke_fonts
 from mnist_app.model_files import SHIPPED_MANIFEST
-from mnist_app.paths import shared_mnist_dir
+from mnist_app.paths import PROJECT_ROOT, shared_mnist_dir
 from mnist_app.testing.server import MODEL, launched_app, weights_with_quick_model
 
 MNIST_DIR = shared_mnist_dir()
@@ -33,6 +35,16 @@ def small_mnist(mnist: Mnist) -> Mnist:
         test_labels=mnist.test_labels[:1000],
         source=mnist.source,
     )
+
+
+@pytest.fixture(scope="session")
+def stroke_fonts_fetched() -> None:
+    """The stroke fonts, fetched from npm where install.sh could not: without them the
+    tests that use them fail, never skip."""
+    if not stroke_fonts.available():
+        script = PROJECT_ROOT / "scripts" / "fetch_stroke_fonts.sh"
+        subprocess.run(["bash", str(script)], check=True, timeout=300)
+    assert stroke_fonts.available()
 
 
 @pytest.fixture(scope="session")

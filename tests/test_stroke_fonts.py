@@ -1,8 +1,6 @@
 """Non-digits from stroke fonts (drawing/stroke_fonts.py): Hershey's script letters, split
 by font, and Chinese characters, written on the canvas like the generator's letters."""
 
-import subprocess
-
 import numpy as np
 import pytest
 
@@ -17,21 +15,9 @@ from mnist_app.drawing.stroke_fonts import (
     letters,
     stroke_font_sketches,
 )
-from mnist_app.paths import PROJECT_ROOT
 from mnist_app.recipes import make_config
 
-
-@pytest.fixture(scope="module")
-def fetched():
-    """The fonts, fetched from npm where install.sh could not: without them these tests
-    fail, never skip."""
-    if not stroke_fonts.available():
-        script = PROJECT_ROOT / "scripts" / "fetch_stroke_fonts.sh"
-        subprocess.run(["bash", str(script)], check=True, timeout=300)
-    assert stroke_fonts.available()
-
-
-needs_fonts = pytest.mark.usefixtures("fetched")
+needs_fonts = pytest.mark.usefixtures("stroke_fonts_fetched")
 
 
 def test_a_hershey_path_becomes_pen_strokes_with_y_up():
