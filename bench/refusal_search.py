@@ -92,12 +92,12 @@ def measure(name: str, data, check, styled, non_digits, stroke_sets, save: Path 
     answered = []
     for s in non_digits:
         t, _ = top(s.inputs) if len(s.inputs) else (np.zeros(0), None)
-        answered.append(s.answered(t, threshold))
+        answered.append(s.answered(t >= threshold))
         print(f"  {s.kind:<10} AUROC {auroc(all_top, t):.4f}  answered {answered[-1]:.1%}")
     print(f"  non-digits answered, mean over kinds: {np.mean(answered):.1%}", flush=True)
     for s in stroke_sets:  # val fonts' letters, Chinese: not in the mean, for comparison
         t, _ = top(s.inputs)
-        share = s.answered(t, threshold)
+        share = s.answered(t >= threshold)
         print(f"  {s.kind:<10} AUROC {auroc(all_top, t):.4f}  answered {share:.1%}")
 
 

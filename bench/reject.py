@@ -66,12 +66,15 @@ def main() -> None:
 
 
 def report(predictor, drawn, mnist, non_digits) -> None:
-    threshold = predictor.reject_below
-    print(f"\n{predictor.name}: refuses below a top probability of {threshold:.3f}")
+    detector = ", or where its digit detector says so" if predictor.detector else ""
+    print(
+        f"\n{predictor.name}: refuses below a top probability of "
+        f"{predictor.reject_below:.3f}{detector}"
+    )
     scores = []
     for brush, images in drawn.inputs.items():
-        probs = predictor.probabilities(images)
-        top, answered = probs.max(1), predictor.is_digit(probs)
+        probs, answered = predictor.answer(images)
+        top = probs.max(1)
         right = (probs.argmax(1) == drawn.labels) & answered
         scores.append(top)
         print(
@@ -79,8 +82,7 @@ def report(predictor, drawn, mnist, non_digits) -> None:
             f"{1 - answered.mean():.2%} refused"
         )
     digit_scores = np.concatenate(scores)
-    probs = predictor.probabilities(mnist.test_images)
-    answered = predictor.is_digit(probs)
+    probs, answered = predictor.answer(mnist.test_images)
     right = probs.argmax(1) == mnist.test_labels.numpy()
     print(
         f"  MNIST test: {right.mean():.2%} right, {(right & answered).mean():.2%} counting "
@@ -89,8 +91,9 @@ def report(predictor, drawn, mnist, non_digits) -> None:
     print(f"  {'non-digits':<16}{'sketches':>9}{'AUROC':>9}{'answered':>10}  refused before")
     answered_all, sketches_all = 0, 0
     for s in non_digits:
-        top = predictor.probabilities(s.inputs).max(1) if len(s.inputs) else np.zeros(0)
-        share = s.answered(top, threshold)
+        probs, answered = predictor.answer(s.inputs) if len(s.inputs) else (np.zeros((0, 10)), [])
+        top = probs.max(1)
+        share = s.answered(answered)
         answered_all += round(share * s.sketches)
         sketches_all += s.sketches
         separation = auroc(digit_scores, top) if len(top) else float("nan")

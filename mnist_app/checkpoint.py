@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from .atomic import write_atomically
+from .digit_detector import DigitDetector, detector_from_state
 from .drawing.mnist_style import PREPROCESSING
 from .messages import first_line, quoted
 from .models import build_model
@@ -57,6 +58,9 @@ class Checkpoint:
     owners: list[str] = field(default_factory=list)
     # A personal model (personal.fit): its last layer is a personal.head.PersonalHead.
     personal_head: bool = False
+    # A digit detector's weights (digit_detector.DigitDetector), fitted on this model's
+    # features after training; empty when the top probability alone decides.
+    detector: dict[str, torch.Tensor] = field(default_factory=dict)
 
     @property
     def preprocessing_matches(self) -> bool:
@@ -76,6 +80,16 @@ class Checkpoint:
             ) from err
         return model.to(device).eval()
 
+    def build_detector(self) -> DigitDetector | None:
+        """The digit detector fitted on this model's features, if it has one (on the CPU:
+        it reads features the predictor brings there)."""
+        if not self.detector:
+            return None
+        try:
+            return detector_from_state(self.detector)
+        except (RuntimeError, KeyError) as err:
+            raise CheckpointError(f"checkpoint {self.name!r}: unreadable digit detector") from err
+
 
 def check_name(name: str) -> str:
     """A checkpoint name must be a plain file stem: no paths, spaces or odd characters."""
@@ -94,8 +108,9 @@ def make_checkpoint(
     recipe: str,
     metrics: dict[str, Any],
     owners: list[str] | None = None,
+    detector: DigitDetector | None = None,
 ) -> Checkpoint:
-    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    state = _cpu_state(model)
     return Checkpoint(
         name=check_name(name),
         arch=config.arch,
@@ -109,7 +124,12 @@ def make_checkpoint(
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         preprocessing=PREPROCESSING,
         owners=list(owners or []),
+        detector=_cpu_state(detector) if detector is not None else {},
     )
+
+
+def _cpu_state(module: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
 
 
 def save_checkpoint(

@@ -60,8 +60,7 @@ def drawn_set(
 
 def share_read(predictor: Predictor, images: np.ndarray, labels: np.ndarray) -> float:
     """The share of `images` read as their digit; a refusal ("not a digit") is wrong."""
-    probabilities = predictor.probabilities(images)
-    answered = predictor.is_digit(probabilities)
+    probabilities, answered = predictor.answer(images)
     return float(((probabilities.argmax(axis=1) == labels) & answered).mean())
 
 

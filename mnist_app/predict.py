@@ -14,19 +14,28 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator
 
 import numpy as np
 import torch
+from torch import nn
 
 from .checkpoint import Checkpoint, load_checkpoint, locate
 from .evaluation import predict_logits
+from .models import last_linear
 
 
 class Predictor:
     def __init__(self, checkpoint: Checkpoint, device: str | torch.device = "cpu"):
         self.checkpoint = checkpoint
         self.model = checkpoint.build(device)
+        self.detector = checkpoint.build_detector()
+        # The features the last layer saw in this thread's current call: the app predicts
+        # from several threads with one model.
+        self._seen = threading.local()
+        if self.detector is not None:
+            last_linear(self.model).register_forward_pre_hook(self._keep_features)
 
     @property
     def name(self) -> str:
@@ -34,6 +43,12 @@ class Predictor:
 
     def probabilities(self, images) -> np.ndarray:
         """(10,) for one 28x28 image, (N, 10) for a batch (array, tensor or PIL image)."""
+        return self.answer(images)[0]
+
+    def answer(self, images) -> tuple[np.ndarray, bool | np.ndarray]:
+        """The ten probabilities, and whether they name a digit (the top probability is at
+        least `reject_below`, and the checkpoint's digit detector, if any, agrees): for one
+        image a (10,) array and a bool, for a batch (N, 10) and (N,)."""
         tensor = _as_tensor(images)
         single = tensor.dim() == 2
         batch = tensor.unsqueeze(0) if single else tensor
@@ -41,10 +56,25 @@ class Predictor:
             raise ValueError(
                 f"expected 28x28 images, (N, 28, 28) or (N, 1, 28, 28); got {tuple(tensor.shape)}"
             )
-        with intra_op_threads(1 if len(batch) <= _SMALL_BATCH else torch.get_num_threads()):
-            logits = predict_logits(self.model, batch, self.checkpoint.mean, self.checkpoint.std)
+        self._seen.features = []
+        try:
+            with intra_op_threads(1 if len(batch) <= _SMALL_BATCH else torch.get_num_threads()):
+                logits = predict_logits(
+                    self.model, batch, self.checkpoint.mean, self.checkpoint.std
+                )
+            features = self._seen.features
+        finally:
+            del self._seen.features
         probs = torch.softmax(logits, dim=1).numpy()
-        return probs[0] if single else probs
+        answered = probs.max(axis=1) >= self.reject_below
+        if self.detector is not None:
+            answered &= self.detector.is_digit(torch.cat(features)).numpy()
+        return (probs[0], bool(answered[0])) if single else (probs, answered)
+
+    def _keep_features(self, _module: nn.Module, args: tuple[torch.Tensor, ...]) -> None:
+        kept = getattr(self._seen, "features", None)
+        if kept is not None:  # a call through answer(), not another use of the model
+            kept.append(args[0].flatten(1).float().cpu())
 
     def predict(self, images) -> int | np.ndarray:
         """The most likely digit (an int for one image, an array for a batch), even where
@@ -58,16 +88,13 @@ class Predictor:
         data when it was trained to tell non-digits (0: it always names a digit)."""
         return float(self.checkpoint.config.get("reject_below") or 0.0)
 
-    def is_digit(self, probabilities: np.ndarray) -> bool | np.ndarray:
-        """Whether the model names a digit for these probabilities ((10,) or (N, 10))."""
-        answered = np.asarray(probabilities).max(axis=-1) >= self.reject_below
-        return bool(answered) if answered.ndim == 0 else answered
-
     def label(self, images) -> str | list[str]:
         """The answer as text: the digit ("7"), or REFUSAL for what is not a digit."""
-        probs = self.probabilities(images)
-        batch = np.atleast_2d(probs)
-        labels = [str(p.argmax()) if self.is_digit(p) else REFUSAL for p in batch]
+        probs, answered = self.answer(images)
+        labels = [
+            str(p.argmax()) if digit else REFUSAL
+            for p, digit in zip(np.atleast_2d(probs), np.atleast_1d(answered), strict=True)
+        ]
         return labels[0] if probs.ndim == 1 else labels
 
 

@@ -44,9 +44,10 @@ class NonDigits:
                 inputs.append(image)
         self.inputs = np.stack(inputs) if inputs else np.zeros((0, 28, 28), np.float32)
 
-    def answered(self, top_probabilities: np.ndarray, threshold: float) -> float:
-        """The share of this kind's sketches answered with a digit at `threshold`."""
-        return float((top_probabilities >= threshold).sum() / max(self.sketches, 1))
+    def answered(self, is_digit: np.ndarray) -> float:
+        """The share of this kind's sketches answered with a digit, given which of its
+        model inputs were (a refusal by preprocessing is not an answer)."""
+        return float(np.sum(is_digit) / max(self.sketches, 1))
 
 
 def non_digit_sets(count: int, split: str, seed: int = 0) -> list[NonDigits]:

@@ -243,6 +243,15 @@ class TrainConfig:
         high=1,
         ui=HIDDEN,
     )
+    detector_refuse: float = setting(
+        0.0,
+        "fit a digit detector on the features after training (digit_detector.py), refusing "
+        "this share of the training digits (0 = none; needs non-digits and the stroke fonts)",
+        "Digit detector: training digits refused",
+        low=0,
+        high=0.1,
+        ui=HIDDEN,
+    )
 
     def validate(self) -> None:
         """Raise ValueError with a user-facing message for any impossible setting."""
@@ -254,6 +263,8 @@ class TrainConfig:
             raise ValueError("writing styles are made from drawn digits: name drawn data too")
         if self.script_negatives > self.negatives:
             raise ValueError("script-letter non-digits are counted in the non-digits")
+        if self.detector_refuse and not self.negatives:
+            raise ValueError("a digit detector is fitted on digits against non-digits: add some")
         if self.negatives and self.loss != "cross_entropy":
             raise ValueError("non-digits are taught with the cross-entropy loss, not mse")
         if self.nesterov and self.optimizer == "sgd" and self.momentum == 0:

@@ -121,6 +121,7 @@ def test_stop_before_the_first_step_still_returns_a_model(small_mnist):
         ({"drawn_styles": 1}, "writing styles are made from drawn digits"),
         ({"negatives": 100}, "non-digits are taught with the cross-entropy loss"),
         ({"reject_below": 1.5}, r"refuse below must be in \[0, 1\]"),
+        ({"detector_refuse": 0.01}, "a digit detector is fitted on digits against non-digits"),
     ],
 )
 def test_bad_settings_are_refused_with_a_message(overrides, message):

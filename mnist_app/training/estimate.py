@@ -80,7 +80,14 @@ class Estimate:
 def calibrate(config: TrainConfig, data: Mnist, budget_s: float = BUDGET_S) -> Calibration:
     """Time a short run of `config` (about `budget_s` seconds of steps, then the test set)."""
     trial = dataclasses.replace(
-        config, steps=MAX_STEPS, epochs=0, drawn_data="", drawn_styles=0, negatives=0
+        config,
+        steps=MAX_STEPS,
+        epochs=0,
+        drawn_data="",
+        drawn_styles=0,
+        negatives=0,
+        script_negatives=0,
+        detector_refuse=0.0,
     )
     # A tenth of the test set is evaluated, as its time grows with the images.
     sample = len(data.test_labels) // TEST_SHARE

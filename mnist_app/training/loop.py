@@ -24,6 +24,7 @@ from torch import nn
 
 from ..data import Mnist, Split, normalize
 from ..device import cpu_has_native_bf16, describe_device, pick_device
+from ..digit_detector import DigitDetector
 from ..drawing.negatives import negative_images
 from ..drawing.pen_replay import PenDigit, parse, render_training_images
 from ..drawing.stroke_fonts import letter_images
@@ -35,6 +36,7 @@ from ..settings import TrainConfig
 from . import distributed
 from .augment import random_affine, random_thickness
 from .cuda_graph import GraphedStep, eager_step
+from .detector_fit import fit_model_detector
 
 
 class TrainingDiverged(RuntimeError):
@@ -82,6 +84,7 @@ class DoneEvent:
     history: list[EpochEvent] = field(default_factory=list)
     device: str = ""  # where it trained, as describe_device says it
     processes: int = 1  # data-parallel processes (torchrun), each on such a device
+    detector: DigitDetector | None = None  # fitted after training (config.detector_refuse)
 
     def metrics(self) -> dict:
         return {
@@ -262,6 +265,17 @@ def schedule(config: TrainConfig, images: int, batch_size: int) -> tuple[int, in
     return steps_per_epoch, total_steps, report_every
 
 
+def training_split(config: TrainConfig, data: Mnist) -> tuple[Split, Split]:
+    """What a run of `config` trains on (MNIST less the validation images, plus drawn
+    digits and non-digits as configured) and validates on."""
+    train_split, val_split = data.split(config.val_size, seed=config.seed)
+    if config.drawn_data:
+        train_split = _with_drawn_digits(train_split, config)
+    if config.negatives:
+        train_split = _with_negatives(train_split, config)
+    return train_split, val_split
+
+
 def _with_drawn_digits(split: Split, config: TrainConfig) -> Split:
     """The MNIST training images plus pen-drawn digits, and those digits edited into
     writing styles (validation stays pure MNIST)."""
@@ -336,11 +350,7 @@ def train(
         batch_size = distributed.local_batch_size(config.batch_size, place)
         device = distributed.join(place, device)
     torch.manual_seed(config.seed)
-    train_split, val_split = data.split(config.val_size, seed=config.seed)
-    if config.drawn_data:
-        train_split = _with_drawn_digits(train_split, config)
-    if config.negatives:
-        train_split = _with_negatives(train_split, config)
+    train_split, val_split = training_split(config, data)
     if place.size > 1:
         train_split = distributed.shard(train_split, place, config.seed)
     batches = _Batches(train_split, config, device, batch_size, config.seed + place.rank)
@@ -438,9 +448,13 @@ def train(
 
     yield Evaluating(steps=step)
     test_accuracy = float("nan")  # other processes than rank 0 leave it to rank 0
+    detector = None
     if place.main:
         test = evaluate(model, data.test_images, data.test_labels, config.mean, config.std)
         test_accuracy = test.accuracy
+        if config.detector_refuse and step:
+            digits = train_split.images[train_split.labels < NOT_A_DIGIT]
+            detector = fit_model_detector(model.eval(), config, digits)
     yield DoneEvent(
         model=model.eval(),
         config=config,
@@ -452,6 +466,7 @@ def train(
         history=history,
         device=describe_device(device),
         processes=place.size,
+        detector=detector,
     )
 
 

@@ -31,7 +31,7 @@ class RunOrder:
         """ValueError (a message for the user) for settings or a name that cannot be used,
         before any data is loaded."""
         self.config.validate()
-        if self.config.script_negatives:
+        if self.config.script_negatives or self.config.detector_refuse:
             stroke_fonts.require()
         check_name(self.name)
         if not self.overwrite:
@@ -73,7 +73,13 @@ def _save(order: RunOrder, done: DoneEvent) -> Finished:
     if done.steps and world().main:  # of several processes, rank 0 saves
         saved_as = save_under_name(
             lambda name: make_checkpoint(
-                name, done.model, done.config, order.recipe, done.metrics(), list(order.owners)
+                name,
+                done.model,
+                done.config,
+                order.recipe,
+                done.metrics(),
+                list(order.owners),
+                done.detector,
             ),
             order.name,
             order.weights_dir,

@@ -219,9 +219,9 @@ def _probabilities(library: ModelLibrary, stages: Preprocessed, model_name: str 
     if not model_name:
         return NO_MODEL
     predictor = _predictor(library, model_name)
-    probabilities = predictor.probabilities(stages.image)
+    probabilities, is_digit = predictor.answer(stages.image)
     answer = {str(d): float(p) for d, p in enumerate(probabilities)}
-    return answer if predictor.is_digit(probabilities) else NonDigit(answer)
+    return answer if is_digit else NonDigit(answer)
 
 
 def label_value(answer: Answer) -> dict[str, Any]:

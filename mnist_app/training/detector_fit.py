@@ -1,0 +1,47 @@
+"""A trained model's digit detector (digit_detector.py), fitted on its own training data:
+the digits it trained on against non-digits it never saw (the training split's kinds and
+fonts, from other seeds), so that the detector learns what the features of a new shape
+look like rather than those the model was taught to flatten."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..digit_detector import DigitDetector, fit_detector
+from ..drawing.negatives import negative_images
+from ..drawing.stroke_fonts import letter_images
+from ..neighbours import penultimate_features
+from ..settings import TrainConfig
+
+# At most this many fresh non-digits of the generator's kinds (fewer for a run taught fewer),
+# and half as many script letters in the training fonts.
+GENERATED = 6000
+
+
+def fit_model_detector(
+    model: nn.Module, config: TrainConfig, digits: torch.Tensor
+) -> DigitDetector:
+    """The detector for `model`, trained per `config`, on `digits` (uint8 (N, 28, 28):
+    those it trained on), refusing `config.detector_refuse` of them."""
+    non_digits = detector_non_digits(min(config.negatives, GENERATED), config.seed)
+
+    def features(images: torch.Tensor) -> torch.Tensor:
+        return penultimate_features(model, images, config.mean, config.std, unit=False)
+
+    return fit_detector(
+        features(digits), features(non_digits), config.detector_refuse, seed=config.seed
+    )
+
+
+def detector_non_digits(count: int, seed: int) -> torch.Tensor:
+    """uint8 (N, 28, 28): `count` non-digits of the training split's kinds and `count` / 2
+    script letters in its fonts, other than those a model trained with `seed` saw. Raises
+    StrokeFontsMissing before the fonts are fetched."""
+    fresh = seed + 1
+    return torch.cat(
+        [
+            torch.from_numpy(negative_images(count, "train", fresh)),
+            torch.from_numpy(letter_images(count // 2, "train", fresh)),
+        ]
+    )
