@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from mnist_app.checkpoint import save_checkpoint
+from mnist_app.cli import main as cli
 from mnist_app.digit_detector import DigitDetector, fit_detector
 from mnist_app.drawing.negatives import negative_images, sketches
 from mnist_app.neighbours import penultimate_features
@@ -81,3 +82,31 @@ def test_training_fits_a_detector_that_its_saved_model_obeys(small_mnist, tmp_pa
 def test_without_a_detector_setting_no_detector_is_fitted(small_mnist):
     done = run(make_config("speedrun", steps=5, val_size=500, negatives=100), small_mnist)
     assert done.detector is None
+
+
+@pytest.mark.usefixtures("stroke_fonts_fetched")
+def test_a_model_trained_with_non_digits_gets_a_detector_from_the_command_line(
+    mnist, tmp_path, capsys
+):
+    config = make_config("speedrun", steps=30, negatives=300)
+    order = RunOrder(config, "speedrun", "later", weights_dir=tmp_path)
+    list(train_and_save(order, mnist))
+    args = ["later", "--refuse", "0.01", "--weights-dir", str(tmp_path)]
+    assert cli(["fit-detector", *args, "--data-dir", str(mnist.source)]) == 0
+    assert "refusing 1.00% of the digits it trained on" in capsys.readouterr().out
+    predictor = load_predictor("later", weights_dir=tmp_path)
+    assert predictor.checkpoint.config["detector_refuse"] == 0.01
+    trained_on = mnist.split(config.val_size, seed=config.seed)[0].images
+    assert 1 - predictor.answer(trained_on)[1].mean() == pytest.approx(0.01, abs=0.002)
+
+
+@pytest.mark.parametrize(
+    "model, message",
+    [
+        ("resnet_mini", "resnet_mini was trained without non-digits"),
+        ("nowhere", "checkpoint not found"),
+    ],
+)
+def test_fit_detector_says_why_it_cannot(model, message, capsys):
+    assert cli(["fit-detector", model, "--refuse", "0.01"]) == 2
+    assert message in capsys.readouterr().err

@@ -1,21 +1,23 @@
-"""The command line: ``python -m mnist_app train|evaluate|personalize ...``."""
+"""The command line: ``python -m mnist_app train|evaluate|personalize|fit-detector ...``."""
 
 from __future__ import annotations
 
 import sys
 
-from . import evaluate, personalize, train
+from . import evaluate, fit_detector, personalize, train
 
 COMMANDS = {
     "train": train.main,
     "evaluate": evaluate.main,
     "personalize": personalize.main,
+    "fit-detector": fit_detector.main,
 }
-USAGE = """usage: python -m mnist_app {train,evaluate,personalize} ...
+USAGE = """usage: python -m mnist_app {train,evaluate,personalize,fit-detector} ...
 
   train        train a recipe and save the checkpoint (python -m mnist_app train --help)
   evaluate     test accuracy, per-class accuracy, confusion matrix and mistakes of a checkpoint
   personalize  fit a model to someone's handwriting (python -m mnist_app personalize --help)
+  fit-detector give a model trained with non-digits a digit detector (... fit-detector --help)
 """
 
 

@@ -1,0 +1,35 @@
+"""A digit detector for a model already trained (`python -m mnist_app fit-detector`): fitted
+as its training run would have fitted one, without training it again."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ..checkpoint import Checkpoint
+from ..data import Mnist
+from ..settings import TrainConfig
+from .detector_fit import fit_model_detector
+from .loop import NOT_A_DIGIT, training_split
+
+
+def with_detector(checkpoint: Checkpoint, data: Mnist, refuse: float) -> Checkpoint:
+    """`checkpoint` with a detector fitted as its training would have fitted one with
+    `--detector-refuse refuse`: on the digits its recipe's settings trained on (drawn
+    digits rendered again from the same seeds). ValueError for a model it cannot serve."""
+    if checkpoint.personal_head:
+        raise ValueError("fit the digit detector on the base model, before personalising it")
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    config = TrainConfig(**{k: v for k, v in checkpoint.config.items() if k in fields})
+    if not config.negatives:
+        raise ValueError(
+            f"{checkpoint.name} was trained without non-digits, so nothing taught its features "
+            "to set them apart: train it with --negatives first"
+        )
+    config = dataclasses.replace(config, detector_refuse=refuse)
+    config.validate()
+    digits_only = dataclasses.replace(config, negatives=0, script_negatives=0)
+    trained_on = training_split(digits_only, data)[0]
+    digits = trained_on.images[trained_on.labels < NOT_A_DIGIT]
+    detector = fit_model_detector(checkpoint.build(), config, digits)
+    state = {k: v.detach().clone() for k, v in detector.state_dict().items()}
+    return dataclasses.replace(checkpoint, config=dataclasses.asdict(config), detector=state)
