@@ -30,13 +30,12 @@ from refusal_search import REFUSE_DIGITS, REFUSE_MNIST
 from mnist_app.data import load_mnist
 from mnist_app.digit_detector import fit_detector
 from mnist_app.drawn import BRUSHES, drawn_set
-from mnist_app.evaluation import predict_logits
-from mnist_app.models import build_model
+from mnist_app.models import build_model, last_linear
 from mnist_app.neighbours import penultimate_features
 from mnist_app.recipes import make_config
 from mnist_app.refusal import non_digit_sets, stroke_font_sets, threshold_refusing
-from mnist_app.training.detector_fit import GENERATED, detector_non_digits
-from mnist_app.training.loop import training_split
+from mnist_app.training.add_detector import trained_digits
+from mnist_app.training.detector_fit import detector_features
 
 SHARES = (0.0005, 0.001, 0.002, 0.003, 0.005)
 
@@ -55,24 +54,23 @@ def main() -> None:
 
     data = load_mnist()
     # The digits that model trained on, as the refusal search made them.
-    copies = 2 * config.drawn_copies
     seen = dataclasses.replace(
-        config, drawn_data=str(FIT), drawn_copies=copies, val_size=5000, negatives=0
+        config, drawn_data=str(FIT), drawn_copies=2 * config.drawn_copies, val_size=5000
     )
-    trained_on, held_out = training_split(seen, data)
-
-    def features(images) -> torch.Tensor:
-        return penultimate_features(model, images, config.mean, config.std, unit=False)
-
-    digit_features = features(trained_on.images)
-    non_digit_features = features(detector_non_digits(GENERATED, config.seed))
+    digit_features, non_digit_features = detector_features(
+        model, config, trained_digits(seen, data)
+    )
+    held_out = data.split(seen.val_size, seed=config.seed)[1]
     check = drawn_set(source=Path(CHECK))
     sets = non_digit_sets(args.non_digits, "val") + stroke_font_sets(args.non_digits, "val")
 
     def read(images) -> tuple[np.ndarray, np.ndarray, torch.Tensor]:
-        images = torch.as_tensor(images)
-        probs = torch.softmax(predict_logits(model, images, config.mean, config.std), 1)
-        features = penultimate_features(model, images, config.mean, config.std, unit=False)
+        """Top probability, best guess and features, from one pass of the model."""
+        features = penultimate_features(
+            model, torch.as_tensor(images), config.mean, config.std, unit=False
+        )
+        with torch.inference_mode():
+            probs = torch.softmax(last_linear(model)(features), 1)
         return probs.max(1).values.numpy(), probs.argmax(1).numpy(), features
 
     mnist = read(held_out.images)

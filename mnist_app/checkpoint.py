@@ -110,7 +110,7 @@ def make_checkpoint(
     owners: list[str] | None = None,
     detector: DigitDetector | None = None,
 ) -> Checkpoint:
-    state = _cpu_state(model)
+    state = cpu_state(model)
     return Checkpoint(
         name=check_name(name),
         arch=config.arch,
@@ -124,11 +124,12 @@ def make_checkpoint(
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         preprocessing=PREPROCESSING,
         owners=list(owners or []),
-        detector=_cpu_state(detector) if detector is not None else {},
+        detector=cpu_state(detector) if detector is not None else {},
     )
 
 
-def _cpu_state(module: nn.Module) -> dict[str, torch.Tensor]:
+def cpu_state(module: nn.Module) -> dict[str, torch.Tensor]:
+    """A module's weights as a checkpoint keeps them: detached copies on the CPU."""
     return {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
 
 

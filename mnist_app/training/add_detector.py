@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from ..checkpoint import Checkpoint
+import torch
+
+from ..checkpoint import Checkpoint, cpu_state
 from ..data import Mnist
 from ..settings import TrainConfig
 from .detector_fit import fit_model_detector
@@ -27,9 +29,15 @@ def with_detector(checkpoint: Checkpoint, data: Mnist, refuse: float) -> Checkpo
         )
     config = dataclasses.replace(config, detector_refuse=refuse)
     config.validate()
+    detector = fit_model_detector(checkpoint.build(), config, trained_digits(config, data))
+    return dataclasses.replace(
+        checkpoint, config=dataclasses.asdict(config), detector=cpu_state(detector)
+    )
+
+
+def trained_digits(config: TrainConfig, data: Mnist) -> torch.Tensor:
+    """uint8 (N, 28, 28): the digits a run of `config` trained on (MNIST less validation,
+    drawn digits rendered again from the same seeds), without making its non-digits."""
     digits_only = dataclasses.replace(config, negatives=0, script_negatives=0)
     trained_on = training_split(digits_only, data)[0]
-    digits = trained_on.images[trained_on.labels < NOT_A_DIGIT]
-    detector = fit_model_detector(checkpoint.build(), config, digits)
-    state = {k: v.detach().clone() for k, v in detector.state_dict().items()}
-    return dataclasses.replace(checkpoint, config=dataclasses.asdict(config), detector=state)
+    return trained_on.images[trained_on.labels < NOT_A_DIGIT]

@@ -24,14 +24,23 @@ def fit_model_detector(
 ) -> DigitDetector:
     """The detector for `model`, trained per `config`, on `digits` (uint8 (N, 28, 28):
     those it trained on), refusing `config.detector_refuse` of them."""
+    digit_features, non_digit_features = detector_features(model, config, digits)
+    return fit_detector(
+        digit_features, non_digit_features, config.detector_refuse, seed=config.seed
+    )
+
+
+def detector_features(
+    model: nn.Module, config: TrainConfig, digits: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """What `model`'s detector is fitted on: the features of `digits` and of fresh
+    non-digits (detector_non_digits, as many as `config` taught, at most GENERATED)."""
     non_digits = detector_non_digits(min(config.negatives, GENERATED), config.seed)
 
     def features(images: torch.Tensor) -> torch.Tensor:
         return penultimate_features(model, images, config.mean, config.std, unit=False)
 
-    return fit_detector(
-        features(digits), features(non_digits), config.detector_refuse, seed=config.seed
-    )
+    return features(digits), features(non_digits)
 
 
 def detector_non_digits(count: int, seed: int) -> torch.Tensor:
