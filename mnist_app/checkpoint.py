@@ -63,6 +63,13 @@ class Checkpoint:
     detector: dict[str, torch.Tensor] = field(default_factory=dict)
 
     @property
+    def reject_below(self) -> float:
+        """The top probability under which this model answers that the ink is not a digit:
+        chosen on held-out data when it was trained to tell non-digits (0: it always names
+        a digit)."""
+        return float(self.config.get("reject_below") or 0.0)
+
+    @property
     def preprocessing_matches(self) -> bool:
         """Whether the app reads drawings as this model was trained to see them."""
         return self.preprocessing == PREPROCESSING

@@ -24,6 +24,7 @@ from .checkpoint import checkpoint_path, free_name, list_checkpoints, load_check
 from .data import Mnist, load_mnist
 from .drawn import DrawnSet, drawn_accuracy, drawn_set
 from .evaluation import Evaluation, evaluate
+from .export import FORMAT as ONNX_FORMAT
 from .export import export_onnx
 from .messages import quoted
 from .model_files import (
@@ -236,11 +237,11 @@ class ModelLibrary:
             return self._evaluations.setdefault(key, result)
 
     def onnx_file(self, name: str) -> Path:
-        """The model exported to ONNX (`export`), made once per checkpoint version in
-        `.cache/onnx/<name>/` beside the weights (older versions' files are removed)."""
+        """The model exported to ONNX (`export`), made once per checkpoint version and
+        export format in `.cache/onnx/<name>/` beside the weights (older files are removed)."""
         key = self._key(name)
         folder = self._cache_dir / "onnx" / name
-        path = folder / f"{key[1]:.0f}" / f"{name}.onnx"
+        path = folder / f"{key[1]:.0f}-{ONNX_FORMAT}" / f"{name}.onnx"
         if not path.is_file():
             export_onnx(self.predictor(name).checkpoint, path, overwrite=True)
             for older in folder.iterdir():

@@ -84,9 +84,8 @@ class Predictor:
 
     @property
     def reject_below(self) -> float:
-        """The top probability under which this model answers REFUSAL: chosen on held-out
-        data when it was trained to tell non-digits (0: it always names a digit)."""
-        return float(self.checkpoint.config.get("reject_below") or 0.0)
+        """The top probability under which this model answers REFUSAL."""
+        return self.checkpoint.reject_below
 
     def label(self, images) -> str | list[str]:
         """The answer as text: the digit ("7"), or REFUSAL for what is not a digit."""

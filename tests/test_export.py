@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 
 import numpy as np
 import onnxruntime
 import pytest
+import torch
 
-from mnist_app.checkpoint import list_checkpoints, load_checkpoint, locate
+from mnist_app.checkpoint import cpu_state, list_checkpoints, load_checkpoint, locate
+from mnist_app.digit_detector import fit_detector
+from mnist_app.drawing.negatives import negative_images
 from mnist_app.export import export_onnx
+from mnist_app.neighbours import penultimate_features
 from mnist_app.paths import PROJECT_ROOT
 from mnist_app.predict import Predictor
 
 
-def onnx_probabilities(path, images: np.ndarray) -> np.ndarray:
+def onnx_answer(path, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The probabilities and whether they name a digit, from uint8 (N, 28, 28) images."""
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     pixels = (images.astype(np.float32) / 255)[:, None]  # (N, 1, 28, 28), 0 to 1
-    return session.run(["probabilities"], {"image": pixels})[0]
+    probabilities, is_digit = session.run(["probabilities", "is_digit"], {"image": pixels})
+    return probabilities, is_digit
+
+
+def onnx_probabilities(path, images: np.ndarray) -> np.ndarray:
+    return onnx_answer(path, images)[0]
 
 
 def test_onnx_runtime_gives_pytorchs_probabilities_on_100_test_images(mnist, tmp_path):
@@ -26,13 +37,40 @@ def test_onnx_runtime_gives_pytorchs_probabilities_on_100_test_images(mnist, tmp
     path = export_onnx(checkpoint, tmp_path / "resnet_mini.onnx")
     images = mnist.test_images[:100].numpy()
     expected = Predictor(checkpoint).probabilities(images)
-    got = onnx_probabilities(path, images)
-    assert got.shape == (100, 10)
+    got, is_digit = onnx_answer(path, images)
+    assert got.shape == (100, 10) and is_digit.all()  # resnet_mini always names a digit
     assert np.abs(got - expected).max() < 1e-4
     assert (got.argmax(1) == mnist.test_labels[:100].numpy()).mean() >= 0.99
     metadata = onnxruntime.InferenceSession(str(path)).get_modelmeta().custom_metadata_map
     assert metadata["name"] == "resnet_mini" and metadata["recipe"] == "resnet_mini"
     assert "0 to 1" in metadata["input"]
+
+
+def test_the_file_refuses_what_the_model_refuses(mnist, tmp_path):
+    """Its top-probability threshold and its digit detector travel inside the file."""
+    shipped = load_checkpoint(locate("resnet_drawn"))
+    model = shipped.build()
+
+    def features(images) -> torch.Tensor:
+        return penultimate_features(
+            model, torch.as_tensor(images), shipped.mean, shipped.std, unit=False
+        )
+
+    detector = fit_detector(
+        features(mnist.train_images[:3000]),
+        features(negative_images(600, "train", seed=3)),
+        refuse=0.05,
+        epochs=30,
+    )
+    checkpoint = dataclasses.replace(shipped, name="detected", detector=cpu_state(detector))
+    path = export_onnx(checkpoint, tmp_path / "detected.onnx")
+    images = np.concatenate([mnist.test_images[:200].numpy(), negative_images(200, "val", seed=5)])
+    probabilities, is_digit = onnx_answer(path, images)
+    expected_probabilities, expected = Predictor(checkpoint).answer(images)
+    assert np.abs(probabilities - expected_probabilities).max() < 1e-4
+    assert (is_digit == expected).mean() >= 0.995  # one image may sit on a threshold
+    assert 0.85 <= is_digit[:200].mean() < 1 and is_digit[200:].mean() <= 0.05
+    assert 0 < onnx_answer(export_onnx(shipped, tmp_path / "shipped.onnx"), images)[1].mean() < 1
 
 
 @pytest.mark.slow

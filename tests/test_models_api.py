@@ -90,6 +90,7 @@ def test_export_to_onnx_gives_the_same_probabilities(client, app_weights, mnist)
     path = client.predict(MODEL, api_name="/export_onnx")
     session = onnxruntime.InferenceSession(path)
     images = mnist.test_images[:100].numpy().astype(np.float32)[:, None] / 255
-    (onnx,) = session.run(None, {"image": images})
+    onnx, is_digit = session.run(None, {"image": images})
     torch_probabilities = load_predictor(MODEL, weights_dir=app_weights).probabilities(images)
     assert np.abs(onnx - torch_probabilities).max() < 1e-4
+    assert is_digit.all()  # it always names a digit
