@@ -8,6 +8,8 @@ Make the two files once from the train writers (git-ignored, under data/val/):
     python bench/drawing_recipe_search.py --split-writers
     python bench/drawing_recipe_search.py                 # every candidate, one line each
     python bench/drawing_recipe_search.py --only recipe   # one of them
+    python bench/drawing_recipe_search.py --only recipe_3400 --save data/val/models
+                                                          # and keep its weights
 """
 
 from __future__ import annotations
@@ -112,7 +114,7 @@ def split_writers() -> None:
         print(f"{path}: {len(chosen)} digits")
 
 
-def measure(name: str, data, check) -> None:
+def measure(name: str, data, check, save: Path | None = None) -> None:
     arch, arch_kwargs, settings = CANDIDATES[name]
     recipe = "resnet_mini" if arch == "resnet_mini" else "speedrun"
     overrides = dict(
@@ -132,6 +134,9 @@ def measure(name: str, data, check) -> None:
         f"MNIST held out {done.history[-1].val_accuracy:.2%}  drawn {'  '.join(drawn)}",
         flush=True,
     )
+    if save:
+        save.mkdir(parents=True, exist_ok=True)
+        torch.save(done.model.state_dict(), save / f"{name}.pt")
 
 
 def main() -> None:
@@ -139,6 +144,7 @@ def main() -> None:
     parser.add_argument("--split-writers", action="store_true")
     parser.add_argument("--only", nargs="*", choices=list(CANDIDATES), default=list(CANDIDATES))
     parser.add_argument("--data-dir", default=None, help="MNIST folder (default: MNIST_DIR)")
+    parser.add_argument("--save", type=Path, help="keep each model's weights in this folder")
     args = parser.parse_args()
     if args.split_writers:
         split_writers()
@@ -148,7 +154,7 @@ def main() -> None:
     data = load_mnist(args.data_dir)
     check = drawn_set(source=Path(CHECK))
     for name in args.only:
-        measure(name, data, check)
+        measure(name, data, check, args.save)
 
 
 if __name__ == "__main__":
