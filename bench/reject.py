@@ -2,7 +2,8 @@
 
 Digits: the pendigits *test* writers replayed on the canvas at brushes 6 / 12 / 20 px, and
 the MNIST test set. Non-digits: the *test* split of drawing/negatives.py: its own
-generator seeds, and fonts (Liberation) that no training or tuning used. For each model:
+generator seeds, and fonts (Liberation) that no training or tuning used; and the shapes
+made by hand (drawing/hand_made.py), measured in the test split only. For each model:
 
 - AUROC of its score (the top probability) between drawn digits and each kind of
   non-digit;
@@ -32,7 +33,7 @@ from mnist_app.data import load_mnist
 from mnist_app.drawing import stroke_fonts
 from mnist_app.drawn import BRUSHES, drawn_set
 from mnist_app.predict import load_predictor
-from mnist_app.refusal import auroc, non_digit_sets, stroke_font_sets
+from mnist_app.refusal import auroc, hand_made_set, non_digit_sets, stroke_font_sets
 
 
 def main() -> None:
@@ -54,6 +55,8 @@ def main() -> None:
     drawn = drawn_set(writers, BRUSHES)
     mnist = load_mnist()
     non_digits = non_digit_sets(args.per_kind, args.split)
+    if args.split == "test":
+        non_digits.append(hand_made_set(args.per_kind))
     if args.stroke_fonts:
         non_digits += stroke_font_sets(args.per_kind, args.split)
     print(

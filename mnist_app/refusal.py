@@ -9,6 +9,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from .drawing import stroke_fonts
+from .drawing.hand_made import hand_made_sketches
 from .drawing.negatives import KINDS, model_input, sketches
 from .drawing.stroke_fonts import stroke_font_sketches
 
@@ -64,3 +65,9 @@ def stroke_font_sets(count: int, split: str, seed: int = 0) -> list[NonDigits]:
         NonDigits(kind, stroke_font_sketches(kind, count, split, seed))
         for kind in stroke_fonts.KINDS
     ]
+
+
+def hand_made_set(count: int, seed: int = 0) -> NonDigits:
+    """`count` sketches of the shapes made by hand (drawing/hand_made.py), which only the
+    test figures use: no model trains on them and no setting is chosen on them."""
+    return NonDigits("hand-made", hand_made_sketches(count, seed))

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from mnist_app.drawing.hand_made import HAND_MADE
 from mnist_app.drawing.negatives import (
     KINDS,
     LETTERS,
@@ -11,7 +12,7 @@ from mnist_app.drawing.negatives import (
     negative_images,
     sketches,
 )
-from mnist_app.refusal import auroc, threshold_refusing
+from mnist_app.refusal import auroc, hand_made_set, threshold_refusing
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -44,6 +45,15 @@ def test_non_digits_reach_the_model_as_the_app_prepares_drawings():
     # A drawn kind is read from the canvas's alpha, as the Draw tab reads it.
     letter = next(sketches("letters", 1, "train"))
     assert model_input("letters", letter).shape == (28, 28)
+
+
+def test_every_hand_made_shape_reaches_the_model_as_a_drawing():
+    shapes = len(HAND_MADE)
+    made = hand_made_set(shapes, seed=1)
+    assert made.sketches == shapes and made.refused_by_preprocessing == 0  # no dot, no fill
+    assert made.inputs.shape == (shapes, 28, 28) and (made.inputs.max(axis=(1, 2)) > 0.8).all()
+    assert np.array_equal(hand_made_set(3, seed=1).inputs, made.inputs[:3])
+    assert not np.array_equal(hand_made_set(3, seed=2).inputs, made.inputs[:3])
 
 
 def test_a_marker_blob_is_a_lump_not_a_long_stroke():

@@ -4,13 +4,14 @@ digit" for letters, doodles and scribbles, through the app's own preprocessing."
 import numpy as np
 import pytest
 
+from mnist_app.drawing.hand_made import HAND_MADE
 from mnist_app.drawing.negatives import sketches
 from mnist_app.drawing.pen_replay import parse, random_sketches
 from mnist_app.drawn import model_input
 from mnist_app.library import ModelLibrary
 from mnist_app.paths import WEIGHTS_DIR, pendigits_file
 from mnist_app.predict import REFUSAL, load_predictor
-from mnist_app.refusal import NonDigits
+from mnist_app.refusal import NonDigits, hand_made_set
 
 READER = "resnet_drawn"
 
@@ -40,6 +41,12 @@ def test_the_reader_says_not_a_digit_to_held_out_non_digits(reader, kind):
     labels = reader.label(held_out.inputs)
     refused = labels.count(REFUSAL) + held_out.refused_by_preprocessing
     assert refused >= 0.8 * held_out.sketches, (kind, refused, held_out.sketches)
+
+
+def test_the_reader_refuses_most_shapes_made_by_hand(reader):
+    made = hand_made_set(len(HAND_MADE), seed=5)  # each shape once: never trained or tuned on
+    refused = reader.label(made.inputs).count(REFUSAL)
+    assert refused >= 0.7 * made.sketches, refused  # 85%; bench/reject.py: see README
 
 
 def test_a_refusal_keeps_the_ten_probabilities(reader):
