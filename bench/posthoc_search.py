@@ -129,12 +129,12 @@ def main() -> None:
 
     if args.other:
         other, other_config = load(args.other, args.other_recipe)
+        theirs = {name: probabilities(other, other_config, x) for name, (x, _) in sets.items()}
         print(f"\nEnsemble with {args.other.name}: weight of the second model's probabilities")
         for weight in (0.0, 0.25, 0.5):
             cells = []
-            for name, (images, labels) in sets.items():
-                theirs = probabilities(other, other_config, images)
-                probs = (1 - weight) * seen[name, "as drawn"] + weight * theirs
+            for name, (_, labels) in sets.items():
+                probs = (1 - weight) * seen[name, "as drawn"] + weight * theirs[name]
                 cells.append(f"{np.mean(probs.argmax(1) == labels):>16.2%}")
             print(f"{weight:<26}{''.join(cells)}", flush=True)
 
