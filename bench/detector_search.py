@@ -19,12 +19,11 @@ the detector.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from pathlib import Path
 
 import numpy as np
 import torch
-from drawing_recipe_search import CHECK, FIT
+from drawing_recipe_search import CHECK, on_fit_writers
 from refusal_search import REFUSE_DIGITS, REFUSE_MNIST
 
 from mnist_app.data import load_mnist
@@ -54,11 +53,9 @@ def main() -> None:
 
     data = load_mnist()
     # The digits that model trained on, as the refusal search made them.
-    seen = dataclasses.replace(
-        config, drawn_data=str(FIT), drawn_copies=2 * config.drawn_copies, val_size=5000
-    )
+    seen = on_fit_writers(config)
     digit_features, non_digit_features = detector_features(
-        model, config, trained_digits(seen, data)
+        model, config, trained_digits(seen, data).images
     )
     held_out = data.split(seen.val_size, seed=config.seed)[1]
     check = drawn_set(source=Path(CHECK))

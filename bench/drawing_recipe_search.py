@@ -27,6 +27,7 @@ from mnist_app.drawn import drawn_set
 from mnist_app.evaluation import predict_logits
 from mnist_app.paths import PROJECT_ROOT, pendigits_file
 from mnist_app.recipes import RECIPES, make_config
+from mnist_app.settings import TrainConfig
 from mnist_app.training import run
 
 VAL_DIR = PROJECT_ROOT / "data" / "val"
@@ -112,6 +113,14 @@ def split_writers() -> None:
         chosen = [b for b in blocks if int(b[1].split()[2]) in writers]
         path.write_text("".join(header + [line for b in chosen for line in b]))
         print(f"{path}: {len(chosen)} digits")
+
+
+def on_fit_writers(config: TrainConfig) -> TrainConfig:
+    """`config` as the searches train it: 5,000 MNIST training images held out, and writers
+    1-15 replayed twice as often as the recipe replays all 30 (as many drawn digits)."""
+    return dataclasses.replace(
+        config, drawn_data=str(FIT), drawn_copies=2 * config.drawn_copies, val_size=5000
+    )
 
 
 def measure(name: str, data, check, save: Path | None = None) -> None:

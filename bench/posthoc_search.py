@@ -20,7 +20,6 @@ detector was chosen by, bench/detector_search.py).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -28,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from drawing_recipe_search import CHECK, FIT
+from drawing_recipe_search import CHECK, on_fit_writers
 
 from mnist_app.data import load_mnist
 from mnist_app.drawn import drawn_set
@@ -37,7 +36,7 @@ from mnist_app.models import build_model, last_linear
 from mnist_app.neighbours import penultimate_features
 from mnist_app.recipes import make_config
 from mnist_app.refusal import non_digit_sets, stroke_font_sets
-from mnist_app.training.loop import training_split
+from mnist_app.training.add_detector import trained_digits
 
 REFUSE_MNIST, REFUSE_DRAWN = 0.0015, 0.006
 
@@ -151,10 +150,7 @@ def refusal_scores(model, config, data, sets, count: int) -> None:
         ).numpy()
 
     # The digits the model trained on (MNIST's other 55,000, writers 1-15 as its run drew them).
-    seen = dataclasses.replace(
-        config, drawn_data=str(FIT), drawn_copies=2 * config.drawn_copies, val_size=5000
-    )
-    trained = training_split(dataclasses.replace(seen, negatives=0, script_negatives=0), data)[0]
+    trained = trained_digits(on_fit_writers(config), data)
     bank, bank_labels = features(trained.images), trained.labels.numpy()
     means = np.stack([bank[bank_labels == c].mean(0) for c in range(10)])
     centred = bank - means[bank_labels]

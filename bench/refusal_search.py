@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from drawing_recipe_search import CHECK, FIT
+from drawing_recipe_search import CHECK, FIT, on_fit_writers
 
 from mnist_app.data import load_mnist
 from mnist_app.drawing import stroke_fonts
@@ -45,16 +45,16 @@ CANDIDATES = {
     "resnet_drawn_jitter": ("resnet_drawn", dict(drawn_jitter=0.08)),
     "resnet_drawn_12000_steps": ("resnet_drawn", dict(steps=12000)),
     "resnet_drawn_script": ("resnet_drawn", dict(negatives=24000, script_negatives=4000)),
+    "resnet_drawn_script_12000_steps": (
+        "resnet_drawn",
+        dict(negatives=24000, script_negatives=4000, steps=12000),
+    ),
 }
 
 
 def measure(name: str, data, check, styled, non_digits, stroke_sets, save: Path | None) -> None:
     recipe, settings = CANDIDATES[name]
-    # Half the writers, replayed twice as often: as many drawn digits as the recipe's.
-    copies = 2 * make_config(recipe).drawn_copies
-    config = make_config(
-        recipe, drawn_data=str(FIT), drawn_copies=copies, val_size=5000, **settings
-    )
+    config = on_fit_writers(make_config(recipe, **settings))
     began = time.perf_counter()
     done = run(config, data)
     wall = time.perf_counter() - began

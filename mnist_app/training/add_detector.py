@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 
-import torch
-
 from ..checkpoint import Checkpoint, cpu_state
-from ..data import Mnist
+from ..data import Mnist, Split
 from ..settings import TrainConfig
 from .detector_fit import fit_model_detector
-from .loop import NOT_A_DIGIT, training_split
+from .loop import training_split
 
 
 def with_detector(checkpoint: Checkpoint, data: Mnist, refuse: float) -> Checkpoint:
@@ -29,15 +27,15 @@ def with_detector(checkpoint: Checkpoint, data: Mnist, refuse: float) -> Checkpo
         )
     config = dataclasses.replace(config, detector_refuse=refuse)
     config.validate()
-    detector = fit_model_detector(checkpoint.build(), config, trained_digits(config, data))
+    digits = trained_digits(config, data).images
+    detector = fit_model_detector(checkpoint.build(), config, digits)
     return dataclasses.replace(
         checkpoint, config=dataclasses.asdict(config), detector=cpu_state(detector)
     )
 
 
-def trained_digits(config: TrainConfig, data: Mnist) -> torch.Tensor:
-    """uint8 (N, 28, 28): the digits a run of `config` trained on (MNIST less validation,
+def trained_digits(config: TrainConfig, data: Mnist) -> Split:
+    """The digits a run of `config` trained on, with their labels (MNIST less validation,
     drawn digits rendered again from the same seeds), without making its non-digits."""
     digits_only = dataclasses.replace(config, negatives=0, script_negatives=0)
-    trained_on = training_split(digits_only, data)[0]
-    return trained_on.images[trained_on.labels < NOT_A_DIGIT]
+    return training_split(digits_only, data)[0]
