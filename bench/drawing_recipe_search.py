@@ -39,10 +39,11 @@ AUGMENT = {
 }
 NARROW, WIDE = {"hidden": 256}, {"widths": [48, 96], "hidden": 256}
 
-# name: (arch, arch_kwargs, settings); all on speedrun's optimizer and schedule.
+# name: (arch, arch_kwargs, settings); all on speedrun's optimizer and schedule, drawn copies
+# counted per rendering of all 30 writers, as in a recipe.
 CANDIDATES = {
     "narrow_128x4000": ("speednet", NARROW, dict(steps=4000)),
-    "narrow_128x4000_4_replays": ("speednet", NARROW, dict(steps=4000, drawn_copies=4)),
+    "narrow_128x4000_4_replays": ("speednet", NARROW, dict(steps=4000, drawn_copies=2)),
     "narrow_128x6000": ("speednet", NARROW, dict(steps=6000)),
     "wide_128x4000": ("speednet", WIDE, dict(steps=4000)),
     "wide_128x6000": ("speednet", WIDE, dict(steps=6000)),
@@ -123,14 +124,17 @@ def on_fit_writers(config: TrainConfig) -> TrainConfig:
     )
 
 
-def measure(name: str, data, check, save: Path | None = None) -> None:
+def candidate_config(name: str) -> TrainConfig:
+    """A candidate's settings, trained on writers 1-15 (`on_fit_writers`)."""
     arch, arch_kwargs, settings = CANDIDATES[name]
     recipe = "resnet_mini" if arch == "resnet_mini" else "speedrun"
-    overrides = dict(
-        AUGMENT, drawn_data=str(FIT), drawn_copies=2, val_size=5000, epochs=0, **settings
-    )
-    config = make_config(recipe, **overrides)
-    config = dataclasses.replace(config, arch=arch, arch_kwargs=arch_kwargs)
+    # Drawn copies count as in a recipe, per rendering of all 30 writers.
+    config = make_config(recipe, **AUGMENT, epochs=0, **{"drawn_copies": 1, **settings})
+    return on_fit_writers(dataclasses.replace(config, arch=arch, arch_kwargs=arch_kwargs))
+
+
+def measure(name: str, data, check, save: Path | None = None) -> None:
+    config = candidate_config(name)
     began = time.perf_counter()
     done = run(config, data)
     wall = time.perf_counter() - began
