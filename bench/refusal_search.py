@@ -58,6 +58,12 @@ def measure(name: str, data, check, styled, non_digits, stroke_sets, save: Path 
     began = time.perf_counter()
     done = run(config, data)
     wall = time.perf_counter() - began
+    report(name, done, wall, data, check, styled, non_digits, stroke_sets, save)
+
+
+def report(name: str, done, wall, data, check, styled, non_digits, stroke_sets, save) -> None:
+    """The candidate's threshold, and what it reads and refuses on held-out material."""
+    config = done.config
 
     def top(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         logits = predict_logits(done.model, torch.from_numpy(images), config.mean, config.std)
@@ -101,12 +107,9 @@ def measure(name: str, data, check, styled, non_digits, stroke_sets, save: Path 
         print(f"  {s.kind:<10} AUROC {auroc(all_top, t):.4f}  answered {share:.1%}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", nargs="*", choices=list(CANDIDATES), default=list(CANDIDATES))
-    parser.add_argument("--non-digits", type=int, default=300, help="per kind")
-    parser.add_argument("--save", type=Path, help="keep each model's weights in this folder")
-    args = parser.parse_args()
+def held_out(non_digits_per_kind: int) -> tuple:
+    """What every candidate is measured on: MNIST, writers 16-30 (as they are and in each
+    style) and the val non-digits (with the val fonts' letters and Chinese where fetched)."""
     if not FIT.exists():
         raise SystemExit(
             "make the writer files first: bench/drawing_recipe_search.py --split-writers"
@@ -122,10 +125,21 @@ def main() -> None:
             for b in BRUSHES
         }
         styled[style] = (np.array([d.label for d in digits]), inputs)
-    non_digits = non_digit_sets(args.non_digits, "val")
-    stroke_sets = stroke_font_sets(args.non_digits, "val") if stroke_fonts.available() else []
+    non_digits = non_digit_sets(non_digits_per_kind, "val")
+    fetched = stroke_fonts.available()
+    stroke_sets = stroke_font_sets(non_digits_per_kind, "val") if fetched else []
+    return data, check, styled, non_digits, stroke_sets
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", nargs="*", choices=list(CANDIDATES), default=list(CANDIDATES))
+    parser.add_argument("--non-digits", type=int, default=300, help="per kind")
+    parser.add_argument("--save", type=Path, help="keep each model's weights in this folder")
+    args = parser.parse_args()
+    material = held_out(args.non_digits)
     for name in args.only:
-        measure(name, data, check, styled, non_digits, stroke_sets, args.save)
+        measure(name, *material, args.save)
 
 
 if __name__ == "__main__":

@@ -58,12 +58,12 @@ def non_digit_sets(count: int, split: str, seed: int = 0) -> list[NonDigits]:
 
 
 def stroke_font_sets(count: int, split: str, seed: int = 0) -> list[NonDigits]:
-    """`count` sketches of every stroke-font kind (drawing/stroke_fonts.py): script letters
-    in `split`'s fonts, and Chinese characters. Raises StrokeFontsMissing before the fonts
-    are fetched."""
+    """`count` sketches of every stroke-font kind of `split` (drawing/stroke_fonts.py): script
+    letters and symbols in its fonts, and Chinese characters. Raises StrokeFontsMissing
+    before the fonts are fetched."""
     return [
         NonDigits(kind, stroke_font_sketches(kind, count, split, seed))
-        for kind in stroke_fonts.KINDS
+        for kind in stroke_fonts.kinds(split)
     ]
 
 

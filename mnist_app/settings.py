@@ -186,6 +186,15 @@ class TrainConfig:
         ui=HIDDEN,
         metavar="FILE",
     )
+    # A server-side file too: never offered to the web.
+    start_from: str = setting(
+        "",
+        "fine-tune: start from this saved model's weights (a checkpoint name in the weights "
+        "folder, or a .pt file) instead of fresh ones; it must be of the recipe's architecture",
+        "Start from",
+        ui=HIDDEN,
+        metavar="MODEL",
+    )
     drawn_copies: int = setting(
         3, "renderings of each drawn digit", "Drawn copies", low=1, ui=HIDDEN
     )
@@ -234,6 +243,15 @@ class TrainConfig:
         high=1_000_000,
         ui=HIDDEN,
     )
+    symbol_negatives: int = setting(
+        0,
+        "of the non-digits, how many are letters of other alphabets and signs in Hershey's "
+        "Greek, Cyrillic and symbol fonts (drawing.stroke_fonts)",
+        "Symbol non-digits",
+        low=0,
+        high=1_000_000,
+        ui=HIDDEN,
+    )
     reject_below: float = setting(
         0.0,
         'answer "not a digit" when the top probability is below this (0 = always answer a '
@@ -261,8 +279,8 @@ class TrainConfig:
             raise ValueError("train for at least one epoch or one step")
         if self.drawn_styles and not self.drawn_data:
             raise ValueError("writing styles are made from drawn digits: name drawn data too")
-        if self.script_negatives > self.negatives:
-            raise ValueError("script-letter non-digits are counted in the non-digits")
+        if self.script_negatives + self.symbol_negatives > self.negatives:
+            raise ValueError("script-letter and symbol non-digits are counted in the non-digits")
         if self.detector_refuse and not self.negatives:
             raise ValueError("a digit detector is fitted on digits against non-digits: add some")
         if self.negatives and self.loss != "cross_entropy":

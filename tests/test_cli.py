@@ -70,6 +70,33 @@ def test_train_refuses_to_overwrite_without_asking(trained_dir):
     assert "exists" in result.stderr and "--overwrite" in result.stderr
 
 
+def accuracy(stdout: str) -> float:
+    return float(re.search(r"test accuracy:? ([\d.]+)%", stdout).group(1))
+
+
+def test_fine_tuning_starts_from_the_saved_model(trained_dir):
+    saved = accuracy(cli("evaluate", str(trained_dir / "cli_model.pt")).stdout)
+    # One step at a negligible rate: the start's accuracy, where fresh weights read ~10%.
+    args = ["--recipe", "t5_mlp_bn", "--steps", "1", "--lr", "1e-9", "--weights-dir"]
+    tuned = cli("train", *args, str(trained_dir), "--name", "tuned", "--start-from", "cli_model")
+    assert tuned.returncode == 0, tuned.stderr
+    assert saved > 80 and accuracy(tuned.stdout) > saved - 1.5
+    fresh = cli("train", *args, str(trained_dir), "--name", "fresh")
+    assert accuracy(fresh.stdout) < 50
+
+
+def test_a_start_that_cannot_be_fine_tuned_says_why(trained_dir):
+    where = ["--weights-dir", str(trained_dir), "--name", "x", "--steps", "1"]
+    other = cli("train", "--recipe", "speedrun", *where, "--start-from", "cli_model")
+    assert other.returncode == 2
+    assert "'cli_model' is a mlp model, not the recipe's speednet" in other.stderr
+    wider = cli("train", "--recipe", "t4_mlp_bn", *where, "--start-from", "cli_model")
+    assert wider.returncode == 2 and "weights do not fit" in wider.stderr
+    missing = cli("train", "--recipe", "t5_mlp_bn", *where, "--start-from", "nothing")
+    assert missing.returncode == 2 and "checkpoint not found" in missing.stderr
+    assert "Traceback" not in other.stderr + wider.stderr + missing.stderr
+
+
 def test_unknown_recipe_is_a_clear_error():
     result = cli("train", "--recipe", "nope")
     assert result.returncode == 2

@@ -10,9 +10,11 @@ from types import SimpleNamespace
 
 import pytest
 
+from mnist_app.checkpoint import make_checkpoint, save_checkpoint
 from mnist_app.cli import train as train_cli
 from mnist_app.drawing import stroke_fonts
 from mnist_app.library import ModelLibrary
+from mnist_app.models import build_model
 from mnist_app.paths import PROJECT_ROOT
 from mnist_app.recipes import RECIPES
 from mnist_app.settings import HIDDEN, SETTINGS, Setting, TrainConfig
@@ -105,7 +107,7 @@ def test_every_setting_is_in_the_cli_help():
 
 
 @pytest.mark.parametrize("spec", SETTINGS, ids=lambda spec: spec.name)
-def test_a_value_set_on_the_command_line_reaches_the_trainer(spec, monkeypatch):
+def test_a_value_set_on_the_command_line_reaches_the_trainer(spec, monkeypatch, tmp_path):
     orders = []
 
     def capture(order, data, stop):
@@ -115,10 +117,15 @@ def test_a_value_set_on_the_command_line_reaches_the_trainer(spec, monkeypatch):
     monkeypatch.setattr(train_cli, "train_and_save", capture)
     monkeypatch.setattr(train_cli, "load_mnist", lambda data_dir: SimpleNamespace(source="none"))
     value = sample_value(spec)
+    if spec.name == "start_from":  # a saved model of the recipe's architecture
+        config = RECIPES[RECIPE].config
+        model = build_model(config.arch, **config.model_kwargs())
+        value = str(tmp_path / "start.pt")
+        save_checkpoint(make_checkpoint("start", model, config, RECIPE, {}), value)
     # Writing styles are made from drawn digits: a recipe that trains on some.
     recipe = "speedrun_drawn" if spec.name == "drawn_styles" else RECIPE
     args = ["--recipe", recipe, "--name", "x", "--overwrite", spec.flag, as_cli_text(value)]
-    if spec.name in ("script_negatives", "detector_refuse"):
+    if spec.name in ("script_negatives", "symbol_negatives", "detector_refuse"):
         # Counted among the non-digits, or fitted against them; fonts not needed here.
         args += ["--negatives", str(value if spec.type is int else 1000)]
         monkeypatch.setattr(stroke_fonts, "require", lambda folder=None: None)

@@ -9,6 +9,7 @@ torchrun --nproc_per_node 2 -m mnist_app.train --recipe t5_mlp_bn   # data-paral
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import signal
 import sys
 import threading
@@ -17,7 +18,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from ..checkpoint import checkpoint_path
+from ..checkpoint import checkpoint_path, locate
 from ..data import MnistFormatError, MnistNotFoundError, load_mnist
 from ..device import describe_device, pick_device
 from ..recipes import DEFAULT_RECIPE, RECIPES, make_config
@@ -79,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         config = make_config(args.recipe, **{s.name: getattr(args, s.name) for s in SETTINGS})
+        if config.start_from:  # a name is looked up where this run saves
+            start = locate(config.start_from, args.weights_dir)
+            config = dataclasses.replace(config, start_from=str(start))
         order = RunOrder(
             config, args.recipe, args.name or args.recipe, args.weights_dir, args.overwrite
         )

@@ -1,9 +1,10 @@
 """Non-digits from stroke fonts made by people: letters of Hershey's script, gothic and
-italic fonts (npm `hersheytext`) and Chinese characters
-(npm `hanzi-writer-data`: Make Me a Hanzi's stroke medians, in writing order), written
-with the same wobbling pen as drawing/negatives.py's letters: shapes the generator never
-made. The letters are split by font, as the typeset glyphs are, and can be taught
-(`--script-negatives`); the Chinese characters are only ever measured
+italic fonts, letters of other alphabets and signs from its Greek, Cyrillic, symbol and
+astrology fonts (npm `hersheytext`), and Chinese characters (npm `hanzi-writer-data`: Make
+Me a Hanzi's stroke medians, in writing order), written with the same wobbling pen as
+drawing/negatives.py's letters: shapes the generator never made. The letters and symbols
+are split by font, as the typeset glyphs are, and can be taught (`--script-negatives`,
+`--symbol-negatives`); the Chinese characters are only ever measured
 (`bench/reject.py --stroke-fonts`).
 
 The fonts are not in the project: `scripts/fetch_stroke_fonts.sh` unpacks the two npm
@@ -25,7 +26,7 @@ from .negatives import on_canvas, pen_brush, stacked, training_inputs, wobble
 from .pen_replay import Stroke
 
 FOLDER = PROJECT_ROOT / "data" / "stroke_fonts"
-KINDS = ("script letters", "chinese")
+KINDS = ("script letters", "chinese", "symbols")  # in seed order
 _HERSHEY = Path("hersheytext/package/hersheytext.json")
 _HANZI = Path("hanzi-writer-data/package")
 # Hershey fonts of each split (no font in two): handwriting-like ones, and for training two
@@ -37,6 +38,19 @@ LETTER_FONTS = {
 }
 # Letters no digit looks like, as for the typeset glyphs (Hershey's glyphs start at "!").
 _LETTERS = "AaCcDEeFfHhKkMmNnPRrTtUuVvWwXxYy"
+# Letters of other alphabets and signs, by font (at the ASCII characters whose places they
+# take), screened by eye on a sheet of every glyph: none a person reads as a digit (Greek
+# ο Θ ζ σ, Cyrillic Б З Ч В, ☉ ♃ ⊕), nor Φ (a slashed zero's shape) or Г (a seven's), and
+# none the hand-made test shapes draw (α μ ψ §, a tree, a boat, a spade), so that those stay
+# unseen. No test font: the hand-made shapes are the test of what these teach.
+SYMBOL_FONTS = {
+    "train": {
+        "greek": "ACDEHKLMNPRSTUWXcghklnpuw",
+        "cyrillic": "ADEHIKLMNPQRSTUWX[]^`dehiklmnpqrstuwx{|}",
+        "symbolic": "AEFGIJKLMNOPQRSTUXYZ[]^`aghnop~",
+    },
+    "val": {"astrology": "!+;<=>?@[]_`{|}~"},
+}
 # Characters of fewer strokes can look like a digit (丨 a one, 乙 a two, 口 a zero).
 _MIN_STROKES = 5
 _SPLIT_SEED = {"train": 0, "val": 1, "test": 2}
@@ -71,16 +85,27 @@ def hershey_strokes(path_data: str) -> list[Stroke]:
     return strokes
 
 
-@cache
-def letters(split: str, folder: Path = FOLDER) -> tuple[list[Stroke], ...]:
-    """Every allowed letter of `split`'s fonts, as strokes."""
+def _glyphs(chars_by_font: dict[str, str], folder: Path) -> tuple[list[Stroke], ...]:
+    """The glyphs at these ASCII characters of these Hershey fonts, as strokes."""
     require(folder)
     fonts = json.loads((folder / _HERSHEY).read_text())
     return tuple(
-        hershey_strokes(fonts[font]["chars"][ord(letter) - 33]["d"])
-        for font in LETTER_FONTS[split]
-        for letter in _LETTERS
+        hershey_strokes(fonts[font]["chars"][ord(char) - 33]["d"])
+        for font, chars in chars_by_font.items()
+        for char in chars
     )
+
+
+@cache
+def letters(split: str, folder: Path = FOLDER) -> tuple[list[Stroke], ...]:
+    """Every allowed letter of `split`'s fonts, as strokes."""
+    return _glyphs(dict.fromkeys(LETTER_FONTS[split], _LETTERS), folder)
+
+
+@cache
+def symbols(split: str, folder: Path = FOLDER) -> tuple[list[Stroke], ...]:
+    """Every screened letter of another alphabet and sign of `split`'s fonts, as strokes."""
+    return _glyphs(SYMBOL_FONTS.get(split, {}), folder)
 
 
 @cache
@@ -105,18 +130,26 @@ def _unit_box(strokes: list[Stroke]) -> list[Stroke]:
     return [[(float(x), float(y)) for x, y in (np.asarray(s, float) - lo) / size] for s in strokes]
 
 
+def kinds(split: str) -> tuple[str, ...]:
+    """The kinds `split` has (symbols have no test font)."""
+    if split not in LETTER_FONTS:
+        raise ValueError(f"unknown split {split!r}")
+    return tuple(k for k in KINDS if k != "symbols" or split in SYMBOL_FONTS)
+
+
 def stroke_font_sketches(
     kind: str, count: int, split: str, seed: int = 0, folder: Path = FOLDER
 ) -> Iterator[np.ndarray]:
-    """`count` canvases (dark ink on white) of one of KINDS, seeded: script letters in
-    `split`'s fonts; Chinese characters (never trained on) from any split's seeds."""
-    if kind not in KINDS or split not in LETTER_FONTS:
-        raise ValueError(f"unknown kind {kind!r} or split {split!r}")
+    """`count` canvases (dark ink on white) of one of `split`'s kinds, seeded: script letters
+    and symbols in `split`'s fonts; Chinese characters (never trained on) from any split's
+    seeds."""
+    if kind not in kinds(split):
+        raise ValueError(f"unknown kind {kind!r} for split {split!r}")
     rng = np.random.default_rng([_SPLIT_SEED[split], KINDS.index(kind), seed])
     made = 0
     while made < count:
-        if kind == "script letters":
-            shapes = letters(split, folder)
+        if kind != "chinese":
+            shapes = letters(split, folder) if kind == "script letters" else symbols(split, folder)
             strokes: list[Stroke] | None = shapes[int(rng.integers(len(shapes)))]
         else:
             files = chinese_files(folder)
@@ -127,8 +160,11 @@ def stroke_font_sketches(
         yield on_canvas(wobble(_unit_box(strokes), rng), rng, pen_brush(rng))
 
 
-def letter_images(count: int, split: str = "train", seed: int = 0) -> np.ndarray:
-    """`count` script letters as model inputs, as negatives.negative_images makes its
-    kinds: uint8 (N, 28, 28). Raises StrokeFontsMissing before the fonts are fetched."""
-    canvases = stroke_font_sketches("script letters", count, split, seed)
-    return stacked(training_inputs("script letters", canvases))
+def letter_images(
+    count: int, split: str = "train", seed: int = 0, kind: str = "script letters"
+) -> np.ndarray:
+    """`count` script letters (or symbols) as model inputs, as negatives.negative_images
+    makes its kinds: uint8 (N, 28, 28). Raises StrokeFontsMissing before the fonts are
+    fetched."""
+    canvases = stroke_font_sketches(kind, count, split, seed)
+    return stacked(training_inputs(kind, canvases))

@@ -37,5 +37,5 @@ def with_detector(checkpoint: Checkpoint, data: Mnist, refuse: float) -> Checkpo
 def trained_digits(config: TrainConfig, data: Mnist) -> Split:
     """The digits a run of `config` trained on, with their labels (MNIST less validation,
     drawn digits rendered again from the same seeds), without making its non-digits."""
-    digits_only = dataclasses.replace(config, negatives=0, script_negatives=0)
+    digits_only = dataclasses.replace(config, negatives=0, script_negatives=0, symbol_negatives=0)
     return training_split(digits_only, data)[0]

@@ -87,6 +87,7 @@ def calibrate(config: TrainConfig, data: Mnist, budget_s: float = BUDGET_S) -> C
         drawn_styles=0,
         negatives=0,
         script_negatives=0,
+        symbol_negatives=0,
         detector_refuse=0.0,
     )
     # A tenth of the test set is evaluated, as its time grows with the images.

@@ -30,13 +30,14 @@ from ..drawing.pen_replay import PenDigit, parse, render_training_images
 from ..drawing.stroke_fonts import letter_images
 from ..drawing.styles import training_styles
 from ..evaluation import evaluate
-from ..models import build_model, count_parameters, is_convolutional
+from ..models import count_parameters, is_convolutional
 from ..paths import PENDIGITS_TRAIN, drawn_data_file
 from ..settings import TrainConfig
 from . import distributed
 from .augment import random_affine, random_thickness
 from .cuda_graph import GraphedStep, eager_step
 from .detector_fit import fit_model_detector
+from .start import starting_model
 
 
 class TrainingDiverged(RuntimeError):
@@ -295,12 +296,15 @@ def _with_drawn_digits(split: Split, config: TrainConfig) -> Split:
 
 def _with_negatives(split: Split, config: TrainConfig) -> Split:
     """The training images plus generated non-digits, labelled NOT_A_DIGIT."""
-    images = torch.from_numpy(
-        negative_images(config.negatives - config.script_negatives, "train", config.seed)
-    )
-    if config.script_negatives:
-        script = letter_images(config.script_negatives, "train", config.seed)
-        images = torch.cat([images, torch.from_numpy(script)])
+    generated = config.negatives - config.script_negatives - config.symbol_negatives
+    images = torch.from_numpy(negative_images(generated, "train", config.seed))
+    for kind, count in (
+        ("script letters", config.script_negatives),
+        ("symbols", config.symbol_negatives),
+    ):
+        if count:
+            drawn = letter_images(count, "train", config.seed, kind)
+            images = torch.cat([images, torch.from_numpy(drawn)])
     labels = torch.full((len(images),), NOT_A_DIGIT, dtype=torch.long)
     return Split(torch.cat([split.images, images]), torch.cat([split.labels, labels]))
 
@@ -354,7 +358,7 @@ def train(
     if place.size > 1:
         train_split = distributed.shard(train_split, place, config.seed)
     batches = _Batches(train_split, config, device, batch_size, config.seed + place.rank)
-    model = build_model(config.arch, **config.model_kwargs()).to(device)
+    model = starting_model(config).to(device)
     conv = is_convolutional(model)
     # channels_last speeds convolutions up on CPU (oneDNN) and on CUDA tensor cores alike.
     channels_last = conv and device.type in ("cpu", "cuda")

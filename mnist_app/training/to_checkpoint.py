@@ -14,6 +14,7 @@ from ..drawing import stroke_fonts
 from ..settings import TrainConfig
 from .distributed import world
 from .loop import DoneEvent, EpochEvent, Evaluating, StepEvent, train
+from .start import starting_model
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,13 @@ class RunOrder:
         """ValueError (a message for the user) for settings or a name that cannot be used,
         before any data is loaded."""
         self.config.validate()
-        if self.config.script_negatives or self.config.detector_refuse:
+        if (
+            self.config.script_negatives
+            or self.config.symbol_negatives
+            or self.config.detector_refuse
+        ):
             stroke_fonts.require()
+        starting_model(self.config)  # a start that cannot be used says why, before any data
         check_name(self.name)
         if not self.overwrite:
             check_free(self.name, self.weights_dir)
