@@ -28,6 +28,7 @@ from refusal_search import REFUSE_DIGITS, REFUSE_MNIST
 
 from mnist_app.data import load_mnist
 from mnist_app.digit_detector import fit_detector
+from mnist_app.drawing import stroke_fonts
 from mnist_app.drawn import BRUSHES, drawn_set
 from mnist_app.models import build_model, last_linear
 from mnist_app.neighbours import penultimate_features
@@ -97,7 +98,7 @@ def main() -> None:
             right = np.mean((drawn[brush][1] == check.labels) & ok)
             cells.append(f"{right:.2%} ({1 - ok.mean():.2%})")
         shares = {kind: answered(r).sum() / s.sketches for kind, (r, s) in made.items()}
-        six = np.mean([v for k, v in shares.items() if k not in ("script letters", "chinese")])
+        six = np.mean([v for k, v in shares.items() if k not in stroke_fonts.KINDS])
         script, chinese = shares["script letters"], shares["chinese"]
         print(f"{name:<16} {' | '.join(cells)} | {six:.1%}, {script:.1%}, {chinese:.1%}")
         print("    " + "  ".join(f"{k} {v:.1%}" for k, v in shares.items()), flush=True)

@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from drawing_recipe_search import CHECK, on_fit_writers
 
 from mnist_app.data import load_mnist
+from mnist_app.drawing import stroke_fonts
 from mnist_app.drawn import drawn_set
 from mnist_app.evaluation import predict_logits
 from mnist_app.models import build_model, last_linear
@@ -189,7 +190,7 @@ def refusal_scores(model, config, data, sets, count: int) -> None:
         )
         refused = [np.mean(s > threshold) for s in (mnist, *drawn)]
         answered = {s.kind: s.answered(score(other_features[s.kind]) <= threshold) for s in others}
-        six = np.mean([v for k, v in answered.items() if k not in ("script letters", "chinese")])
+        six = np.mean([v for k, v in answered.items() if k not in stroke_fonts.KINDS])
         print(
             f"  {name:<16} digits refused {' / '.join(f'{r:.2%}' for r in refused)} | "
             f"answered: six kinds {six:.1%}, script letters {answered['script letters']:.1%}, "

@@ -90,11 +90,26 @@ def test_a_start_that_cannot_be_fine_tuned_says_why(trained_dir):
     other = cli("train", "--recipe", "speedrun", *where, "--start-from", "cli_model")
     assert other.returncode == 2
     assert "'cli_model' is a mlp model, not the recipe's speednet" in other.stderr
-    wider = cli("train", "--recipe", "t4_mlp_bn", *where, "--start-from", "cli_model")
+    same_scale = ["--mean", "0.5", "--std", "0.5"]
+    wider = cli("train", "--recipe", "t4_mlp_bn", *where, *same_scale, "--start-from", "cli_model")
     assert wider.returncode == 2 and "weights do not fit" in wider.stderr
     missing = cli("train", "--recipe", "t5_mlp_bn", *where, "--start-from", "nothing")
     assert missing.returncode == 2 and "checkpoint not found" in missing.stderr
-    assert "Traceback" not in other.stderr + wider.stderr + missing.stderr
+    scaled = cli(
+        "train",
+        "--recipe",
+        "t5_mlp_bn",
+        *where,
+        "--start-from",
+        "cli_model",
+        "--mean",
+        "0.1307",
+        "--std",
+        "0.3081",
+    )
+    assert scaled.returncode == 2
+    assert "normalised with mean 0.5 and std 0.5, not 0.1307 and 0.3081" in scaled.stderr
+    assert "Traceback" not in other.stderr + wider.stderr + missing.stderr + scaled.stderr
 
 
 def test_unknown_recipe_is_a_clear_error():

@@ -197,7 +197,7 @@ def test_train_api_parameters_are_the_web_settings_named_like_the_cli_flags(app)
     assert all(
         p["parameter_has_default"] and p["parameter_default"] is None for p in parameters[2:]
     )
-    assert "drawn_data" not in names  # a server-side path: never from the web
+    assert "drawn_data" not in names and "start_from" not in names  # server-side paths
 
 
 def test_values_sent_to_the_train_api_reach_the_trainer_and_the_rest_are_the_recipes(app):

@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         config = make_config(args.recipe, **{s.name: getattr(args, s.name) for s in SETTINGS})
-        if config.start_from:  # a name is looked up where this run saves
+        if config.start_from and args.weights_dir:  # a name is looked up where this run saves
             start = locate(config.start_from, args.weights_dir)
             config = dataclasses.replace(config, start_from=str(start))
         order = RunOrder(

@@ -88,6 +88,7 @@ def calibrate(config: TrainConfig, data: Mnist, budget_s: float = BUDGET_S) -> C
         negatives=0,
         script_negatives=0,
         symbol_negatives=0,
+        start_from="",  # fresh weights time the same
         detector_refuse=0.0,
     )
     # A tenth of the test set is evaluated, as its time grows with the images.

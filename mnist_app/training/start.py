@@ -27,6 +27,11 @@ def starting_model(config: TrainConfig) -> nn.Module:
             f"{start.name!r} is a {start.arch} model, not the recipe's {config.arch}: pick a "
             f"recipe of that architecture to fine-tune it"
         )
+    if (start.mean, start.std) != (config.mean, config.std):
+        raise ValueError(
+            f"{start.name!r} was trained on images normalised with mean {start.mean:g} and std "
+            f"{start.std:g}, not {config.mean:g} and {config.std:g}: fine-tune it with its own"
+        )
     try:
         model.load_state_dict(start.state_dict)
     except RuntimeError as err:  # other widths or depth: the tensors do not fit

@@ -38,7 +38,8 @@ class RunOrder:
             or self.config.detector_refuse
         ):
             stroke_fonts.require()
-        starting_model(self.config)  # a start that cannot be used says why, before any data
+        if self.config.start_from:  # a start that cannot be used says why, before any data
+            starting_model(self.config)
         check_name(self.name)
         if not self.overwrite:
             check_free(self.name, self.weights_dir)
