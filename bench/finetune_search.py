@@ -35,7 +35,7 @@ from mnist_app.training import run
 def as_checkpoint(weights: Path, config: TrainConfig, folder: Path) -> Path:
     """The state dict at `weights` saved as a checkpoint of `config` in `folder`."""
     model = build_model(config.arch, **config.model_kwargs())
-    model.load_state_dict(torch.load(weights, map_location="cpu"))
+    model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
     path = folder / f"{weights.stem}.pt"
     save_checkpoint(make_checkpoint(weights.stem, model, config, "resnet_drawn", {}), path)
     return path
