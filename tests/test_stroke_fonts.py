@@ -13,8 +13,8 @@ from mnist_app.drawing.stroke_fonts import (
     chinese_files,
     chinese_strokes,
     hershey_strokes,
-    letter_images,
     letters,
+    stroke_font_images,
     stroke_font_sketches,
     symbols,
 )
@@ -93,7 +93,7 @@ def test_stroke_font_sketches_are_seeded_canvases_with_ink():
 @needs_fonts
 def test_script_letters_become_model_inputs_like_other_non_digits():
     for kind in ("script letters", "symbols"):
-        images = letter_images(12, "train", seed=0, kind=kind)
+        images = stroke_font_images(kind, 12, "train", seed=0)
         assert images.shape == (12, 28, 28) and images.dtype == np.uint8
         assert (images.reshape(12, -1).max(1) > 200).all()  # ink in every one
 

@@ -160,11 +160,9 @@ def stroke_font_sketches(
         yield on_canvas(wobble(_unit_box(strokes), rng), rng, pen_brush(rng))
 
 
-def letter_images(
-    count: int, split: str = "train", seed: int = 0, kind: str = "script letters"
-) -> np.ndarray:
-    """`count` script letters (or symbols) as model inputs, as negatives.negative_images
-    makes its kinds: uint8 (N, 28, 28). Raises StrokeFontsMissing before the fonts are
-    fetched."""
+def stroke_font_images(kind: str, count: int, split: str = "train", seed: int = 0) -> np.ndarray:
+    """`count` sketches of one of `split`'s kinds as model inputs, as
+    negatives.negative_images makes its kinds: uint8 (N, 28, 28). Raises StrokeFontsMissing
+    before the fonts are fetched."""
     canvases = stroke_font_sketches(kind, count, split, seed)
     return stacked(training_inputs(kind, canvases))

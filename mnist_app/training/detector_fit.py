@@ -10,7 +10,7 @@ from torch import nn
 
 from ..digit_detector import DigitDetector, fit_detector
 from ..drawing.negatives import negative_images
-from ..drawing.stroke_fonts import letter_images
+from ..drawing.stroke_fonts import stroke_font_images
 from ..neighbours import penultimate_features
 from ..settings import TrainConfig
 
@@ -51,6 +51,6 @@ def detector_non_digits(count: int, seed: int) -> torch.Tensor:
     return torch.cat(
         [
             torch.from_numpy(negative_images(count, "train", fresh)),
-            torch.from_numpy(letter_images(count // 2, "train", fresh)),
+            torch.from_numpy(stroke_font_images("script letters", count // 2, "train", fresh)),
         ]
     )

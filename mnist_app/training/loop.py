@@ -27,7 +27,7 @@ from ..device import cpu_has_native_bf16, describe_device, pick_device
 from ..digit_detector import DigitDetector
 from ..drawing.negatives import negative_images
 from ..drawing.pen_replay import PenDigit, parse, render_training_images
-from ..drawing.stroke_fonts import letter_images
+from ..drawing.stroke_fonts import stroke_font_images
 from ..drawing.styles import training_styles
 from ..evaluation import evaluate
 from ..models import count_parameters, is_convolutional
@@ -303,7 +303,7 @@ def _with_negatives(split: Split, config: TrainConfig) -> Split:
         ("symbols", config.symbol_negatives),
     ):
         if count:
-            drawn = letter_images(count, "train", config.seed, kind)
+            drawn = stroke_font_images(kind, count, "train", config.seed)
             images = torch.cat([images, torch.from_numpy(drawn)])
     labels = torch.full((len(images),), NOT_A_DIGIT, dtype=torch.long)
     return Split(torch.cat([split.images, images]), torch.cat([split.labels, labels]))
