@@ -4,7 +4,8 @@ Predictors, test-set evaluations, training-set features and drawn-digit accuraci
 cached per checkpoint file version (name and modification time), so the app answers
 clicks from memory and still notices a checkpoint that was replaced on disk. The slow ones
 (features: seconds to a minute; drawn-digit accuracy: half a minute for the first model)
-are computed in background threads, one at a time, on one core each.
+are computed in background threads, one at a time, on one core each, and wait while a
+model trains here (`training()`): they would slow the run and skew its time estimate.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import os
 import shutil
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,6 +93,8 @@ class ModelLibrary:
         self._drawn_set: DrawnSet | None = None
         self._feature_worker = ThreadPoolExecutor(1, thread_name_prefix="features")
         self._drawn_worker = ThreadPoolExecutor(1, thread_name_prefix="drawn-accuracy")
+        self._trainings = 0  # runs and time estimates training now
+        self._no_training = threading.Condition()
         self._shipped_read: tuple[int | None, frozenset[str]] = (None, frozenset())
 
     def names(self) -> list[str]:
@@ -273,6 +278,19 @@ class ModelLibrary:
             self._features.move_to_end(key)
             return self._features[key]
 
+    @contextmanager
+    def training(self) -> Iterator[None]:
+        """While a model trains here (a run, a time estimate's trial steps): background
+        measurements do not start."""
+        with self._no_training:
+            self._trainings += 1
+        try:
+            yield
+        finally:
+            with self._no_training:
+                self._trainings -= 1
+                self._no_training.notify_all()
+
     def drawn_accuracy(self, name: str) -> dict[float, float] | None:
         """Accuracy on the pendigits test writers' digits drawn at brushes 6, 12 and 20 px
         (see `drawn`); None while it is being computed in the background. Kept in
@@ -294,6 +312,8 @@ class ModelLibrary:
             known = {}
         if entry in known:
             return {float(brush): acc for brush, acc in known[entry].items()}
+        with self._no_training:
+            self._no_training.wait_for(lambda: self._trainings == 0)
         with intra_op_threads(1):  # a background job: the other core serves the page
             if self._drawn_set is None:
                 self._drawn_set = drawn_set("test")

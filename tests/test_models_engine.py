@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import pytest
 import torch
@@ -88,6 +89,16 @@ def test_drawn_accuracy_is_measured_in_the_background_and_kept(library):
     again = ModelLibrary(library.weights_dir, library.data_dir)  # a restarted server
     again._drawn_worker.submit(lambda: None).result()
     assert again._score_drawn(MODEL, again._key(MODEL)) == scores  # read, not recomputed
+
+
+def test_drawn_accuracy_waits_while_a_model_trains(library):
+    library._drawn_set = drawn_set("test", brushes=(6.0,), limit=50)  # measured in ~1 s
+    with library.training():
+        assert library.drawn_accuracy(MODEL) is None
+        measuring = library._drawn[library._key(MODEL)]
+        time.sleep(3)
+        assert not measuring.done()  # it would take the training's core
+    assert set(measuring.result(timeout=120)) == {6.0}
 
 
 def test_facts_say_what_shipped(library):

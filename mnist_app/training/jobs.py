@@ -158,7 +158,8 @@ class TrainingJobs:
                         "The time a run takes is estimated when no other run trains."
                     )
                 data = self.library.data()
-                (calibration,) = run_in_process(calibrate_job, config, data, threading.Event())
+                with self.library.training():
+                    (calibration,) = run_in_process(calibrate_job, config, data, threading.Event())
                 self._calibrations[key] = calibration
                 while len(self._calibrations) > MAX_CALIBRATIONS:  # the oldest go first
                     self._calibrations.pop(next(iter(self._calibrations)))
@@ -217,7 +218,8 @@ class TrainingJobs:
             self._update(job, state="loading data")
             data = self.library.data()
             self._update(job, state="stopping" if job.stop_event.is_set() else "running")
-            self._train(job, data)
+            with self.library.training():
+                self._train(job, data)
         except (TrainingDiverged, TrainingProcessDied) as err:
             self._update(job, state="failed", error=f"{err} Nothing was saved.")
         except (ValueError, MnistNotFoundError, MnistFormatError) as err:  # bad settings, data
