@@ -40,10 +40,16 @@ def available_devices() -> list[str]:
     return choices
 
 
+# A run's threads: a training process starts with torch's default. Read at import, not per
+# call: the calling thread's own count may be 1 while the server answers a drawing
+# (predict.intra_op_threads), which labelled runs "CPU (1 threads)".
+_CPU_THREADS = torch.get_num_threads()
+
+
 def describe_device(device: torch.device) -> str:
     """A human label such as 'NVIDIA H100 (cuda)' or 'CPU (2 threads)'."""
     if device.type == "cuda":
         return f"{torch.cuda.get_device_name(device)} (cuda)"
     if device.type == "mps":
         return "Apple GPU (mps)"
-    return f"CPU ({torch.get_num_threads()} threads)"
+    return f"CPU ({_CPU_THREADS} thread{'s' if _CPU_THREADS != 1 else ''})"

@@ -18,6 +18,7 @@ from playwright.sync_api import Page, sync_playwright
 
 from mnist_app.drawing.pen_replay import PenDigit, parse, render
 from mnist_app.paths import WEIGHTS_DIR, pendigits_file
+from mnist_app.recipes import make_config
 from mnist_app.testing.browser import (
     CANVAS,
     PHONE,
@@ -30,9 +31,11 @@ from mnist_app.testing.browser import (
     shown_model,
     stroke_on_canvas,
     touch_stroke,
+    wait_text,
 )
 from mnist_app.testing.server import MODEL, launched_app, weights_with_quick_model
 from mnist_app.testing.sketches import shadowed_photo_of_a_four
+from mnist_app.training.loop import schedule
 from mnist_app.ui.charts import confusion_cell, confusion_image
 from mnist_app.ui.text import DOT, NOT_A_DIGIT_ANSWER
 
@@ -401,3 +404,49 @@ def test_pen_drawn_digits_replayed_with_the_mouse_are_read_by_the_shipped_model(
     wrong = [(str(label), read) for label, read in results if read != str(label)]
     print(f"pen digits (true, read): {results}; wrong: {wrong}")
     assert len(wrong) <= 1, f"misread {len(wrong)} of {len(results)} (true, read): {wrong}"
+
+
+def test_right_is_refused_for_what_the_model_says_is_not_a_digit(page):
+    for stroke in HASH:
+        draw(page, stroke)
+    assert final_answer(page) == NOT_A_DIGIT_ANSWER
+    page.locator("#personal-right").click()
+    refusal = wait_text(page, "#personal-message", lambda text: "not a digit" in text, bound=60)
+    assert "press the digit it is" in refusal  # nothing was kept under its best guess
+    draw(page, ONE)  # the message was about the drawing before this stroke
+    page.locator("#personal-message").wait_for(state="hidden", timeout=10_000)
+    clear(page)
+
+
+def test_typing_into_the_model_picker_filters_it_instead_of_garbling_it(page):
+    page.locator("#draw-model input").click()
+    page.keyboard.type("qui")
+    assert page.locator("#draw-model input").input_value() == "qui"
+    page.locator("#draw-model").get_by_role("option", name=re.compile(rf"^{MODEL} · ")).click()
+    assert shown_model(page, "#draw-model") == MODEL
+    choose_model(page, "#draw-model", SHIPPED_MODEL)
+    assert shown_model(page, "#draw-model") == SHIPPED_MODEL
+
+
+def test_a_recipe_picked_while_another_is_estimated_gets_its_own_estimate(page, mnist):
+    page.get_by_role("tab", name="Train").click()
+    for recipe in ("t2_fullbatch_mlp", "t1_mlp_mse"):  # the second before the first's is out
+        page.get_by_label("Recipe", exact=True).click()
+        page.get_by_role("option", name=recipe, exact=True).click()
+    config = make_config("t1_mlp_mse")
+    steps = schedule(config, len(mnist.train_labels) - config.val_size, config.batch_size)[1]
+    estimate = wait_text(page, "#train-estimate", lambda text: f" {steps:,} steps " in text)
+    assert estimate.startswith("About ")
+    page.get_by_role("tab", name="Draw").click()
+
+
+def test_another_model_forgets_the_mistake_picked_with_the_last_one(page):
+    page.get_by_role("tab", name="Mistakes").click()
+    choose_model(page, "#mistakes-model", MODEL)
+    page.locator("#mistakes-gallery img").first.wait_for(timeout=120_000)
+    page.locator("#mistakes-gallery .thumbnail-item").first.click()
+    wait_text(page, "#example-title", lambda text: "Test image #" in text)
+    choose_model(page, "#mistakes-model", SHIPPED_MODEL)
+    wait_text(page, "#example-title", lambda text: text.startswith("Click an image above"))
+    assert "%" not in page.locator("#example-probabilities").inner_text()
+    page.get_by_role("tab", name="Draw").click()

@@ -53,6 +53,16 @@ CSS = """
 #personal-answer .personal-ask p { margin: 0; white-space: nowrap; }
 #personal-answer button { flex: 0 0 auto; min-height: 36px; }
 #personal-samples .caption-label { font-size: 0.8em; }
+#personal-message.stale { display: none; }
+/* Thumbnail-sized, however few: Gradio spreads 2 drawings over the panel's whole width,
+   in a box at least 450 px high. */
+#personal-samples .grid-container {
+  grid-template-columns: repeat(auto-fill, minmax(72px, 96px)) !important;
+  grid-auto-rows: auto !important;
+}
+#personal-samples .grid-wrap { min-height: 0 !important; max-height: 340px; }
+/* A gallery's label floats over its first row of images: they start below it. */
+#personal-samples .grid-wrap, #mistakes-gallery .grid-wrap { padding-top: 2.6em; }
 /* A phone: 2 thumbnails a row, so that a caption takes a line, not the digit. */
 @media (max-width: 600px) {
   #mistakes-gallery .grid-container, #disagreements .grid-container {
@@ -62,6 +72,18 @@ CSS = """
   .draw-intro { display: none; }
 }
 """
+
+
+# A model picker shows its choice as "resnet_drawn · 99.67% · 288k", and a click put the
+# caret in the middle of it, so that typing to filter garbled it ("resnet_drawn · 9t1...").
+# The text is selected when the box takes focus: typing replaces it.
+SELECT_PICKER_TEXT_ON_FOCUS = """() => {
+  const pickers = ["#draw-model", "#mistakes-model", "#models-compare", "#manage-model"]
+    .map((id) => `${id} input`).join(", ");
+  document.addEventListener("focusin", (event) => {
+    if (event.target.matches(pickers)) setTimeout(() => event.target.select(), 0);
+  });
+}"""
 
 
 def build_app(
@@ -139,6 +161,7 @@ def build_app(
             api_visibility="private",
         )
         demo.load(refresh_mistakes_models, mistakes.model, mistakes.model, api_visibility="private")
+        demo.load(None, js=SELECT_PICKER_TEXT_ON_FOCUS)
 
         def models() -> list[dict]:
             """The models this server offers, best first.

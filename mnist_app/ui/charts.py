@@ -126,7 +126,11 @@ def _confusion_chart(counts: tuple[tuple[int, ...], ...]):
     np.fill_diagonal(errors, 0)
     # Colour the mistakes only: the diagonal's ~1,000s would wash every error out.
     fig, ax = plt.subplots(figsize=(5.2, 4.6), dpi=110)
-    ax.imshow(np.log1p(errors), cmap="Reds")
+    shade = np.log1p(errors)
+    ax.imshow(shade, cmap="Reds")
+    # White on the darker half of the scale, which the counts' own size does not tell:
+    # a model's worst cell may hold 7 mistakes or 87.
+    dark = shade > 0.55 * max(shade.max(), 1e-9)
     for (row, col), value in np.ndenumerate(matrix):
         if value:
             diagonal = row == col
@@ -137,7 +141,7 @@ def _confusion_chart(counts: tuple[tuple[int, ...], ...]):
                 ha="center",
                 va="center",
                 fontsize=7 if diagonal else 8,
-                color="#166534" if diagonal else ("white" if errors[row, col] > 20 else "black"),
+                color="#166534" if diagonal else ("white" if dark[row, col] else "black"),
                 fontweight="bold" if not diagonal else "normal",
             )
     ax.set_xticks(range(10))

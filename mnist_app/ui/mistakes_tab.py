@@ -33,6 +33,13 @@ SCROLL_TO_DETAILS = """(...args) => {
 }"""
 
 
+DETAILS_PROMPT = (
+    "Click an image above to see its ten probabilities, why the model read it so (red "
+    f"pushed towards the answer, blue towards the runner-up), and the {NEIGHBOURS} training "
+    "images most alike to it in the model's own features."
+)
+
+
 @dataclass
 class MistakesTab:
     model: gr.Dropdown
@@ -57,6 +64,7 @@ def build_mistakes_tab(library: ModelLibrary) -> MistakesTab:
             label="Model",
             allow_custom_value=True,  # API callers may name a model trained after page load
             scale=2,
+            min_width=260,  # a row of its own on a phone: its choice reads whole
             elem_id="mistakes-model",
         )
         true = gr.Dropdown(DIGIT_CHOICES, value=ANY, label="True digit", scale=1)
@@ -70,8 +78,7 @@ def build_mistakes_tab(library: ModelLibrary) -> MistakesTab:
         following = gr.Button("Next ▶", size="sm", scale=0, min_width=120)
     page = gr.State(1)
     gallery = gr.Gallery(
-        label="Test images of the filter: mistakes most confident first, a digit read "
-        "right (true = predicted) least confident first",
+        label="Test images of the filter",  # in the order the summary says
         columns=6,
         height=560,
         format="png",
@@ -80,12 +87,7 @@ def build_mistakes_tab(library: ModelLibrary) -> MistakesTab:
         elem_id="mistakes-gallery",
     )
     with gr.Group(elem_id="example-details"):
-        example_title = gr.Markdown(
-            "Click an image above to see its ten probabilities, why the model read it so "
-            f"(red pushed towards the answer, blue towards the runner-up), and the {NEIGHBOURS} "
-            "training images most alike to it in the model's own features.",
-            elem_id="example-title",
-        )
+        example_title = gr.Markdown(DETAILS_PROMPT, elem_id="example-title")
         with gr.Row(equal_height=False):
             example_probabilities = gr.Label(
                 num_top_classes=10, label="Probabilities", elem_id="example-probabilities"
@@ -152,7 +154,7 @@ def build_mistakes_tab(library: ModelLibrary) -> MistakesTab:
         what = "read right" if read_right else "found"
         text = (
             f"**{model_name}**: test accuracy **{evaluation.accuracy:.2%}**, "
-            f"{errors} of {total:,} test images misclassified. "
+            f"{errors:,} of {total:,} test images misclassified. "
             f"Filter: true {true_digit}, predicted {predicted_digit}: {len(found):,} {what}{where}"
         )
         return gallery_items, text, number
@@ -263,9 +265,28 @@ def build_mistakes_tab(library: ModelLibrary) -> MistakesTab:
             neighbours,
         )
 
+    def forget_example():
+        """Another model: the picked image's details were the last one's reading."""
+        return (
+            gr.update(selected_index=None),
+            None,
+            DETAILS_PROMPT,
+            None,
+            None,
+            "",
+            [],
+        )
+
     inputs = [model, true, predicted]
     outputs = [gallery, summary, confusion, per_class, page]
-    model.change(mistakes, inputs, outputs, api_name="mistakes")
+    details = [example_title, example_probabilities, example_why, example_legend]
+    model.change(mistakes, inputs, outputs, api_name="mistakes").then(
+        forget_example,
+        None,
+        [gallery, test_index, *details, example_neighbours],
+        api_visibility="private",
+        queue=False,
+    )
     # .input, not .change: a click on the matrix sets both filters and fills the page once.
     for trigger in (true.input, predicted.input):
         trigger(mistakes, inputs, outputs, api_visibility="private", trigger_mode="always_last")

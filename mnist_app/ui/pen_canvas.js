@@ -128,8 +128,15 @@ async function ask() {
   }
 }
 
+// Tells the page the drawing changed (a new stroke, or replaced): what was said about the
+// last one, such as "Kept as a 3", no longer is about what is on the canvas.
+function changed() {
+  element.dispatchEvent(new CustomEvent("pen-change", { bubbles: true }));
+}
+
 function replaced() {
   generation++;
+  changed();
 }
 
 function clearAll() {
@@ -160,6 +167,7 @@ canvas.addEventListener("pointerdown", (event) => {
   current = { radius: brush.value * 1, points: [point(event)], pointer: event.pointerId };
   strokes.push(current);
   paint(current);
+  changed();
 });
 
 canvas.addEventListener("pointermove", (event) => {

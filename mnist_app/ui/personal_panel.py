@@ -16,6 +16,7 @@ from ..library import ModelLibrary
 from ..personal.fit import MIN_PER_DIGIT, Progress, needed_message, samples_needed
 from ..personal.job import FitOrder, Fitted, fit_in_process
 from ..personal.store import PersonalStore, check_set_name
+from ..predict import REFUSAL
 from ..training.child import TrainingProcessDied
 from .errors import user_error
 from .identity import owner, owner_keys
@@ -25,8 +26,17 @@ from .pen_canvas import read_page_drawing
 from .sketch import read_drawing
 from .text import NO_MODEL, not_a_digit
 
-# The buttons send the pen's drawing with their click (pen_canvas.js's `drawing()`).
-WITH_DRAWING = "(drawing, ...rest) => [window.mnistPen ? window.mnistPen.drawing() : null, ...rest]"
+# The buttons send the pen's drawing with their click (pen_canvas.js's `drawing()`), and
+# bring the message line back for their answer.
+WITH_DRAWING = """(drawing, ...rest) => {
+  document.getElementById("personal-message")?.classList.remove("stale");
+  return [window.mnistPen ? window.mnistPen.drawing() : null, ...rest];
+}"""
+# The message is about the drawing it answered: hidden once the pen changes it.
+HIDE_MESSAGE_ON_PEN_CHANGE = """() => {
+  document.addEventListener("pen-change", () =>
+    document.getElementById("personal-message")?.classList.add("stale"));
+}"""
 RIGHT = "right"
 
 
@@ -127,7 +137,8 @@ def build_personal_panel(
             )
         else:
             status = needed_message(needed)
-        text = f"{len(samples)} drawings in **{name}**'s set: {line}. {status}"
+        drawings = "1 drawing" if len(samples) == 1 else f"{len(samples)} drawings"
+        text = f"{drawings} in **{name}**'s set: {line}. {status}"
         thumbnails = [(s.pixels(), str(s.label)) for s in samples]
         return text, gr.update(value=thumbnails, visible=bool(samples)), [s.id for s in samples]
 
@@ -154,14 +165,19 @@ def build_personal_panel(
         reads when `label` is RIGHT. Returns the message and the set's view."""
         if stages is None:  # before the name: with nothing drawn, asking for it misleads
             raise user_error("Draw a digit first, then say which digit it is.")
-        who = person(name, request)
-        if label == RIGHT:
+        if label == RIGHT:  # before the name too: a refusal has nothing to confirm
             if not model_name:
                 raise user_error(NO_MODEL)
             try:
-                label = str(library.predictor(model_name).predict(stages.image))
+                label = library.predictor(model_name).label(stages.image)
             except ValueError as err:
                 raise user_error(str(err)) from None
+            if label == REFUSAL:  # its best guess is no answer to confirm
+                raise user_error(
+                    f"{model_name} says this is not a digit, so there is no answer to confirm: "
+                    "if it is one, press the digit it is."
+                )
+        who = person(name, request)
         secrets = owner_keys(token, request)
         try:
             store.add(who, secrets, stages.image, stages.ink, int(label))
@@ -441,6 +457,7 @@ def build_personal_panel(
                 return gr.update(value=person(None, request), interactive=False, info="your login")
             return gr.update(value=saved) if saved else gr.skip()  # keep what was typed
 
+        demo.load(None, js=HIDE_MESSAGE_ON_PEN_CHANGE)
         demo.load(who, remembered_name, name, api_visibility="private", queue=False).then(
             show, [name, owner_token], view_outputs, api_visibility="private"
         )

@@ -66,7 +66,8 @@ def progress_html(snapshot: Snapshot | None) -> str:
             detail += f" · ETA {format_duration(snapshot.eta_s)}"
     else:
         detail = ""
-    head = f"<b>{html.escape(snapshot.name)}</b> · {snapshot.state} · {snapshot.device}"
+    state = "stopped early, saved" if snapshot.stopped_early else snapshot.state
+    head = f"<b>{html.escape(snapshot.name)}</b> · {state} · {snapshot.device}"
     return (
         f'<div class="train-progress {snapshot.state.replace(" ", "-")}">'
         f'<div class="bar"><div class="fill" style="width:{percent:.1f}%"></div></div>'
@@ -147,10 +148,14 @@ def build_train_tab(
         with gr.Column(scale=2, min_width=340):
             # Recipe, name and the buttons first: Train is in sight without scrolling.
             with gr.Row():
-                recipe = gr.Dropdown(list(RECIPES), value=DEFAULT_RECIPE, label="Recipe")
+                # Side by side where both fit, one under the other on a phone.
+                recipe = gr.Dropdown(
+                    list(RECIPES), value=DEFAULT_RECIPE, label="Recipe", min_width=220
+                )
                 name = gr.Textbox(
                     library.free_name(DEFAULT_RECIPE),
                     label="Save as (model name)",
+                    min_width=220,
                     info="letters, digits, '_', '-', '.'; never overwrites a model",
                 )
             if jobs.trains_at:
@@ -199,7 +204,8 @@ def build_train_tab(
             )
     settings = [inputs[spec.name] for spec in WEB_SETTINGS]
     saved = gr.State(None)
-    shown = [progress, loss_plot, accuracy_plot, result, name, saved]
+    # The stop message goes with the run's result: "Stopping…" is over once it is out.
+    shown = [progress, loss_plot, accuracy_plot, result, name, saved, stop_message]
 
     def fill_recipe(recipe_name: str):
         return [
@@ -268,6 +274,7 @@ def build_train_tab(
                     result_markdown(snapshot),
                     library.free_name(snapshot.recipe),
                     snapshot.saved_as,
+                    "",
                 )
                 return
             # Each plot sent costs the server a JSON round trip of all its points: the
@@ -275,7 +282,7 @@ def build_train_tab(
             changed = len(snapshot.epochs) != shown_epochs
             shown_epochs = len(snapshot.epochs)
             accuracy = accuracy_frame(snapshot) if changed else gr.skip()
-            yield progress_text, losses, accuracy, "", gr.skip(), gr.skip()
+            yield progress_text, losses, accuracy, "", gr.skip(), gr.skip(), gr.skip()
 
     async def train_from_api(*args):
         """Train a recipe, streaming progress; every setting left out takes the recipe's
@@ -333,7 +340,7 @@ def build_train_tab(
         job = jobs.current()
         if job is None or jobs.snapshot(job).finished:
             free = library.free_name(DEFAULT_RECIPE)
-            yield progress_html(None), gr.skip(), gr.skip(), gr.skip(), free, gr.skip()
+            yield progress_html(None), gr.skip(), gr.skip(), gr.skip(), free, gr.skip(), gr.skip()
             return
         async for update in follow(job):
             yield update
@@ -341,11 +348,14 @@ def build_train_tab(
     def connect(demo: gr.Blocks, offer_new_model: Callable, inputs: list, outputs: list) -> None:
         """Wire what needs the whole page: reattaching on load, and offering a new model
         to the other tabs: `offer_new_model(saved_as, *inputs)` gives `outputs`' updates."""
+        # always_last: a recipe picked while the last one's estimate runs is estimated
+        # after it (the default, "once", dropped it and left the last recipe's on screen).
         estimating = dict(
             api_visibility="private",
             concurrency_id="estimate",
             concurrency_limit=1,
             show_progress="hidden",
+            trigger_mode="always_last",
         )
         # .input, not .change: a picked recipe fills every setting at once, and each
         # .change would calibrate a mix of the old recipe's settings and the new one's.
@@ -354,7 +364,6 @@ def build_train_tab(
             estimate_run,
             [recipe, *settings],
             estimate,
-            trigger_mode="always_last",
             **estimating,
         )
         # After the recipe's values are in the form: on its own change, the estimate would
