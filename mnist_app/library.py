@@ -4,8 +4,9 @@ Predictors, test-set evaluations, training-set features and drawn-digit accuraci
 cached per checkpoint file version (name and modification time), so the app answers
 clicks from memory and still notices a checkpoint that was replaced on disk. The slow ones
 (features: seconds to a minute; drawn-digit accuracy: half a minute for the first model)
-are computed in background threads, one at a time, on one core each, and wait while a
-model trains here (`training()`): they would slow the run and skew its time estimate.
+are computed in background threads, one at a time, on one core each; a drawn-digit
+measurement does not start while a model trains here (`training()`): it would slow the run
+and skew its time estimate.
 """
 
 from __future__ import annotations
@@ -291,6 +292,20 @@ class ModelLibrary:
                 self._trainings -= 1
                 self._no_training.notify_all()
 
+    @property
+    def training_now(self) -> bool:
+        with self._no_training:
+            return self._trainings > 0
+
+    def _wait_for_no_training(self) -> None:
+        """Until no model trains here; given up when the server is shutting down (the
+        interpreter joins this worker at exit, and a run's thread may never say it ended)."""
+        with self._no_training:
+            while self._trainings:
+                if not threading.main_thread().is_alive():
+                    raise RuntimeError("the server is shutting down")
+                self._no_training.wait(timeout=1)
+
     def drawn_accuracy(self, name: str) -> dict[float, float] | None:
         """Accuracy on the pendigits test writers' digits drawn at brushes 6, 12 and 20 px
         (see `drawn`); None while it is being computed in the background. Kept in
@@ -312,8 +327,7 @@ class ModelLibrary:
             known = {}
         if entry in known:
             return {float(brush): acc for brush, acc in known[entry].items()}
-        with self._no_training:
-            self._no_training.wait_for(lambda: self._trainings == 0)
+        self._wait_for_no_training()
         with intra_op_threads(1):  # a background job: the other core serves the page
             if self._drawn_set is None:
                 self._drawn_set = drawn_set("test")

@@ -114,6 +114,6 @@ def test_drawings_deleted_one_by_one_or_all_at_once(client, tmp_path):
     left = client.predict("di", "di", api_name="/personal_set")["drawings"]
     assert left == [second]
     assert client.predict("di", "di", api_name="/delete_personal_set") == (
-        "Deleted 1 drawings: di's set is gone from the server."
+        "Deleted 1 drawing: di's set is gone from the server."
     )
     assert client.predict("di", "di", api_name="/personal_set")["drawings"] == []

@@ -44,7 +44,9 @@ def open_panel(page: Page, url: str, name: str) -> None:
 
 
 def message(page: Page, expected: str) -> str:
-    return wait_text(page, "#personal-message", lambda text: expected in text, bound=60)
+    text = wait_text(page, "#personal-message", lambda text: expected in text, bound=60)
+    assert page.locator("#personal-message").is_visible()  # not hidden as stale
+    return text
 
 
 def test_a_person_teaches_the_model_her_handwriting(url, tmp_path):

@@ -161,8 +161,8 @@ def stroke_font_sketches(
 
 
 def stroke_font_images(kind: str, count: int, split: str = "train", seed: int = 0) -> np.ndarray:
-    """`count` sketches of one of `split`'s kinds as model inputs, as
-    negatives.negative_images makes its kinds: uint8 (N, 28, 28). Raises StrokeFontsMissing
-    before the fonts are fetched."""
+    """`count` sketches of `kind` (script letters, symbols or Chinese characters) from
+    `split`'s fonts, as model inputs the way negatives.negative_images makes its kinds:
+    uint8 (N, 28, 28). Raises StrokeFontsMissing before the fonts are fetched."""
     canvases = stroke_font_sketches(kind, count, split, seed)
     return stacked(training_inputs(kind, canvases))

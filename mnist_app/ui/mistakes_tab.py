@@ -279,33 +279,30 @@ def build_mistakes_tab(library: ModelLibrary) -> MistakesTab:
 
     inputs = [model, true, predicted]
     outputs = [gallery, summary, confusion, per_class, page]
-    details = [example_title, example_probabilities, example_why, example_legend]
-    model.change(mistakes, inputs, outputs, api_name="mistakes").then(
-        forget_example,
-        None,
-        [gallery, test_index, *details, example_neighbours],
-        api_visibility="private",
-        queue=False,
-    )
-    # .input, not .change: a click on the matrix sets both filters and fills the page once.
-    for trigger in (true.input, predicted.input):
-        trigger(mistakes, inputs, outputs, api_visibility="private", trigger_mode="always_last")
-    confusion.select(
-        pick_cell, model, [true, predicted, gallery, summary, page], api_visibility="private"
-    )
-    gallery.select(
+    details = [
+        example_title,
+        example_probabilities,
+        example_why,
+        example_legend,
+        example_neighbours,
+    ]
+    explaining = gallery.select(
         pick_example,
         [*inputs, page],
         test_index,
         js=SCROLL_TO_DETAILS,
         api_visibility="private",
         trigger_mode="always_last",  # the last image clicked is the one explained
-    ).success(
-        inspect,
-        [model, test_index],
-        [example_title, example_probabilities, example_why, example_legend, example_neighbours],
-        api_name="inspect",
-        trigger_mode="always_last",
+    ).success(inspect, [model, test_index], details, api_name="inspect", trigger_mode="always_last")
+    # An explanation still on its way is the last model's: cancelled, and what it showed goes.
+    model.change(mistakes, inputs, outputs, api_name="mistakes", cancels=[explaining]).then(
+        forget_example, None, [gallery, test_index, *details], api_visibility="private", queue=False
+    )
+    # .input, not .change: a click on the matrix sets both filters and fills the page once.
+    for trigger in (true.input, predicted.input):
+        trigger(mistakes, inputs, outputs, api_visibility="private", trigger_mode="always_last")
+    confusion.select(
+        pick_cell, model, [true, predicted, gallery, summary, page], api_visibility="private"
     )
     for button, turn in ((previous, previous_page), (following, next_page)):
         button.click(turn, [*inputs, page], [gallery, summary, page], api_visibility="private")

@@ -98,7 +98,7 @@ def _percent(value: float | None) -> float | None:
     return round(100 * value, 2) if value is not None and math.isfinite(value) else None
 
 
-def drawn_status(records: list[dict]) -> tuple[str, bool]:
+def drawn_status(records: list[dict], training_now: bool = False) -> tuple[str, bool]:
     """What the drawn-digit column means, and whether some are still being measured."""
     readable = [r for r in records if "error" not in r]
     pending = sum(r["drawn_accuracy"] is None for r in readable)
@@ -109,7 +109,9 @@ def drawn_status(records: list[dict]) -> tuple[str, bool]:
         "canvas at brushes 6, 12 and 20 px and read through the Draw tab's preprocessing "
         "(the mean of the three). Click a column's header to sort by it."
     )
-    if pending:
+    if pending and training_now:
+        about += f" Measuring {pending} of {len(readable)} models once the training here ends…"
+    elif pending:
         about += f" Measuring {pending} of {len(readable)} models in the background…"
     return about, bool(pending)
 
@@ -196,7 +198,7 @@ def build_models_tab(library: ModelLibrary, owner_token: gr.BrowserState) -> Mod
 
     def show_table():
         records = models_records(library)
-        about, pending = drawn_status(records)
+        about, pending = drawn_status(records, library.training_now)
         return table_frame(records), about, gr.Timer(active=pending)
 
     def show(selected: list[str] | None, current: str | None):

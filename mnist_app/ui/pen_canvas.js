@@ -277,7 +277,7 @@ window.mnistPen = {
   setModel(name) {
     if (name && name !== model) {
       model = name;
-      replaced();
+      generation++; // not replaced(): the drawing itself is the same
       ask();
     }
   },

@@ -26,12 +26,15 @@ from .pen_canvas import read_page_drawing
 from .sketch import read_drawing
 from .text import NO_MODEL, not_a_digit
 
-# The buttons send the pen's drawing with their click (pen_canvas.js's `drawing()`), and
-# bring the message line back for their answer.
-WITH_DRAWING = """(drawing, ...rest) => {
-  document.getElementById("personal-message")?.classList.remove("stale");
+# Every button that answers in the message line brings it back for its answer.
+SHOW_MESSAGE = 'document.getElementById("personal-message")?.classList.remove("stale");'
+WITH_MESSAGE = f"(...args) => {{ {SHOW_MESSAGE} return args; }}"
+# The answer buttons also send the pen's drawing with their click (pen_canvas.js's
+# `drawing()`).
+WITH_DRAWING = f"""(drawing, ...rest) => {{
+  {SHOW_MESSAGE}
   return [window.mnistPen ? window.mnistPen.drawing() : null, ...rest];
-}"""
+}}"""
 # The message is about the drawing it answered: hidden once the pen changes it.
 HIDE_MESSAGE_ON_PEN_CHANGE = """() => {
   document.addEventListener("pen-change", () =>
@@ -251,6 +254,7 @@ def build_personal_panel(
         delete_selected,
         [name, selected, owner_token],
         [message, *view_outputs],
+        js=WITH_MESSAGE,
         api_visibility="private",
     )
 
@@ -262,7 +266,8 @@ def build_personal_panel(
             raise user_error(str(err)) from None
         if not count:
             raise user_error("Your set is empty already.")
-        return gr.update(visible=True), f"Delete all {count} drawings of **{who}**'s set for good?"
+        them = "the 1 drawing" if count == 1 else f"all {count} drawings"
+        return gr.update(visible=True), f"Delete {them} of **{who}**'s set for good?"
 
     def delete_personal_set(name: str, token: str | None, request: gr.Request) -> str:
         """Delete your whole set of drawings, at once and for good (models fitted to it are
@@ -280,7 +285,8 @@ def build_personal_panel(
             count = store.delete_set(who, owner_keys(token, request))
         except PermissionError as err:
             raise user_error(str(err)) from None
-        return f"Deleted {count} drawings: {who}'s set is gone from the server."
+        drawings = "1 drawing" if count == 1 else f"{count} drawings"
+        return f"Deleted {drawings}: {who}'s set is gone from the server."
 
     delete_all.click(
         ask_delete_all, [name, owner_token], [confirm_row, confirm_text], api_visibility="private"
@@ -293,7 +299,11 @@ def build_personal_panel(
         return delete_personal_set(name, token, request), gr.update(visible=False)
 
     confirm.click(
-        confirm_delete, [name, owner_token], [message, confirm_row], api_visibility="private"
+        confirm_delete,
+        [name, owner_token],
+        [message, confirm_row],
+        js=WITH_MESSAGE,
+        api_visibility="private",
     ).success(show, [name, owner_token], view_outputs, api_visibility="private")
 
     def fit(name: str, model_name: str, token: str | None, request: gr.Request):
@@ -388,7 +398,8 @@ def build_personal_panel(
 
         Args:
             image: the drawing: PNG or JPEG, any size; dark ink on light or on transparent.
-            digit: its true digit, "0" to "9"; or "right" for what `model_name` reads.
+            digit: its true digit, "0" to "9"; or "right" for what `model_name` reads
+                (an error where it reads "not a digit": nothing to confirm).
             name: your set's name, e.g. "ada" (ignored when login is on).
             model_name: the model whose reading "right" confirms, e.g. "resnet_mini".
             token: a secret of yours: whoever starts a set with it owns the set.
