@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from .messages import counted
+
 
 def pick_device(name: str = "auto") -> torch.device:
     if name == "auto":
@@ -52,4 +54,4 @@ def describe_device(device: torch.device) -> str:
         return f"{torch.cuda.get_device_name(device)} (cuda)"
     if device.type == "mps":
         return "Apple GPU (mps)"
-    return f"CPU ({_CPU_THREADS} thread{'s' if _CPU_THREADS != 1 else ''})"
+    return f"CPU ({counted(_CPU_THREADS, 'thread')})"

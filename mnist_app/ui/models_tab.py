@@ -98,7 +98,7 @@ def _percent(value: float | None) -> float | None:
     return round(100 * value, 2) if value is not None and math.isfinite(value) else None
 
 
-def drawn_status(records: list[dict], training_now: bool = False) -> tuple[str, bool]:
+def drawn_status(records: list[dict], training_now: bool) -> tuple[str, bool]:
     """What the drawn-digit column means, and whether some are still being measured."""
     readable = [r for r in records if "error" not in r]
     pending = sum(r["drawn_accuracy"] is None for r in readable)

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..drawing import NotADigit, Preprocessed
 from ..library import ModelLibrary
+from ..messages import counted
 from ..personal.fit import MIN_PER_DIGIT, Progress, needed_message, samples_needed
 from ..personal.job import FitOrder, Fitted, fit_in_process
 from ..personal.store import PersonalStore, check_set_name
@@ -140,8 +141,7 @@ def build_personal_panel(
             )
         else:
             status = needed_message(needed)
-        drawings = "1 drawing" if len(samples) == 1 else f"{len(samples)} drawings"
-        text = f"{drawings} in **{name}**'s set: {line}. {status}"
+        text = f"{counted(len(samples), 'drawing')} in **{name}**'s set: {line}. {status}"
         thumbnails = [(s.pixels(), str(s.label)) for s in samples]
         return text, gr.update(value=thumbnails, visible=bool(samples)), [s.id for s in samples]
 
@@ -266,7 +266,7 @@ def build_personal_panel(
             raise user_error(str(err)) from None
         if not count:
             raise user_error("Your set is empty already.")
-        them = "the 1 drawing" if count == 1 else f"all {count} drawings"
+        them = f"{'the' if count == 1 else 'all'} {counted(count, 'drawing')}"
         return gr.update(visible=True), f"Delete {them} of **{who}**'s set for good?"
 
     def delete_personal_set(name: str, token: str | None, request: gr.Request) -> str:
@@ -285,8 +285,7 @@ def build_personal_panel(
             count = store.delete_set(who, owner_keys(token, request))
         except PermissionError as err:
             raise user_error(str(err)) from None
-        drawings = "1 drawing" if count == 1 else f"{count} drawings"
-        return f"Deleted {drawings}: {who}'s set is gone from the server."
+        return f"Deleted {counted(count, 'drawing')}: {who}'s set is gone from the server."
 
     delete_all.click(
         ask_delete_all, [name, owner_token], [confirm_row, confirm_text], api_visibility="private"
