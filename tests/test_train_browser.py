@@ -83,7 +83,7 @@ def test_a_run_survives_a_reload_is_seen_by_all_and_its_model_is_offered(mnist, 
         assert "Stopped early" in result and "speedrun" in result
         # "Stopping after the current step" is over with the run: not left on screen.
         wait_text(second_tab, "#train-progress", lambda text: "stopped early, saved" in text)
-        assert not second_tab.locator("#stop-message").inner_text().strip()
+        wait_text(second_tab, "#stop-message", lambda text: not text.strip())
 
         page.get_by_role("tab", name="Draw").click()
         offer = page.locator("#new-model-offer")

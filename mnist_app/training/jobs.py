@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 # A run's loss curve keeps at most this many points (a long run thins its history), so that
 # memory and each viewer's copy stay bounded however many steps a run takes.
 MAX_LOSS_POINTS = 20_000
+STOPPING = "Stopping after the current step"  # what a stop that was taken says first
 MAX_CALIBRATIONS = 64  # settings whose calibration is kept
 
 
@@ -198,7 +199,7 @@ class TrainingJobs:
             job.stop_event.set()
             if not job.snapshot.finished:
                 job.snapshot = replace(job.snapshot, state="stopping")
-        return "Stopping after the current step; the model trained so far will be saved."
+        return f"{STOPPING}; the model trained so far will be saved."
 
     def wait(self, job: Job, timeout: float) -> Snapshot:
         """The job's snapshot after at most `timeout` seconds (sooner when it finishes)."""

@@ -17,6 +17,7 @@ from ..messages import quoted
 from ..recipes import DEFAULT_RECIPE, RECIPES, make_config
 from ..settings import HIDDEN, MAIN, MORE, SETTINGS, Setting, TrainConfig
 from ..training.jobs import (
+    STOPPING,
     Job,
     Snapshot,
     TrainingBusy,
@@ -204,8 +205,7 @@ def build_train_tab(
             )
     settings = [inputs[spec.name] for spec in WEB_SETTINGS]
     saved = gr.State(None)
-    # The stop message goes with the run's result: "Stopping…" is over once it is out.
-    shown = [progress, loss_plot, accuracy_plot, result, name, saved, stop_message]
+    shown = [progress, loss_plot, accuracy_plot, result, name, saved]
 
     def fill_recipe(recipe_name: str):
         return [
@@ -274,7 +274,6 @@ def build_train_tab(
                     result_markdown(snapshot),
                     library.free_name(snapshot.recipe),
                     snapshot.saved_as,
-                    "",
                 )
                 return
             # Each plot sent costs the server a JSON round trip of all its points: the
@@ -282,7 +281,7 @@ def build_train_tab(
             changed = len(snapshot.epochs) != shown_epochs
             shown_epochs = len(snapshot.epochs)
             accuracy = accuracy_frame(snapshot) if changed else gr.skip()
-            yield progress_text, losses, accuracy, "", gr.skip(), gr.skip(), gr.skip()
+            yield progress_text, losses, accuracy, "", gr.skip(), gr.skip()
 
     async def train_from_api(*args):
         """Train a recipe, streaming progress; every setting left out takes the recipe's
@@ -326,8 +325,26 @@ def build_train_tab(
         gradio_client session that started it)."""
         return jobs.stop(owner=owner_of(None, request), token=stop_token)
 
+    async def stopped(message: str):
+        """ "Stopping after the current step…" is over with the run. After the stop's own
+        answer, not in the run's stream: that answer may reach the page after the stream's
+        last update."""
+        job = jobs.current()
+        if not message.startswith(STOPPING) or job is None:
+            return gr.skip()
+        async for _snapshot in _watch(jobs, job):
+            pass
+        return ""
+
     stop_button.click(
         stop_from_page, owner_token, stop_message, api_visibility="private", queue=False
+    ).then(
+        stopped,
+        stop_message,
+        stop_message,
+        api_visibility="private",
+        concurrency_limit=None,  # waits asleep, as a watching page does
+        show_progress="hidden",
     )
     gr.api(stop, api_name="stop", queue=False)
 
@@ -340,7 +357,7 @@ def build_train_tab(
         job = jobs.current()
         if job is None or jobs.snapshot(job).finished:
             free = library.free_name(DEFAULT_RECIPE)
-            yield progress_html(None), gr.skip(), gr.skip(), gr.skip(), free, gr.skip(), gr.skip()
+            yield progress_html(None), gr.skip(), gr.skip(), gr.skip(), free, gr.skip()
             return
         async for update in follow(job):
             yield update
