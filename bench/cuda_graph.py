@@ -3,8 +3,8 @@
 Same seed and settings both ways; prints training time and test accuracy of each. Eager
 steps are what MNIST_APP_CUDA_GRAPHS=0 gives any run.
 
-    python bench/cuda_graph.py                    # needs a CUDA GPU and MNIST (MNIST_DIR)
-    python bench/cuda_graph.py --recipes speedrun --seeds 0 1 2 3 4
+    python -m bench.cuda_graph                    # needs a CUDA GPU and MNIST (MNIST_DIR)
+    python -m bench.cuda_graph --recipes speedrun --seeds 0 1 2 3 4
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import sys
 
 import torch
 
-from mnist_app.data import load_mnist
-from mnist_app.recipes import make_config
+from mnist_app.core.data import load_mnist
 from mnist_app.training import run
+from mnist_app.training.recipes import make_config
 
 # The long tutorial recipes are cut to 3 epochs: the step, not the run, is measured.
 DEFAULT = ["speedrun", "t1_mlp_mse", "t2_fullbatch_mlp", "t3_cnn", "t4_lenet5", "t4_mlp_bn"]

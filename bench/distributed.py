@@ -1,12 +1,12 @@
 """Data-parallel training: one process against several, the same recipe and global batch.
 
-Each run is `torchrun --standalone --nproc_per_node N -m mnist_app.train`; the figures are
+Each run is `torchrun --standalone --nproc_per_node N -m mnist_app train`; the figures are
 the checkpoint's own (training time, steps, test accuracy) and the launch's wall time.
 On CPUs torchrun gives each process one thread unless OMP_NUM_THREADS says otherwise; on
 CUDA each process takes one GPU.
 
-    python bench/distributed.py                                   # t5_mlp_bn and speedrun, 1 and 2
-    python bench/distributed.py --recipes resnet_mini --processes 1 2 4 8 --set device=cuda
+    python -m bench.distributed                                   # t5_mlp_bn and speedrun, 1 and 2
+    python -m bench.distributed --recipes resnet_mini --processes 1 2 4 8 --set device=cuda
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from mnist_app.checkpoint import checkpoint_path, load_checkpoint
-from mnist_app.paths import PROJECT_ROOT
+from mnist_app.core.checkpoint import checkpoint_path, load_checkpoint
+from mnist_app.core.paths import PROJECT_ROOT
 
 
 def main() -> None:
@@ -36,7 +36,7 @@ def main() -> None:
         for processes in args.processes:
             name = f"{recipe}-{processes}"
             command = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
-            command += [f"--nproc_per_node={processes}", "-m", "mnist_app.train"]
+            command += [f"--nproc_per_node={processes}", "-m", "mnist_app", "train"]
             command += ["--recipe", recipe, "--name", name, "--weights-dir", str(folder)]
             start = time.perf_counter()
             done = subprocess.run(

@@ -8,8 +8,8 @@ is measured, in the same run, against a do-nothing server function behind the sa
 (bench/trivial_server.py --pen): what the browser, Gradio and the network cost by
 themselves.
 
-    python bench/draw_latency.py                    # 50 strokes each, the most accurate model
-    python bench/draw_latency.py --strokes 20 --points 12
+    python -m bench.draw_latency                    # 50 strokes each, the most accurate model
+    python -m bench.draw_latency --strokes 20 --points 12
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 from playwright.sync_api import Page, sync_playwright
 
-from mnist_app.drawing.pen_replay import parse
-from mnist_app.paths import WEIGHTS_DIR, pendigits_file, shared_mnist_dir
-from mnist_app.testing.browser import launch_chromium, stroke_on_canvas
-from mnist_app.testing.server import launched_app, launched_server
+from mnist_app.core.paths import WEIGHTS_DIR, pendigits_file, shared_mnist_dir
+from mnist_app.pen.replay import parse
+from tests.harness.browser import launch_chromium, stroke_on_canvas
+from tests.harness.server import launched_app, launched_server
 
 # Records, in the page, each pointerup and each answer the panel shows (with the time its
 # request was sent): pen-up latency = first answer sent after the pen-up, minus the pen-up.

@@ -4,14 +4,14 @@ Replays ../shared/handwriting/pendigits/ strokes (test writers by default; --spl
 for tuning) into 280x280 sketches at several brush radii, digit size 35-75% of the canvas
 and random position, then classifies them two ways:
   naive     whole canvas resized to 28x28 (what most demo apps do)
-  pipeline  the app's own preprocessing (mnist_app.drawn, as the Models tab measures it)
+  pipeline  the app's own preprocessing (pen/drawn_accuracy.py, as the Models tab does)
 for every shipped checkpoint (or those named).
 
-    python bench/drawn_accuracy.py
-    python bench/drawn_accuracy.py --models speedrun --brushes 6 12 20 --limit 1000
-    python bench/drawn_accuracy.py --styles       # per writing style (drawing/styles.py)
+    python -m bench.drawn_accuracy
+    python -m bench.drawn_accuracy --models speedrun --brushes 6 12 20 --limit 1000
+    python -m bench.drawn_accuracy --styles       # per writing style (pen/styles.py)
 
---styles builds each writing style MNIST lacks (drawing/styles.py: slashed and dotted
+--styles builds each writing style MNIST lacks (pen/styles.py: slashed and dotted
 zero, crossed seven, ones with a long flag (with a foot or without), looped two, open and
 closed four, nine with a straight stem, narrow, wide and back-leaning hands) from the
 same writers' digits by editing their pen strokes, and reads each through the app's
@@ -30,12 +30,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from mnist_app.checkpoint import list_checkpoints
-from mnist_app.drawing.pen_replay import parse, random_sketches
-from mnist_app.drawing.styles import STYLES, in_style
-from mnist_app.drawn import model_input, share_read
-from mnist_app.paths import pendigits_file
-from mnist_app.predict import load_predictor
+from mnist_app.core.checkpoint import list_checkpoints
+from mnist_app.core.paths import pendigits_file
+from mnist_app.core.predict import load_predictor
+from mnist_app.pen.drawn_accuracy import model_input, share_read
+from mnist_app.pen.replay import parse, random_sketches
+from mnist_app.pen.styles import STYLES, in_style
 
 
 def naive(sketch: np.ndarray) -> np.ndarray:

@@ -15,8 +15,8 @@ a copy of its weights/ and an upload cache of its own, then replays, as raw HTTP
 Prints per row the server's memory kept (RSS after - before), its peak over the row (VmHWM,
 reset before each row), the upload cache on disk, the time taken and what happened.
 
-    python bench/exhaust.py                       # this checkout
-    git worktree add /tmp/before ede6320 && python bench/exhaust.py --root /tmp/before
+    python -m bench.exhaust                       # this checkout
+    git worktree add /tmp/before ede6320 && python -m bench.exhaust --root /tmp/before
 """
 
 from __future__ import annotations
@@ -36,11 +36,11 @@ from pathlib import Path
 import httpx
 from PIL import Image
 
-from mnist_app.paths import PROJECT_ROOT, shared_mnist_dir
-from mnist_app.testing.hostile import blob_upload
-from mnist_app.testing.rest import call, train_data
-from mnist_app.testing.server import free_port
-from mnist_app.testing.sketches import pen_drawing
+from mnist_app.core.paths import PROJECT_ROOT, shared_mnist_dir
+from tests.harness.hostile import blob_upload
+from tests.harness.rest import call, train_data
+from tests.harness.server import free_port
+from tests.harness.sketches import pen_drawing
 
 USER, PASSWORD = "bench", "a long and secret passphrase"
 MB = 2**20

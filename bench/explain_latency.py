@@ -8,8 +8,8 @@ them), one at a time on one thread, as the canvas's server function does:
 Target: explain <= 50 ms p50 for resnet_mini on 2 CPU cores. Also checks completeness:
 the shares add up to the lead (median relative gap).
 
-    python bench/explain_latency.py                     # resnet_mini
-    python bench/explain_latency.py --model t4_lenet5 --drawings 50
+    python -m bench.explain_latency                     # resnet_mini
+    python -m bench.explain_latency --model t4_lenet5 --drawings 50
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ import time
 
 import numpy as np
 
-from mnist_app.explain import explain
-from mnist_app.library import ModelLibrary
-from mnist_app.testing.sketches import pen_sketchpad_values
+from mnist_app.analysis.explain import explain
+from mnist_app.service.library import ModelLibrary
 from mnist_app.ui.explain_view import input_map, strokes_map
 from mnist_app.ui.pen_canvas import png_data_url
 from mnist_app.ui.sketch import read_drawing
+from tests.harness.sketches import pen_sketchpad_values
 
 
 def timed(work) -> float:

@@ -10,9 +10,9 @@ Targets (2 CPU cores): zero errors, p99 <= 1.5 s, the same accuracy under load.
 `--floor` runs the same clients against bench/trivial_server.py instead (a Sketchpad ->
 Label endpoint doing nothing, no training): what Gradio itself allows on this machine.
 
-    python bench/load.py                          # 50 clients, 60 s, resnet_mini serving
-    python bench/load.py --clients 10 --seconds 20 --train-steps 500
-    python bench/load.py --floor
+    python -m bench.load                          # 50 clients, 60 s, resnet_mini serving
+    python -m bench.load --clients 10 --seconds 20 --train-steps 500
+    python -m bench.load --floor
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ import httpx._transports.default
 import numpy as np
 from gradio_client import Client
 
-from mnist_app.paths import WEIGHTS_DIR, shared_mnist_dir
-from mnist_app.testing.server import launched_app, launched_server, train_args
-from mnist_app.testing.sketches import composite_value, pen_drawing
+from mnist_app.core.paths import WEIGHTS_DIR, shared_mnist_dir
+from tests.harness.server import launched_app, launched_server, train_args
+from tests.harness.sketches import composite_value, pen_drawing
 
 # gradio_client opens a new httpx client, with a fresh SSL context (~5 ms of CPU parsing the
 # CA bundle, even for plain http), for every call. Fifty such clients on the server's own two

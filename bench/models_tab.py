@@ -2,8 +2,8 @@
 evaluation, training-set features, drawn-digit accuracy, ONNX export) and what a click
 then takes (a mistake explained, two models compared), on the shipped checkpoints.
 
-    python bench/models_tab.py
-    python bench/models_tab.py --models resnet_mini t4_lenet5 --clicks 50
+    python -m bench.models_tab
+    python -m bench.models_tab --models resnet_mini t4_lenet5 --clicks 50
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ import statistics
 import tempfile
 import time
 
-from mnist_app.compare import confusion_difference, disagreements
-from mnist_app.drawn import drawn_accuracy, drawn_set
-from mnist_app.explain import explain
-from mnist_app.export import export_onnx
-from mnist_app.library import ModelLibrary
+from mnist_app.analysis.compare import confusion_difference, disagreements
+from mnist_app.analysis.explain import explain
+from mnist_app.analysis.onnx_export import export_onnx
+from mnist_app.pen.drawn_accuracy import drawn_accuracy, drawn_set
+from mnist_app.service.library import ModelLibrary
 
 
 def timed(work) -> tuple[float, object]:

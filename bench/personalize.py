@@ -6,8 +6,8 @@ Draw tab's "Fit to my handwriting" does), and the writer's other drawings are re
 and after the fit. MNIST test accuracy before and after, and the fit's whole time (with
 its cross-validation and MNIST measure), come from the fit itself.
 
-    python bench/personalize.py                          # the 14 test writers: report
-    python bench/personalize.py --validation --file data/val/writers16-30.tra \\
+    python -m bench.personalize                          # the 14 test writers: report
+    python -m bench.personalize --validation --file data/val/writers16-30.tra \\
         --base val_model --weights-dir /tmp/val --set steps=200   # tuning (see --validation)
 """
 
@@ -23,15 +23,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mnist_app.checkpoint import load_checkpoint, locate
-from mnist_app.data import Mnist, load_mnist
-from mnist_app.drawing.pen_replay import parse, random_sketches
-from mnist_app.drawn import BRUSHES, model_input
-from mnist_app.paths import pendigits_file
+from mnist_app.core.checkpoint import load_checkpoint, locate
+from mnist_app.core.data import Mnist, load_mnist
+from mnist_app.core.paths import pendigits_file
+from mnist_app.core.predict import Predictor
+from mnist_app.pen.drawn_accuracy import BRUSHES, model_input
+from mnist_app.pen.replay import parse, random_sketches
 from mnist_app.personal.fit import FitSettings, PersonalFit, fit_personal, mnist_features
-from mnist_app.personal.job import FitOrder, Fitted, fit_in_process
-from mnist_app.predict import Predictor
-from mnist_app.training.child import prepare as prepare_child_processes
+from mnist_app.service.child_process import prepare as prepare_child_processes
+from mnist_app.service.personal_jobs import FitOrder, Fitted, fit_in_process
 
 FIT_PER_DIGIT = 5
 

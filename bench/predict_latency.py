@@ -8,8 +8,8 @@
    the same PNG. Target: app median within 1.3x of the trivial one (absolute times drift
    between runs and machines; the ratio is what to compare).
 
-    python bench/predict_latency.py                 # the most accurate checkpoint in weights/
-    python bench/predict_latency.py --model speedrun --calls 50
+    python -m bench.predict_latency                 # the most accurate checkpoint in weights/
+    python -m bench.predict_latency --model speedrun --calls 50
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from trivial_server import trivial_app
 
-from mnist_app.library import ModelLibrary
-from mnist_app.testing.sketches import composite_value, pen_sketchpad_values
+from bench.trivial_server import trivial_app
+from mnist_app.service.library import ModelLibrary
 from mnist_app.ui.sketch import read_drawing
 from mnist_app.ui.text import no_models_help
+from tests.harness.sketches import composite_value, pen_sketchpad_values
 
 
 def percentile(samples: list[float], q: float) -> float:

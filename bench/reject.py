@@ -1,9 +1,9 @@
 """How well the shipped models tell digits from what is not a digit.
 
 Digits: the pendigits *test* writers replayed on the canvas at brushes 6 / 12 / 20 px, and
-the MNIST test set. Non-digits: the *test* split of drawing/negatives.py: its own
+the MNIST test set. Non-digits: the *test* split of nondigit/negatives.py: its own
 generator seeds, and fonts (Liberation) that no training or tuning used; and the shapes
-made by hand (drawing/hand_made.py), measured in the test split only. For each model:
+made by hand (nondigit/hand_made.py), measured in the test split only. For each model:
 
 - AUROC of its score (the top probability) between drawn digits and each kind of
   non-digit;
@@ -12,13 +12,13 @@ made by hand (drawing/hand_made.py), measured in the test split only. For each m
   never reach a model);
 - the share of digits refused, and drawn accuracy counting a refusal as an error.
 
-With --stroke-fonts, also non-digits from stroke fonts (drawing/stroke_fonts.py): letters
+With --stroke-fonts, also non-digits from stroke fonts (nondigit/stroke_fonts.py): letters
 of Hershey's script and gothic fonts that no training or tuning used, and Chinese
 characters; fetch them first with scripts/fetch_stroke_fonts.sh.
 
-    python bench/reject.py                          # the shipped models that refuse
-    python bench/reject.py --models resnet_drawn resnet_mini --per-kind 1000
-    python bench/reject.py --models resnet_drawn --stroke-fonts
+    python -m bench.reject                          # the shipped models that refuse
+    python -m bench.reject --models resnet_drawn resnet_mini --per-kind 1000
+    python -m bench.reject --models resnet_drawn --stroke-fonts
 """
 
 from __future__ import annotations
@@ -28,12 +28,12 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_app.checkpoint import list_checkpoints
-from mnist_app.data import load_mnist
-from mnist_app.drawing import stroke_fonts
-from mnist_app.drawn import BRUSHES, drawn_set
-from mnist_app.predict import load_predictor
-from mnist_app.refusal import auroc, hand_made_set, non_digit_sets, stroke_font_sets
+from mnist_app.core.checkpoint import list_checkpoints
+from mnist_app.core.data import load_mnist
+from mnist_app.core.predict import load_predictor
+from mnist_app.nondigit import stroke_fonts
+from mnist_app.nondigit.refusal import auroc, hand_made_set, non_digit_sets, stroke_font_sets
+from mnist_app.pen.drawn_accuracy import BRUSHES, drawn_set
 
 
 def main() -> None:

@@ -4,8 +4,8 @@ For each recipe: the calibration (as the Train tab does it, timed too), the esti
 the run itself as the app runs it (in the training process, saved when done), timed from
 the start to the saved model.
 
-    python bench/time_estimate.py                       # every recipe, as it is
-    python bench/time_estimate.py --recipes t1_mlp_mse t5_mlp_bn --set epochs=2
+    python -m bench.time_estimate                       # every recipe, as it is
+    python -m bench.time_estimate --recipes t1_mlp_mse t5_mlp_bn --set epochs=2
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ import tempfile
 import threading
 import time
 
-from mnist_app.data import load_mnist
-from mnist_app.recipes import RECIPES, make_config
-from mnist_app.settings import SETTINGS
-from mnist_app.training.child import prepare, run_in_process, train_in_process
+from mnist_app.core.data import load_mnist
+from mnist_app.core.settings import SETTINGS
+from mnist_app.service.child_process import prepare, run_in_process, train_in_process
 from mnist_app.training.estimate import calibrate_job, estimate
+from mnist_app.training.recipes import RECIPES, make_config
 from mnist_app.training.to_checkpoint import Finished, RunOrder
 
 

@@ -5,9 +5,9 @@ ToTensor + Normalize, a DataLoader, the same model, optimizer, loss and epochs. 
 sides train on all 60,000 training images; times count training only (not the final
 test evaluation).
 
-    python bench/train_speed.py                      # recipes 1 and 5, then time-to-99%
-    python bench/train_speed.py --recipes t1_mlp_mse --seeds 5
-    python bench/train_speed.py --recipes --fast-recipe "" --drawing-ready
+    python -m bench.train_speed                      # recipes 1 and 5, then time-to-99%
+    python -m bench.train_speed --recipes t1_mlp_mse --seeds 5
+    python -m bench.train_speed --recipes --fast-recipe "" --drawing-ready
 
 --drawing-ready times the drawing-ready recipe from start to trained model (3 seeds,
 rendering its drawn digits included) and measures MNIST test and the pendigits test
@@ -30,14 +30,14 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 from torchvision import datasets, transforms
 
-from mnist_app.data import FILES, load_mnist
-from mnist_app.drawn import drawn_set
-from mnist_app.evaluation import evaluate, predict_logits
-from mnist_app.models import build_model
-from mnist_app.paths import PENDIGITS_TRAIN
-from mnist_app.recipes import make_config
+from mnist_app.core.data import FILES, load_mnist
+from mnist_app.core.evaluation import evaluate, predict_logits
+from mnist_app.core.models import build_model
+from mnist_app.core.paths import PENDIGITS_TRAIN
+from mnist_app.pen.drawn_accuracy import drawn_set
 from mnist_app.training import Probe, run
 from mnist_app.training.loop import drawn_digits, schedule
+from mnist_app.training.recipes import make_config
 
 PLOT = Path(__file__).resolve().parent.parent / "docs" / "time-to-accuracy.png"
 

@@ -2,20 +2,19 @@
 (run it in each, one after the other). The CNN tutorial recipes run a fixed number of
 steps, the rest as they are; all on the 60,000 training images (no validation).
 
-    python bench/trainer_speed.py
-    cd ../old-checkout && python /path/to/bench/trainer_speed.py   # imports that checkout
+    python -m bench.trainer_speed
+    cd ../old-checkout && PYTHONPATH=. python /path/to/bench/trainer_speed.py   # that checkout
+
+Run from a checkout's root, Python imports that checkout's mnist_app before any installed one.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 
-sys.path.insert(0, os.getcwd())  # the checkout it is run in, not the installed one
-
-from mnist_app.data import load_mnist
-from mnist_app.recipes import make_config
+from mnist_app.core.data import load_mnist
 from mnist_app.training import run
+from mnist_app.training.recipes import make_config
 
 RUNS = [
     ("t1_mlp_mse", {}),

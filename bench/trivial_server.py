@@ -6,7 +6,7 @@ settings, same machine) to tell the app's own cost from Gradio's and the browser
   --pen     the Draw tab's pen canvas with a server function that answers at once
             (bench/draw_latency.py)
 
-    python bench/trivial_server.py --port 7999 [--pen]
+    python -m bench.trivial_server --port 7999 [--pen]
 """
 
 from __future__ import annotations

@@ -12,11 +12,10 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
-from .checkpoint import CheckpointError, list_checkpoints, load_checkpoint, save_checkpoint
-from .data import MnistFormatError, MnistNotFoundError, load_mnist
-from .predict import Predictor, load_predictor
-from .recipes import DEFAULT_RECIPE, RECIPES, make_config
-from .settings import SETTINGS, TrainConfig
+from .core.checkpoint import CheckpointError, list_checkpoints, load_checkpoint, save_checkpoint
+from .core.data import MnistFormatError, MnistNotFoundError, load_mnist
+from .core.predict import Predictor, load_predictor
+from .core.settings import SETTINGS, TrainConfig
 from .training import (
     DoneEvent,
     EpochEvent,
@@ -27,6 +26,7 @@ from .training import (
     train,
     train_and_save,
 )
+from .training.recipes import DEFAULT_RECIPE, RECIPES, make_config
 
 __all__ = [
     "DEFAULT_RECIPE",

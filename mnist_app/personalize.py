@@ -1,8 +1,5 @@
-"""``python -m mnist_app.personalize``: see cli/personalize.py."""
+"""Moved: `python -m mnist_app.personalize` is now `python -m mnist_app personalize`."""
 
-import sys
-
-from .cli.personalize import main
-
-if __name__ == "__main__":
-    sys.exit(main())
+raise SystemExit(
+    "python -m mnist_app.personalize is now: python -m mnist_app personalize (see --help)"
+)

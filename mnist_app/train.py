@@ -1,8 +1,3 @@
-"""``python -m mnist_app.train``, also under torchrun: see cli/train.py."""
+"""Moved: `python -m mnist_app.train` is now `python -m mnist_app train`."""
 
-import sys
-
-from .cli.train import main
-
-if __name__ == "__main__":
-    sys.exit(main())
+raise SystemExit("python -m mnist_app.train is now: python -m mnist_app train (see --help)")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Unpack the two npm packages behind mnist_app/drawing/stroke_fonts.py under
+# Unpack the two npm packages behind mnist_app/nondigit/stroke_fonts.py under
 # data/stroke_fonts/ (git-ignored): Hershey's stroke fonts (MIT) and Make Me a Hanzi's
 # stroke medians (Arphic Public License). npm checks each tarball's registry integrity.
 set -euo pipefail

@@ -5,8 +5,8 @@ python scripts/recipe_table.py        # paste the output into README.md
 
 from __future__ import annotations
 
-from mnist_app.checkpoint import checkpoint_path, load_checkpoint
-from mnist_app.recipes import RECIPES
+from mnist_app.core.checkpoint import checkpoint_path, load_checkpoint
+from mnist_app.training.recipes import RECIPES
 
 
 def main() -> None:

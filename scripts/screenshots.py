@@ -22,12 +22,13 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-from mnist_app.drawing.pen_replay import parse
-from mnist_app.library import ModelLibrary
-from mnist_app.model_files import SHIPPED_MANIFEST
-from mnist_app.paths import PROJECT_ROOT, WEIGHTS_DIR, pendigits_file
-from mnist_app.personal.store import PersonalStore
-from mnist_app.testing.browser import (
+from mnist_app.core.paths import PROJECT_ROOT, WEIGHTS_DIR, pendigits_file
+from mnist_app.pen.replay import parse
+from mnist_app.service.library import ModelLibrary
+from mnist_app.service.model_files import SHIPPED_MANIFEST
+from mnist_app.service.personal_store import PersonalStore
+from mnist_app.ui import CSS, THEME, build_app, with_queue
+from tests.harness.browser import (
     CANVAS,
     answer_text,
     choose_model,
@@ -35,7 +36,6 @@ from mnist_app.testing.browser import (
     launch_chromium,
     stroke_on_canvas,
 )
-from mnist_app.ui import CSS, THEME, build_app, with_queue
 
 # A two in five points around the canvas centre (few points: each mouse move is slow here).
 TWO = [(-70, -60), (-10, -100), (65, -55), (-75, 95), (80, 95)]

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from gradio_client import Client
 
-from mnist_app.data import Mnist, load_mnist
-from mnist_app.drawing import stroke_fonts
-from mnist_app.model_files import SHIPPED_MANIFEST
-from mnist_app.paths import PROJECT_ROOT, shared_mnist_dir
-from mnist_app.testing.server import MODEL, launched_app, weights_with_quick_model
+from mnist_app.core.data import Mnist, load_mnist
+from mnist_app.core.paths import PROJECT_ROOT, shared_mnist_dir
+from mnist_app.nondigit import stroke_fonts
+from mnist_app.service.model_files import SHIPPED_MANIFEST
+from tests.harness.server import MODEL, launched_app, weights_with_quick_model
 
 MNIST_DIR = shared_mnist_dir()
 

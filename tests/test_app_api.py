@@ -11,9 +11,9 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from mnist_app.testing.server import MODEL, label_of, train_args
-from mnist_app.testing.sketches import composite_value as sketch
-from mnist_app.testing.sketches import pen_drawing
+from tests.harness.server import MODEL, label_of, train_args
+from tests.harness.sketches import composite_value as sketch
+from tests.harness.sketches import pen_drawing
 
 CAPTION = re.compile(r"^true (\d) -> predicted (\d) \((\d+)%\)$")
 

@@ -12,14 +12,17 @@ import time
 
 import numpy as np
 import pytest
-from conftest import MNIST_DIR
 from PIL import Image
 from playwright.sync_api import Page, sync_playwright
 
-from mnist_app.drawing.pen_replay import PenDigit, parse, render
-from mnist_app.paths import WEIGHTS_DIR, pendigits_file
-from mnist_app.recipes import make_config
-from mnist_app.testing.browser import (
+from mnist_app.core.paths import WEIGHTS_DIR, pendigits_file
+from mnist_app.pen.replay import PenDigit, parse, render
+from mnist_app.training.loop import schedule
+from mnist_app.training.recipes import make_config
+from mnist_app.ui.charts import confusion_cell, confusion_image
+from mnist_app.ui.text import DOT, NOT_A_DIGIT_ANSWER
+from tests.conftest import MNIST_DIR
+from tests.harness.browser import (
     CANVAS,
     PHONE,
     answer_text,
@@ -33,11 +36,8 @@ from mnist_app.testing.browser import (
     touch_stroke,
     wait_text,
 )
-from mnist_app.testing.server import MODEL, launched_app, weights_with_quick_model
-from mnist_app.testing.sketches import shadowed_photo_of_a_four
-from mnist_app.training.loop import schedule
-from mnist_app.ui.charts import confusion_cell, confusion_image
-from mnist_app.ui.text import DOT, NOT_A_DIGIT_ANSWER
+from tests.harness.server import MODEL, launched_app, weights_with_quick_model
+from tests.harness.sketches import shadowed_photo_of_a_four
 
 # Strokes relative to the canvas centre; each mouse move costs ~200 ms of software
 # rendering, so they are few and straight.

@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
+from mnist_app.service.training_jobs import LossPoint, Snapshot
 from mnist_app.training import EpochEvent
-from mnist_app.training.jobs import LossPoint, Snapshot
 from mnist_app.ui.charts import (
     MAX_CURVE_POINTS,
     accuracy_frame,

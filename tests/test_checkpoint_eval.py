@@ -3,18 +3,18 @@ import pytest
 import torch
 from torch import nn
 
-from mnist_app.checkpoint import (
+from mnist_app.core.checkpoint import (
     CheckpointError,
     check_name,
     load_checkpoint,
     make_checkpoint,
     save_checkpoint,
 )
-from mnist_app.evaluation import Evaluation, evaluate, format_report
-from mnist_app.predict import Predictor, load_predictor
-from mnist_app.recipes import make_config
-from mnist_app.testing.hostile import RunsCode
+from mnist_app.core.evaluation import Evaluation, evaluate, format_report
+from mnist_app.core.predict import Predictor, load_predictor
 from mnist_app.training import run
+from mnist_app.training.recipes import make_config
+from tests.harness.hostile import RunsCode
 
 
 @pytest.fixture(scope="module")

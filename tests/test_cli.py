@@ -6,9 +6,9 @@ import subprocess
 import sys
 
 import pytest
-from conftest import MNIST_DIR
 
-from mnist_app.paths import PROJECT_ROOT
+from mnist_app.core.paths import PROJECT_ROOT
+from tests.conftest import MNIST_DIR
 
 
 def cli(*args: str, cwd=PROJECT_ROOT, module: str = "mnist_app") -> subprocess.CompletedProcess:

@@ -4,7 +4,7 @@ import struct
 import pytest
 import torch
 
-from mnist_app.data import (
+from mnist_app.core.data import (
     FILES,
     MnistFormatError,
     MnistNotFoundError,

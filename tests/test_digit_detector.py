@@ -1,4 +1,4 @@
-"""The digit detector (digit_detector.py): a head on a model's features that refuses what
+"""The digit detector (core/digit_detector.py): a head on a model's features that refuses what
 its top probability lets through; fitted after training, kept in the checkpoint, and
 obeyed by every answer."""
 
@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 import torch
 
-from mnist_app.checkpoint import save_checkpoint
+from mnist_app.analysis.neighbours import penultimate_features
 from mnist_app.cli import main as cli
-from mnist_app.digit_detector import DigitDetector, fit_detector
-from mnist_app.drawing.negatives import negative_images, sketches
-from mnist_app.neighbours import penultimate_features
-from mnist_app.predict import REFUSAL, load_predictor
-from mnist_app.recipes import make_config
-from mnist_app.refusal import NonDigits
+from mnist_app.core.checkpoint import save_checkpoint
+from mnist_app.core.digit_detector import DigitDetector, fit_detector
+from mnist_app.core.predict import REFUSAL, load_predictor
+from mnist_app.nondigit.negatives import negative_images, sketches
+from mnist_app.nondigit.refusal import NonDigits
 from mnist_app.training import run
+from mnist_app.training.recipes import make_config
 from mnist_app.training.to_checkpoint import RunOrder, train_and_save
 
 

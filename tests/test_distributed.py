@@ -16,8 +16,8 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 from torch import nn
 
-from mnist_app.checkpoint import checkpoint_path, load_checkpoint
-from mnist_app.paths import PROJECT_ROOT
+from mnist_app.core.checkpoint import checkpoint_path, load_checkpoint
+from mnist_app.core.paths import PROJECT_ROOT
 from mnist_app.training.distributed import data_parallel
 
 BATCH = 64
@@ -78,7 +78,7 @@ def train_command(*args: str, processes: int = 1) -> subprocess.CompletedProcess
     launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
     launcher += [f"--nproc_per_node={processes}"]
     return subprocess.run(
-        [*launcher, "-m", "mnist_app.train", *args],
+        [*launcher, "-m", "mnist_app", "train", *args],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,

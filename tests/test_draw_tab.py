@@ -8,12 +8,12 @@ import dataclasses
 import numpy as np
 import pytest
 
-from mnist_app.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
-from mnist_app.drawing import PREPROCESSING
-from mnist_app.library import ModelLibrary
-from mnist_app.testing.server import MODEL, weights_with_quick_model
-from mnist_app.testing.sketches import pen_sketchpad_values
+from mnist_app.core.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
+from mnist_app.preprocess import PREPROCESSING
+from mnist_app.service.library import ModelLibrary
 from mnist_app.ui import build_app, pen_canvas
+from tests.harness.server import MODEL, weights_with_quick_model
+from tests.harness.sketches import pen_sketchpad_values
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from mnist_app.recipes import make_config
 from mnist_app.training.estimate import WARM_UP_STEPS, Calibration, calibrate, estimate
 from mnist_app.training.loop import EpochEvent, StepEvent, train
+from mnist_app.training.recipes import make_config
 
 
 # How close the estimate comes to the clock is measured by bench/time_estimate.py (README

@@ -7,12 +7,12 @@ import pytest
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from mnist_app.drawing import preprocess
-from mnist_app.explain import explain
-from mnist_app.predict import load_predictor
-from mnist_app.testing.server import MODEL, label_of
-from mnist_app.testing.sketches import composite_value as sketch
-from mnist_app.testing.sketches import pen_drawing
+from mnist_app.analysis.explain import explain
+from mnist_app.core.predict import load_predictor
+from mnist_app.preprocess import preprocess
+from tests.harness.server import MODEL, label_of
+from tests.harness.sketches import composite_value as sketch
+from tests.harness.sketches import pen_drawing
 
 
 @pytest.fixture(scope="module")

@@ -11,13 +11,13 @@ import onnxruntime
 import pytest
 import torch
 
-from mnist_app.checkpoint import cpu_state, list_checkpoints, load_checkpoint, locate
-from mnist_app.digit_detector import fit_detector
-from mnist_app.drawing.negatives import negative_images
-from mnist_app.export import export_onnx
-from mnist_app.neighbours import penultimate_features
-from mnist_app.paths import PROJECT_ROOT
-from mnist_app.predict import Predictor
+from mnist_app.analysis.neighbours import penultimate_features
+from mnist_app.analysis.onnx_export import export_onnx
+from mnist_app.core.checkpoint import cpu_state, list_checkpoints, load_checkpoint, locate
+from mnist_app.core.digit_detector import fit_detector
+from mnist_app.core.paths import PROJECT_ROOT
+from mnist_app.core.predict import Predictor
+from mnist_app.nondigit.negatives import negative_images
 
 
 def onnx_answer(path, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -85,7 +85,7 @@ def test_every_shipped_model_exports_and_agrees(mnist, tmp_path, name):
 
 def export_command(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "mnist_app.export", *args],
+        [sys.executable, "-m", "mnist_app", "export", *args],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,

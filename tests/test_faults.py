@@ -16,10 +16,9 @@ import time
 
 import pytest
 import torch
-from conftest import MNIST_DIR
 from gradio_client import Client
 
-from mnist_app.checkpoint import (
+from mnist_app.core.checkpoint import (
     free_name,
     list_checkpoints,
     load_checkpoint,
@@ -27,15 +26,16 @@ from mnist_app.checkpoint import (
     save_checkpoint,
     save_under_name,
 )
-from mnist_app.library import ModelLibrary
-from mnist_app.models import build_model
-from mnist_app.paths import PROJECT_ROOT
-from mnist_app.recipes import make_config
-from mnist_app.testing.server import launched_app, train_args, weights_with_quick_model
-from mnist_app.training import jobs as jobs_module
+from mnist_app.core.models import build_model
+from mnist_app.core.paths import PROJECT_ROOT
+from mnist_app.service import training_jobs as jobs_module
+from mnist_app.service.library import ModelLibrary
+from mnist_app.service.training_jobs import TrainingJobs
 from mnist_app.training import loop, run
-from mnist_app.training.jobs import TrainingJobs
+from mnist_app.training.recipes import make_config
 from mnist_app.training.to_checkpoint import Finished
+from tests.conftest import MNIST_DIR
+from tests.harness.server import launched_app, train_args, weights_with_quick_model
 
 
 class SlowLibrary(ModelLibrary):

@@ -17,12 +17,12 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from mnist_app.drawing.pen_replay import render
-from mnist_app.testing.hostile import RunsCode
-from mnist_app.testing.server import MODEL, label_of, train_args
-from mnist_app.testing.sketches import composite_value as sketch
-from mnist_app.testing.sketches import pen_drawing, sent_as_files, sketchpad_value
+from mnist_app.pen.replay import render
 from mnist_app.ui.text import DOT, FILLED
+from tests.harness.hostile import RunsCode
+from tests.harness.server import MODEL, label_of, train_args
+from tests.harness.sketches import composite_value as sketch
+from tests.harness.sketches import pen_drawing, sent_as_files, sketchpad_value
 
 
 def sketch_with_strokes(alpha: np.ndarray, folder: Path) -> dict:

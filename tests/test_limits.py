@@ -16,19 +16,19 @@ from types import SimpleNamespace
 import httpx
 import numpy as np
 import pytest
-from conftest import MNIST_DIR
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from mnist_app.testing.hostile import blob_upload
-from mnist_app.testing.rest import call, train_data
-from mnist_app.testing.server import MODEL, launched_app, train_args
-from mnist_app.testing.sketches import composite_value as sketch
-from mnist_app.testing.sketches import pen_drawing
 from mnist_app.ui.inputs import with_bounded_blobs
 from mnist_app.ui.login_throttle import LoginThrottle
 from mnist_app.ui.upload_cache import UploadCache
+from tests.conftest import MNIST_DIR
+from tests.harness.hostile import blob_upload
+from tests.harness.rest import call, train_data
+from tests.harness.server import MODEL, launched_app, train_args
+from tests.harness.sketches import composite_value as sketch
+from tests.harness.sketches import pen_drawing
 
 PASSWORD = "correct horse"
 
@@ -251,9 +251,9 @@ def test_the_upload_cache_keeps_its_quota_and_sweeps_old_and_excess_files(tmp_pa
 
 def test_session_state_is_capped_so_memory_levels_off(mnist, tmp_path):
     """Each new session costs Gradio ~130 kB of state: only `sessions` of them are kept."""
-    from mnist_app.library import ModelLibrary
-    from mnist_app.testing.server import weights_with_quick_model
+    from mnist_app.service.library import ModelLibrary
     from mnist_app.ui import Limits, build_app, launch_options, with_queue
+    from tests.harness.server import weights_with_quick_model
 
     library = ModelLibrary(weights_with_quick_model(mnist, tmp_path / "weights"))
     demo = with_queue(build_app(library))

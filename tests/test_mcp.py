@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import MNIST_DIR
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
-from mnist_app.testing.server import MODEL, launched_app
+from tests.conftest import MNIST_DIR
+from tests.harness.server import MODEL, launched_app
 
 
 def test_models_lists_each_model_with_its_facts_best_first(client):

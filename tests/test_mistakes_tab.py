@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from mnist_app.library import ModelLibrary
-from mnist_app.testing.server import MODEL, weights_with_quick_model
+from mnist_app.service.library import ModelLibrary
 from mnist_app.ui import build_app
 from mnist_app.ui.mistakes_tab import PAGE_SIZE
+from tests.harness.server import MODEL, weights_with_quick_model
 
 
 @pytest.fixture(scope="module")

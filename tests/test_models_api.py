@@ -11,8 +11,8 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
-from mnist_app.predict import load_predictor
-from mnist_app.testing.server import MODEL, train_args
+from mnist_app.core.predict import load_predictor
+from tests.harness.server import MODEL, train_args
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,13 @@ import json
 import re
 
 import pytest
-from conftest import MNIST_DIR
 from playwright.sync_api import Locator, Page, expect, sync_playwright
 
-from mnist_app.model_files import SHIPPED_MANIFEST
-from mnist_app.testing.browser import choose_model, launch_chromium, wait_text
-from mnist_app.testing.server import MODEL, launched_app, weights_with_quick_model
+from mnist_app.service.model_files import SHIPPED_MANIFEST
 from mnist_app.ui.models_tab import COLUMNS
+from tests.conftest import MNIST_DIR
+from tests.harness.browser import choose_model, launch_chromium, wait_text
+from tests.harness.server import MODEL, launched_app, weights_with_quick_model
 
 pytestmark = pytest.mark.slow
 

@@ -10,14 +10,14 @@ import time
 import pytest
 import torch
 
-from mnist_app.checkpoint import load_checkpoint, save_checkpoint
-from mnist_app.compare import confusion_difference, disagreements
-from mnist_app.drawn import drawn_accuracy, drawn_set
-from mnist_app.evaluation import Evaluation
-from mnist_app.library import ModelLibrary
-from mnist_app.model_files import SHIPPED_MANIFEST, owner_key
-from mnist_app.neighbours import FeatureIndex
-from mnist_app.testing.server import MODEL, weights_with_quick_model
+from mnist_app.analysis.compare import confusion_difference, disagreements
+from mnist_app.analysis.neighbours import FeatureIndex
+from mnist_app.core.checkpoint import load_checkpoint, save_checkpoint
+from mnist_app.core.evaluation import Evaluation
+from mnist_app.pen.drawn_accuracy import drawn_accuracy, drawn_set
+from mnist_app.service.library import ModelLibrary
+from mnist_app.service.model_files import SHIPPED_MANIFEST, owner_key
+from tests.harness.server import MODEL, weights_with_quick_model
 
 
 @pytest.fixture

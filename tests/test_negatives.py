@@ -1,10 +1,10 @@
-"""Non-digits for teaching and measuring "not a digit" (drawing/negatives.py, refusal.py)."""
+"""Non-digits for teaching and measuring "not a digit" (nondigit/negatives.py, refusal.py)."""
 
 import numpy as np
 import pytest
 
-from mnist_app.drawing.hand_made import HAND_MADE
-from mnist_app.drawing.negatives import (
+from mnist_app.nondigit.hand_made import HAND_MADE
+from mnist_app.nondigit.negatives import (
     KINDS,
     LETTERS,
     fonts,
@@ -12,7 +12,7 @@ from mnist_app.drawing.negatives import (
     negative_images,
     sketches,
 )
-from mnist_app.refusal import auroc, hand_made_set, threshold_refusing
+from mnist_app.nondigit.refusal import auroc, hand_made_set, threshold_refusing
 
 
 @pytest.mark.parametrize("kind", KINDS)

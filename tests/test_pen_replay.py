@@ -7,19 +7,19 @@ import numpy as np
 import pytest
 import torch
 
-from mnist_app.drawing.negatives import negative_images
-from mnist_app.drawing.pen_replay import (
+from mnist_app.core.evaluation import predict_logits
+from mnist_app.core.paths import pendigits_file
+from mnist_app.nondigit.negatives import negative_images
+from mnist_app.pen.replay import (
     jittered,
     parse,
     random_sketches,
     render,
     render_training_images,
 )
-from mnist_app.drawing.styles import training_styles
-from mnist_app.evaluation import predict_logits
-from mnist_app.paths import pendigits_file
-from mnist_app.recipes import make_config
+from mnist_app.pen.styles import training_styles
 from mnist_app.training import run
+from mnist_app.training.recipes import make_config
 
 TINY = """.SEGMENT DIGIT    0 ? "1"
 .COMMENT 1 7 1

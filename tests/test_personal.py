@@ -1,6 +1,6 @@
 """A person's own handwriting, in the engine and on the command line: the set kept on the
 server (whose it is, what is refused), the fit and its honest before and after, and
-`python -m mnist_app.personalize`."""
+`python -m mnist_app personalize`."""
 
 from __future__ import annotations
 
@@ -10,15 +10,13 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from test_cli import cli
-from test_export import onnx_probabilities
 
-from mnist_app.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
-from mnist_app.drawing import to_mnist
-from mnist_app.drawing.pen_replay import parse, random_sketches
-from mnist_app.export import export_onnx
-from mnist_app.model_files import owner_key
-from mnist_app.paths import pendigits_file
+from mnist_app.analysis.onnx_export import export_onnx
+from mnist_app.core.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
+from mnist_app.core.paths import pendigits_file
+from mnist_app.core.personal_head import last_linear_key
+from mnist_app.core.predict import Predictor
+from mnist_app.pen.replay import parse, random_sketches
 from mnist_app.personal.fit import (
     NotEnoughSamples,
     PersonalFit,
@@ -27,11 +25,13 @@ from mnist_app.personal.fit import (
     needed_message,
     samples_needed,
 )
-from mnist_app.personal.head import last_linear_key
-from mnist_app.personal.job import FitOrder, Fitted, fit_and_save, reference_cache
-from mnist_app.personal.store import PersonalStore, check_set_name
-from mnist_app.predict import Predictor
-from mnist_app.testing.server import MODEL, weights_with_quick_model
+from mnist_app.preprocess import to_mnist
+from mnist_app.service.model_files import owner_key
+from mnist_app.service.personal_jobs import FitOrder, Fitted, fit_and_save, reference_cache
+from mnist_app.service.personal_store import PersonalStore, check_set_name
+from tests.harness.server import MODEL, weights_with_quick_model
+from tests.test_cli import cli
+from tests.test_export import onnx_probabilities
 
 WRITER = 3  # a pendigits train writer
 
@@ -179,8 +179,8 @@ def test_a_new_fit_replaces_the_persons_earlier_one_and_nothing_else(mnist, weig
 
 
 def personalize(*args: str) -> subprocess.CompletedProcess:
-    """`python -m mnist_app.personalize ARGS`, as the issue asked for it."""
-    return cli(*args, module="mnist_app.personalize")
+    """`python -m mnist_app personalize ARGS`."""
+    return cli("personalize", *args)
 
 
 def test_the_command_line_fits_a_folder_of_images_and_prints_before_and_after(

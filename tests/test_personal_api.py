@@ -9,9 +9,9 @@ import pytest
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
-from test_personal import writer_sketches
 
-from mnist_app.testing.server import MODEL
+from tests.harness.server import MODEL
+from tests.test_personal import writer_sketches
 
 TOKEN = "ada's secret"
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import MNIST_DIR
 from playwright.sync_api import Page, sync_playwright
 
-from mnist_app.drawing.pen_replay import parse
-from mnist_app.paths import pendigits_file
-from mnist_app.testing.browser import (
+from mnist_app.core.paths import pendigits_file
+from mnist_app.pen.replay import parse
+from tests.conftest import MNIST_DIR
+from tests.harness.browser import (
     CANVAS,
     answer_text,
     draw,
@@ -21,7 +21,7 @@ from mnist_app.testing.browser import (
     stroke_on_canvas,
     wait_text,
 )
-from mnist_app.testing.server import MODEL, launched_app, weights_with_quick_model
+from tests.harness.server import MODEL, launched_app, weights_with_quick_model
 
 pytestmark = pytest.mark.slow
 ONE = [(0, -70), (0, 70)]

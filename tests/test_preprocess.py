@@ -9,13 +9,13 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from PIL import Image, ImageDraw
 
-from mnist_app.drawing import NotADigit, ink_map, to_mnist
-from mnist_app.drawing.pen_replay import parse, random_sketches, render
-from mnist_app.paths import pendigits_file
-from mnist_app.predict import load_predictor
-from mnist_app.testing.sketches import shadowed_photo_of_a_four
-from mnist_app.testing.sketches import sketchpad_value as sketch_value
+from mnist_app.core.paths import pendigits_file
+from mnist_app.core.predict import load_predictor
+from mnist_app.pen.replay import parse, random_sketches, render
+from mnist_app.preprocess import NotADigit, ink_map, to_mnist
 from mnist_app.ui.sketch import read_drawing
+from tests.harness.sketches import shadowed_photo_of_a_four
+from tests.harness.sketches import sketchpad_value as sketch_value
 
 SEVEN = [(80, 60), (200, 60), (120, 230)]
 DARK_THEME = (0x33, 0x33, 0x33)
@@ -254,8 +254,8 @@ def test_a_huge_image_is_shrunk_first_and_reads_like_a_small_one():
 def test_thin_and_thick_brushes_give_mnist_like_stroke_widths():
     """Brushes from 6 to 40 px give strokes near MNIST's width (untreated, a 40 px brush
     on this 7 comes out ~4 px wide and a 6 px one ~0.7 px)."""
-    from mnist_app.drawing.mnist_style import MNIST_STROKE_WIDTH
-    from mnist_app.drawing.strokes import stroke_width
+    from mnist_app.preprocess.mnist_style import MNIST_STROKE_WIDTH
+    from mnist_app.preprocess.strokes import stroke_width
 
     def width_28(brush: int) -> float:
         image = to_mnist(drawing(width=brush))
@@ -268,7 +268,7 @@ def test_thin_and_thick_brushes_give_mnist_like_stroke_widths():
 
 
 def test_preprocess_returns_every_stage_for_the_draw_tab():
-    from mnist_app.drawing import preprocess
+    from mnist_app.preprocess import preprocess
 
     stages = preprocess(drawing())
     assert stages.ink.shape == (280, 280)
@@ -286,7 +286,7 @@ def test_an_image_file_of_any_jpeg_mode_and_size_is_read(tmp_path, mode):
 
 
 def test_unreadable_files_say_what_is_wrong(tmp_path):
-    from mnist_app.drawing import UnreadableImage
+    from mnist_app.preprocess import UnreadableImage
 
     (tmp_path / "text.png").write_text("hello\n" * 100)
     Image.fromarray(drawing()).save(tmp_path / "whole.png")

@@ -4,14 +4,14 @@ digit" for letters, doodles and scribbles, through the app's own preprocessing."
 import numpy as np
 import pytest
 
-from mnist_app.drawing.hand_made import HAND_MADE
-from mnist_app.drawing.negatives import sketches
-from mnist_app.drawing.pen_replay import parse, random_sketches
-from mnist_app.drawn import model_input
-from mnist_app.library import ModelLibrary
-from mnist_app.paths import WEIGHTS_DIR, pendigits_file
-from mnist_app.predict import REFUSAL, load_predictor
-from mnist_app.refusal import NonDigits, hand_made_set
+from mnist_app.core.paths import WEIGHTS_DIR, pendigits_file
+from mnist_app.core.predict import REFUSAL, load_predictor
+from mnist_app.nondigit.hand_made import HAND_MADE
+from mnist_app.nondigit.negatives import sketches
+from mnist_app.nondigit.refusal import NonDigits, hand_made_set
+from mnist_app.pen.drawn_accuracy import model_input
+from mnist_app.pen.replay import parse, random_sketches
+from mnist_app.service.library import ModelLibrary
 
 READER = "resnet_drawn"
 

@@ -7,20 +7,20 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import MNIST_DIR
 from gradio_client import Client
 from gradio_client.exceptions import AppError
-from test_app_api import as_drawing
 
-from mnist_app.checkpoint import checkpoint_path
-from mnist_app.testing.server import (
+from mnist_app.core.checkpoint import checkpoint_path
+from tests.conftest import MNIST_DIR
+from tests.harness.server import (
     MODEL,
     label_of,
     launched_app,
     train_args,
     weights_with_quick_model,
 )
-from mnist_app.testing.sketches import composite_value as sketch
+from tests.harness.sketches import composite_value as sketch
+from tests.test_app_api import as_drawing
 
 TRAINER = "https://train.example.org/"
 

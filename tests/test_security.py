@@ -11,14 +11,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import MNIST_DIR
 from gradio_client import Client, handle_file
 
-import app
-from mnist_app.paths import PROJECT_ROOT as ROOT
-from mnist_app.testing.server import MODEL, label_of, launched_app
-from mnist_app.testing.sketches import composite_value as sketch
-from mnist_app.testing.sketches import pen_drawing
+from mnist_app.cli import serve as app
+from mnist_app.core.paths import PROJECT_ROOT as ROOT
+from tests.conftest import MNIST_DIR
+from tests.harness.server import MODEL, label_of, launched_app
+from tests.harness.sketches import composite_value as sketch
+from tests.harness.sketches import pen_drawing
 
 
 def test_the_server_listens_on_loopback_only_by_default(monkeypatch):
@@ -83,7 +83,12 @@ def test_with_a_login_set_only_the_right_password_gets_in(app_weights, tmp_path)
 def test_every_torch_load_in_the_code_is_weights_only():
     """A checkpoint is data: torch.load without weights_only=True would run a pickle's code."""
     calls = []
-    for path in [ROOT / "app.py", *ROOT.glob("mnist_app/**/*.py"), *ROOT.glob("bench/*.py")]:
+    for path in [
+        ROOT / "app.py",
+        *ROOT.glob("mnist_app/**/*.py"),
+        *ROOT.glob("bench/*.py"),
+        *ROOT.glob("research/*.py"),
+    ]:
         for node in ast.walk(ast.parse(Path(path).read_text())):
             if isinstance(node, ast.Call) and ast.unparse(node.func) == "torch.load":
                 calls.append((path.name, ast.unparse(node)))

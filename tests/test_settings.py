@@ -10,16 +10,16 @@ from types import SimpleNamespace
 
 import pytest
 
-from mnist_app.checkpoint import make_checkpoint, save_checkpoint
 from mnist_app.cli import train as train_cli
-from mnist_app.drawing import stroke_fonts
-from mnist_app.library import ModelLibrary
-from mnist_app.models import build_model
-from mnist_app.paths import PROJECT_ROOT
-from mnist_app.recipes import RECIPES
-from mnist_app.settings import HIDDEN, SETTINGS, Setting, TrainConfig
+from mnist_app.core.checkpoint import make_checkpoint, save_checkpoint
+from mnist_app.core.models import build_model
+from mnist_app.core.paths import PROJECT_ROOT
+from mnist_app.core.settings import HIDDEN, SETTINGS, Setting, TrainConfig
+from mnist_app.nondigit import stroke_fonts
+from mnist_app.service.library import ModelLibrary
+from mnist_app.service.training_jobs import TrainingBusy, TrainingJobs
 from mnist_app.training import Finished
-from mnist_app.training.jobs import TrainingBusy, TrainingJobs
+from mnist_app.training.recipes import RECIPES
 from mnist_app.ui import build_app
 from mnist_app.ui.train_tab import API_SIGNATURE, WEB_SETTINGS
 
@@ -225,8 +225,10 @@ def test_values_sent_to_the_train_api_reach_the_trainer_and_the_rest_are_the_rec
 
 def test_the_engine_the_cli_and_the_predictor_run_without_gradio():
     code = (
-        "import sys, mnist_app, mnist_app.cli, mnist_app.predict, mnist_app.training.jobs, "
-        "mnist_app.training.child, mnist_app.drawing, mnist_app.library\n"
+        "import sys, mnist_app, mnist_app.cli, mnist_app.core, mnist_app.preprocess, "
+        "mnist_app.pen.drawn_accuracy, mnist_app.analysis.explain, mnist_app.nondigit.refusal, "
+        "mnist_app.training, mnist_app.personal.fit, mnist_app.service.library, "
+        "mnist_app.service.training_jobs, mnist_app.service.child_process\n"
         "assert 'gradio' not in sys.modules, 'the engine imported gradio'"
     )
     subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, check=True, timeout=120)

@@ -1,12 +1,12 @@
-"""Non-digits from stroke fonts (drawing/stroke_fonts.py): Hershey's script letters and
+"""Non-digits from stroke fonts (nondigit/stroke_fonts.py): Hershey's script letters and
 symbols (other alphabets, signs), split by font, and Chinese characters, written on the
 canvas like the generator's letters."""
 
 import numpy as np
 import pytest
 
-from mnist_app.drawing import stroke_fonts
-from mnist_app.drawing.stroke_fonts import (
+from mnist_app.nondigit import stroke_fonts
+from mnist_app.nondigit.stroke_fonts import (
     LETTER_FONTS,
     SYMBOL_FONTS,
     StrokeFontsMissing,
@@ -18,7 +18,7 @@ from mnist_app.drawing.stroke_fonts import (
     stroke_font_sketches,
     symbols,
 )
-from mnist_app.recipes import make_config
+from mnist_app.training.recipes import make_config
 
 needs_fonts = pytest.mark.usefixtures("stroke_fonts_fetched")
 

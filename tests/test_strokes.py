@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from mnist_app.drawing.strokes import dilate, skeletonize, stroke_width
+from mnist_app.preprocess.strokes import dilate, skeletonize, stroke_width
 
 
 def drawn(width: int) -> np.ndarray:

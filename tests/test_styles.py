@@ -1,10 +1,11 @@
-"""Writing styles MNIST lacks, made by editing real pen strokes (drawing/styles.py)."""
+"""Writing styles MNIST lacks, made by editing real pen strokes (pen/styles.py)."""
 
 import numpy as np
 import pytest
 
-from mnist_app.drawing.pen_replay import parse, render
-from mnist_app.drawing.styles import (
+from mnist_app.core.paths import pendigits_file
+from mnist_app.pen.replay import parse, render
+from mnist_app.pen.styles import (
     MEASURED_ONLY,
     PROPORTIONS,
     STYLES,
@@ -12,7 +13,6 @@ from mnist_app.drawing.styles import (
     in_style,
     training_styles,
 )
-from mnist_app.paths import pendigits_file
 
 
 @pytest.fixture(scope="module")

@@ -6,11 +6,11 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import MNIST_DIR
 from playwright.sync_api import Page, sync_playwright
 
-from mnist_app.testing.browser import launch_chromium, shown_model, wait_text
-from mnist_app.testing.server import MODEL, launched_app, weights_with_quick_model
+from tests.conftest import MNIST_DIR
+from tests.harness.browser import launch_chromium, shown_model, wait_text
+from tests.harness.server import MODEL, launched_app, weights_with_quick_model
 
 pytestmark = pytest.mark.slow
 

@@ -5,9 +5,9 @@ import threading
 import pytest
 import torch
 
-from mnist_app.models import build_model
-from mnist_app.recipes import RECIPES, make_config
+from mnist_app.core.models import build_model
 from mnist_app.training import DoneEvent, EpochEvent, StepEvent, TrainingDiverged, run, train
+from mnist_app.training.recipes import RECIPES, make_config
 
 
 @pytest.mark.parametrize("name", list(RECIPES))

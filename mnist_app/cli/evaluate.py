@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..checkpoint import load_checkpoint, locate
-from ..data import MnistFormatError, MnistNotFoundError, load_mnist
-from ..device import pick_device
-from ..evaluation import evaluate, format_report
+from ..core.checkpoint import load_checkpoint, locate
+from ..core.data import MnistFormatError, MnistNotFoundError, load_mnist
+from ..core.device import pick_device
+from ..core.evaluation import evaluate, format_report
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""Command line: give a trained model a digit detector (mnist_app/digit_detector.py), fitted
+"""Command line: give a trained model a digit detector (mnist_app/core/digit_detector.py), fitted
 as `train --detector-refuse` fits one, without training it again.
 
 python -m mnist_app fit-detector resnet_drawn --refuse 0.001
@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..checkpoint import load_checkpoint, locate, save_checkpoint
-from ..data import MnistFormatError, MnistNotFoundError, load_mnist
-from ..drawing import stroke_fonts
-from ..settings import SETTINGS
+from ..core.checkpoint import load_checkpoint, locate, save_checkpoint
+from ..core.data import MnistFormatError, MnistNotFoundError, load_mnist
+from ..core.settings import SETTINGS
+from ..nondigit import stroke_fonts
 from ..training.add_detector import with_detector
 
 _REFUSE = next(spec for spec in SETTINGS if spec.name == "detector_refuse")

@@ -1,6 +1,6 @@
 """Command line: fit a model to someone's handwriting, and print the before and after.
 
-python -m mnist_app.personalize --base resnet_mini --samples my_digits/ --name alice
+python -m mnist_app personalize --base resnet_mini --samples my_digits/ --name alice
 
 my_digits/ holds one folder per digit (0/ ... 9/) of images: any size, dark ink on light
 or ink on a transparent background, at least 3 of each digit.
@@ -12,17 +12,17 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..checkpoint import checkpoint_path
-from ..data import MnistFormatError, MnistNotFoundError, load_mnist
+from ..core.checkpoint import checkpoint_path
+from ..core.data import MnistFormatError, MnistNotFoundError, load_mnist
 from ..personal.fit import Progress
 from ..personal.folder import read_samples_folder
-from ..personal.job import FitOrder, Fitted, fit_and_save
-from ..personal.store import check_set_name
+from ..service.personal_jobs import FitOrder, Fitted, fit_and_save
+from ..service.personal_store import check_set_name
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m mnist_app.personalize",
+        prog="python -m mnist_app personalize",
         description="Fit a model to one person's handwriting (its last layer, with MNIST "
         "mixed in) and save it as <base>-<name>. Prints that person's accuracy before and "
         "after (cross-validated on the samples) and MNIST test accuracy before and after.",

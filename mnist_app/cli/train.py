@@ -3,7 +3,7 @@
 python -m mnist_app train --recipe t1_mlp_mse
 python -m mnist_app train --recipe resnet_mini --epochs 3 --lr 0.002 --name my_model
 python -m mnist_app train --list
-torchrun --nproc_per_node 2 -m mnist_app.train --recipe t5_mlp_bn   # data-parallel
+torchrun --nproc_per_node 2 -m mnist_app train --recipe t5_mlp_bn   # data-parallel
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from ..checkpoint import checkpoint_path, locate
-from ..data import MnistFormatError, MnistNotFoundError, load_mnist
-from ..device import describe_device, pick_device
-from ..recipes import DEFAULT_RECIPE, RECIPES, make_config
-from ..settings import SETTINGS, Setting, describe_range, parse_bool
+from ..core.checkpoint import checkpoint_path, locate
+from ..core.data import MnistFormatError, MnistNotFoundError, load_mnist
+from ..core.device import describe_device, pick_device
+from ..core.settings import SETTINGS, Setting, describe_range, parse_bool
 from ..training import EpochEvent, Evaluating, Finished, RunOrder, StepEvent, TrainingDiverged
 from ..training.distributed import local_batch_size, world
+from ..training.recipes import DEFAULT_RECIPE, RECIPES, make_config
 from ..training.to_checkpoint import train_and_save
 
 

@@ -1,2 +1,3 @@
-"""A person's own handwriting: their drawings kept on the server (`store`), and a model
-fitted to them in seconds (`fit`)."""
+"""A person's own handwriting: a model's last layer fitted to their drawings in seconds
+(`fit`), and their drawings read from a folder (`folder`). The server keeps drawings and
+runs fits in `service/`."""

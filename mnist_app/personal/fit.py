@@ -21,13 +21,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..checkpoint import MAX_NAME, Checkpoint, check_name
-from ..data import Mnist
-from ..models import last_linear
-from ..neighbours import penultimate_features
-from ..predict import intra_op_threads
+from ..analysis.neighbours import penultimate_features
+from ..core.checkpoint import MAX_NAME, Checkpoint, check_name
+from ..core.data import Mnist
+from ..core.models import last_linear
+from ..core.personal_head import PersonalHead, last_linear_key
+from ..core.predict import intra_op_threads
 from ..training.augment import random_affine, random_thickness
-from .head import PersonalHead, last_linear_key
 
 MIN_PER_DIGIT = 3  # the fewest drawings of each digit a fit takes
 MAX_FOLDS = 5

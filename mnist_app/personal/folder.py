@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..drawing import NotADigit, preprocess, read_image
+from ..preprocess import NotADigit, preprocess, read_image
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 

@@ -1,6 +1,8 @@
-"""Training: the tensor-first loop as a stream of events (`loop`), batched augmentation on
-the device (`augment`), CUDA-graph steps (`cuda_graph`), train-and-save (`to_checkpoint`),
-the same in a child process (`child`), and one run at a time for a server (`jobs`)."""
+"""Training: the recipes (`recipes`), the tensor-first loop as a stream of events (`loop`),
+batched augmentation on the device (`augment`), CUDA-graph steps (`cuda_graph`), torchrun
+data parallelism (`distributed`), time estimates (`estimate`), fine-tuning starts
+(`start`), train-and-save (`to_checkpoint`) and a digit detector for a trained model
+(`add_detector`). Runs for a server are in `service/`."""
 
 from .loop import DoneEvent, EpochEvent, Evaluating, Probe, StepEvent, TrainingDiverged, run, train
 from .to_checkpoint import Finished, RunOrder, train_and_save

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from ..checkpoint import Checkpoint, cpu_state
-from ..data import Mnist, Split
-from ..settings import TrainConfig
-from .detector_fit import fit_model_detector
+from ..core.checkpoint import Checkpoint, cpu_state
+from ..core.data import Mnist, Split
+from ..core.settings import TrainConfig
+from ..nondigit.detector_training import fit_model_detector
 from .loop import training_split
 
 

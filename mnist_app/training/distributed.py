@@ -1,6 +1,6 @@
 """Data-parallel training over processes that torchrun starts:
 
-    torchrun --nproc_per_node 2 -m mnist_app.train --recipe t5_mlp_bn
+    torchrun --nproc_per_node 2 -m mnist_app train --recipe t5_mlp_bn
 
 Each process holds its own shard of the training set on its device and takes its share
 of every batch; DistributedDataParallel adds the gradients up, so a step sees the same
@@ -19,7 +19,7 @@ import torch.distributed as dist
 import torch.distributed.nn.functional as dist_nn
 from torch import nn
 
-from ..data import Split
+from ..core.data import Split
 
 
 @dataclass(frozen=True)

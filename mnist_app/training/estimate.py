@@ -19,12 +19,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..data import Mnist
-from ..device import describe_device, pick_device
-from ..drawing.negatives import negative_images
-from ..drawing.pen_replay import render_training_images
-from ..drawing.styles import training_styles
-from ..settings import MAX_STEPS, TrainConfig
+from ..core.data import Mnist
+from ..core.device import describe_device, pick_device
+from ..core.settings import MAX_STEPS, TrainConfig
+from ..nondigit.negatives import negative_images
+from ..pen.replay import render_training_images
+from ..pen.styles import training_styles
 from .loop import (
     DoneEvent,
     EpochEvent,

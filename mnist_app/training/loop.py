@@ -22,21 +22,21 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..data import Mnist, Split, normalize
-from ..device import cpu_has_native_bf16, describe_device, pick_device
-from ..digit_detector import DigitDetector
-from ..drawing.negatives import negative_images
-from ..drawing.pen_replay import PenDigit, parse, render_training_images
-from ..drawing.stroke_fonts import stroke_font_images
-from ..drawing.styles import training_styles
-from ..evaluation import evaluate
-from ..models import count_parameters, is_convolutional
-from ..paths import PENDIGITS_TRAIN, drawn_data_file
-from ..settings import TrainConfig
+from ..core.data import Mnist, Split, normalize
+from ..core.device import cpu_has_native_bf16, describe_device, pick_device
+from ..core.digit_detector import DigitDetector
+from ..core.evaluation import evaluate
+from ..core.models import count_parameters, is_convolutional
+from ..core.paths import PENDIGITS_TRAIN, drawn_data_file
+from ..core.settings import TrainConfig
+from ..nondigit.detector_training import fit_model_detector
+from ..nondigit.negatives import negative_images
+from ..nondigit.stroke_fonts import stroke_font_images
+from ..pen.replay import PenDigit, parse, render_training_images
+from ..pen.styles import training_styles
 from . import distributed
 from .augment import random_affine, random_thickness
 from .cuda_graph import GraphedStep, eager_step
-from .detector_fit import fit_model_detector
 from .start import starting_model
 
 

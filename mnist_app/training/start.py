@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from torch import nn
 
-from ..checkpoint import load_checkpoint, locate
-from ..models import build_model
-from ..settings import TrainConfig
+from ..core.checkpoint import load_checkpoint, locate
+from ..core.models import build_model
+from ..core.settings import TrainConfig
 
 
 def starting_model(config: TrainConfig) -> nn.Module:

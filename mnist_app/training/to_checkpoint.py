@@ -8,10 +8,10 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..checkpoint import check_free, check_name, make_checkpoint, save_under_name
-from ..data import Mnist
-from ..drawing import stroke_fonts
-from ..settings import TrainConfig
+from ..core.checkpoint import check_free, check_name, make_checkpoint, save_under_name
+from ..core.data import Mnist
+from ..core.settings import TrainConfig
+from ..nondigit import stroke_fonts
 from .distributed import world
 from .loop import DoneEvent, EpochEvent, Evaluating, StepEvent, train
 from .start import starting_model

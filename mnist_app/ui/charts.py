@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..training.jobs import Snapshot
+from ..service.training_jobs import Snapshot
 
 # Weight of the past in the loss curve's exponential moving average: enough to read the
 # trend through batch-to-batch noise, little enough that the curve still reacts.

@@ -8,11 +8,11 @@ from typing import Any
 
 import gradio as gr
 
-from ..drawing import NotADigit, Preprocessed
-from ..explain import explain
-from ..library import ModelLibrary
-from ..personal.store import PersonalStore
-from ..predict import REFUSAL
+from ..analysis.explain import explain
+from ..core.predict import REFUSAL
+from ..preprocess import NotADigit, Preprocessed
+from ..service.library import ModelLibrary
+from ..service.personal_store import PersonalStore
 from .errors import user_error
 from .explain_view import input_map, legend_html, strokes_map
 from .inputs import guarded_image_input, with_bounded_blobs

@@ -8,8 +8,8 @@ import html
 import numpy as np
 from PIL import Image
 
-from ..drawing import Preprocessed
-from ..explain import Explanation
+from ..analysis.explain import Explanation
+from ..preprocess import Preprocessed
 
 TOWARDS_ANSWER = np.array([220, 38, 38], np.float32)  # red
 TOWARDS_RUNNER_UP = np.array([37, 99, 235], np.float32)  # blue

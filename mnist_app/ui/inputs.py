@@ -17,7 +17,7 @@ from fastapi import HTTPException
 from gradio.components.base import server
 from PIL import Image
 
-from ..drawing.ink import unreadable_message
+from ..preprocess.ink import unreadable_message
 from .errors import user_error
 
 C = TypeVar("C", bound=gr.components.Component)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..drawing.ink import MAX_PIXELS
+from ..preprocess.ink import MAX_PIXELS
 from .login_throttle import LoginThrottle
 from .upload_cache import UploadCache
 

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 import gradio as gr
 from PIL import Image
 
-from ..data import MnistFormatError, MnistNotFoundError
-from ..evaluation import Evaluation, Example
-from ..explain import explain
-from ..library import ModelLibrary
-from ..messages import quoted
+from ..analysis.explain import explain
+from ..core.data import MnistFormatError, MnistNotFoundError
+from ..core.evaluation import Evaluation, Example
+from ..core.messages import quoted
+from ..service.library import ModelLibrary
 from .charts import confusion_cell, confusion_image, enlarge, per_class_table
 from .errors import user_error
 from .explain_view import input_map, legend_html

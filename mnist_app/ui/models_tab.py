@@ -12,11 +12,11 @@ import gradio as gr
 import pandas as pd
 from PIL import Image
 
-from ..compare import confusion_difference, disagreements
-from ..data import MnistFormatError, MnistNotFoundError
-from ..library import ModelLibrary
-from ..model_files import check_may_change
-from ..paths import pendigits_file
+from ..analysis.compare import confusion_difference, disagreements
+from ..core.data import MnistFormatError, MnistNotFoundError
+from ..core.paths import pendigits_file
+from ..service.library import ModelLibrary
+from ..service.model_files import check_may_change
 from .charts import curves_image, difference_image, enlarge
 from .errors import user_error
 from .identity import owner_keys

@@ -23,8 +23,8 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
-from ..drawing import NotADigit, Preprocessed, ink_from_alpha, preprocess, preprocess_ink
-from ..drawing.ink import read_image
+from ..preprocess import NotADigit, Preprocessed, ink_from_alpha, preprocess, preprocess_ink
+from ..preprocess.ink import read_image
 from .stage_strip import stage_strip
 from .text import DRAW_A_DIGIT, NOT_A_DIGIT_ANSWER, not_a_digit
 

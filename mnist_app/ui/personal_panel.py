@@ -11,14 +11,14 @@ from typing import Any
 import gradio as gr
 import numpy as np
 
-from ..drawing import NotADigit, Preprocessed
-from ..library import ModelLibrary
-from ..messages import counted
+from ..core.messages import counted
+from ..core.predict import REFUSAL
 from ..personal.fit import MIN_PER_DIGIT, Progress, needed_message, samples_needed
-from ..personal.job import FitOrder, Fitted, fit_in_process
-from ..personal.store import PersonalStore, check_set_name
-from ..predict import REFUSAL
-from ..training.child import TrainingProcessDied
+from ..preprocess import NotADigit, Preprocessed
+from ..service.child_process import TrainingProcessDied
+from ..service.library import ModelLibrary
+from ..service.personal_jobs import FitOrder, Fitted, fit_in_process
+from ..service.personal_store import PersonalStore, check_set_name
 from .errors import user_error
 from .identity import owner, owner_keys
 from .inputs import guarded_image_input

@@ -7,12 +7,12 @@ from typing import Any
 
 import numpy as np
 
-from ..drawing import Preprocessed, ink_from_alpha, preprocess, preprocess_ink
+from ..preprocess import Preprocessed, ink_from_alpha, preprocess, preprocess_ink
 
 
 def read_drawing(source: Any) -> Preprocessed | None:
     """Every preprocessing stage of a Sketchpad value or an uploaded image, or None when
-    there is no ink. Raises what `drawing.preprocess` raises."""
+    there is no ink. Raises what `preprocess.preprocess` raises."""
     if not isinstance(source, Mapping):
         return preprocess(source)
     # The strokes' alpha is the exact ink mask whatever the canvas colour (the dark theme

@@ -7,8 +7,8 @@ import functools
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from ..drawing.fit import fit_within
-from ..drawing.mnist_style import Preprocessed
+from ..preprocess.mnist_style import Preprocessed
+from ..preprocess.scale import fit_within
 
 CAPTIONS = ("your ink", "cropped", "MNIST pen width", "fitted in 20x20", "28x28: model input")
 # Each stage is scaled to fit a CELL x CELL square: whole pixels for 20x20 (7x) and 28x28 (5x).

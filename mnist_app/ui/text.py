@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from ..drawing import PREPROCESSING, NotADigit
+from ..preprocess import PREPROCESSING, NotADigit
 
 DRAW_A_DIGIT = "draw a digit"
 NO_MODEL = "no model yet: train one first"

@@ -12,11 +12,10 @@ from typing import Any
 
 import gradio as gr
 
-from ..device import available_devices, describe_device, pick_device
-from ..messages import quoted
-from ..recipes import DEFAULT_RECIPE, RECIPES, make_config
-from ..settings import HIDDEN, MAIN, MORE, SETTINGS, Setting, TrainConfig
-from ..training.jobs import (
+from ..core.device import available_devices, describe_device, pick_device
+from ..core.messages import quoted
+from ..core.settings import HIDDEN, MAIN, MORE, SETTINGS, Setting, TrainConfig
+from ..service.training_jobs import (
     STOPPING,
     Job,
     Snapshot,
@@ -25,6 +24,7 @@ from ..training.jobs import (
     TrainingJobs,
     trains_elsewhere,
 )
+from ..training.recipes import DEFAULT_RECIPE, RECIPES, make_config
 from .charts import accuracy_frame, loss_frame
 from .errors import user_error
 from .identity import owner as owner_of

@@ -1,0 +1,2 @@
+"""Repeatable benchmarks (bench/README.md); run from the repository root as
+`python -m bench.<name>`."""

@@ -1,0 +1,173 @@
+"""Fit and save: the one path from a person's drawings to a saved model, for the CLI and
+for the app's training process alike (as training.to_checkpoint is for training)."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import pickle
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..core.atomic import write_atomically
+from ..core.checkpoint import (
+    Checkpoint,
+    checkpoint_path,
+    load_checkpoint,
+    locate,
+    save_under_name,
+)
+from ..core.data import Mnist
+from ..personal.fit import (
+    FitSettings,
+    MnistFeatures,
+    PersonalFit,
+    Progress,
+    fit_personal,
+    mnist_features,
+    personal_name,
+)
+from .child_process import run_in_process
+from .model_files import owner_key
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FitOrder:
+    """Whose drawings, which base model, and where the fitted one goes."""
+
+    base: str  # a checkpoint name or a .pt path
+    person: str  # the name the result is saved under: <base>-<person>
+    images: np.ndarray  # (N, 28, 28), MNIST-style
+    labels: np.ndarray
+    weights_dir: str | os.PathLike | None = None
+    owner_secret: str = ""  # whoever may replace, rename or delete the result in the app
+    overwrite: bool = False  # replace a checkpoint of that name whoever made it
+    settings: FitSettings = field(default_factory=FitSettings)
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """The last event: where the fitted model was saved, and its before/after figures."""
+
+    saved_as: str
+    figures: dict
+
+
+def fit_and_save(order: FitOrder, data: Mnist, stop=None) -> Iterator[Progress | Fitted]:
+    """`fit.fit_personal`'s progress, then Fitted once the model is saved. A person's
+    earlier fit of the same base is replaced; any other model of that name is kept and the
+    result saved under a free name (<name>-2, ...). `stop` is accepted for the training
+    process's protocol; a fit takes seconds and is not stopped half-way."""
+    path, base = _base_of(locate(order.base, order.weights_dir))
+    reference = _cached_reference(path, order.settings)
+    if reference is None:
+        yield Progress("Reading 18,000 MNIST images (once for this model)", 0.0)
+        reference = mnist_features(base, data, order.settings)
+        _cache_reference(path, order.settings, reference)
+    name = personal_name(base.name, order.person)
+    owners = [owner_key(order.owner_secret)] if order.owner_secret else []
+    fitted = None
+    for event in fit_personal(
+        base,
+        torch.as_tensor(order.images),
+        torch.as_tensor(order.labels),
+        reference,
+        name,
+        owners,
+        order.settings,
+    ):
+        if isinstance(event, PersonalFit):
+            fitted = event
+        else:
+            yield event
+    replace = order.overwrite or _earlier_fit_of(name, owners, order.weights_dir)
+    saved_as = save_under_name(
+        lambda free: _renamed(fitted.checkpoint, free), name, order.weights_dir, replace
+    )
+    yield Fitted(saved_as, fitted.figures)
+
+
+def _base_of(path: Path) -> tuple[Path, Checkpoint]:
+    """The model a fit starts from: the checkpoint at `path`, or a personal model's base
+    (a personal model is never fitted again itself)."""
+    checkpoint = load_checkpoint(path)
+    if checkpoint.metrics.get("personal"):
+        path = locate(checkpoint.metrics["personal"]["base"], path.parent)
+        checkpoint = load_checkpoint(path)
+    return path, checkpoint
+
+
+def prepare_fits(base: str | os.PathLike, data: Mnist, stop=None) -> Iterator[None]:
+    """Compute and cache the MNIST features a fit of `base` needs, unless cached already:
+    the app does it for its default model at launch, so that even the first fit is quick.
+    A job for `training.child.run_in_process` (yields nothing)."""
+    path, checkpoint = _base_of(Path(base))
+    if _cached_reference(path, FitSettings()) is None:
+        _cache_reference(path, FitSettings(), mnist_features(checkpoint, data))
+    yield from ()
+
+
+def reference_cache(base_path: Path) -> Path:
+    """Where a base model's MNIST features for fits are kept: `.cache/personal/` beside
+    it (git-ignored; the library removes it with the model)."""
+    return base_path.parent / ".cache" / "personal" / f"{base_path.stem}.pt"
+
+
+def _cached_reference(base_path: Path, settings: FitSettings) -> MnistFeatures | None:
+    """The cached features, if made from this very file with these settings."""
+    try:
+        kept = torch.load(reference_cache(base_path), weights_only=True)
+        if kept["made_from"] == _made_from(base_path, settings):
+            return MnistFeatures(**kept["features"])
+    except (OSError, KeyError, TypeError, RuntimeError, pickle.UnpicklingError):
+        pass  # none yet, another version's, or unreadable: made again
+    return None
+
+
+def _cache_reference(base_path: Path, settings: FitSettings, reference: MnistFeatures) -> None:
+    payload = {
+        "made_from": _made_from(base_path, settings),
+        "features": dataclasses.asdict(reference),
+    }
+    try:
+        write_atomically(
+            reference_cache(base_path), lambda tmp: torch.save(payload, tmp), overwrite=True
+        )
+    except OSError as err:  # a read-only weights folder: the next fit computes them again
+        log.warning("cannot cache MNIST features in %s: %s", reference_cache(base_path), err)
+
+
+def _made_from(base_path: Path, settings: FitSettings) -> list:
+    stat = base_path.stat()
+    return [stat.st_mtime_ns, stat.st_size, settings.seed, settings.replay, settings.checks]
+
+
+def _earlier_fit_of(name: str, owners: list[str], weights_dir) -> bool:
+    """Whether `name` is this person's own earlier fit (so a new fit replaces it)."""
+    path = checkpoint_path(name, weights_dir)
+    if not owners or not path.is_file():
+        return False
+    try:
+        earlier = load_checkpoint(path)
+    except ValueError:
+        return False
+    return bool(earlier.metrics.get("personal")) and bool(set(owners) & set(earlier.owners))
+
+
+def _renamed(checkpoint, name: str):
+    checkpoint.name = name
+    return checkpoint
+
+
+def fit_in_process(order: FitOrder, data: Mnist) -> Iterator[Progress | Fitted]:
+    """`fit_and_save` in a child process at the lowest priority, as training runs: the
+    server's predictions keep their cores, and a crash cannot take the server down."""
+    return run_in_process(fit_and_save, order, data, threading.Event())

@@ -1,0 +1,179 @@
+"""People's own drawings, kept on the server under a name, for fitting a model to them.
+
+A set is a folder `<root>/<name>/` holding one folder per digit, and in it each drawing
+twice: its ink as drawn (`<id>.ink.png`, to preprocess again if the preprocessing ever
+changes) and the 28x28 image the model saw (`<id>.png`). `owners.json` holds hashes of
+the keys of whoever started the set (model_files.owner_key): only they may see, add to,
+fit on or delete it. Every file is written whole or not at all (atomic.write_atomically).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import shutil
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from ..core.atomic import write_atomically
+from ..core.paths import personal_dir
+from .model_files import owner_key
+
+OWNERS = "owners.json"
+MAX_NAME = 40
+_NAME = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9_.-]{{0,{MAX_NAME - 1}}}$")
+_SAMPLE_ID = re.compile(r"^[0-9a-f]{1,32}-[0-9a-f]{6}$")
+# Ink is kept at most this large (its longer side): preprocessing brings it to 20x20 anyway.
+INK_SIDE = 560
+
+
+def check_set_name(name: str | None) -> str:
+    """The name of a set, or ValueError saying what a name may be."""
+    name = (name or "").strip()
+    if not name:
+        raise ValueError("Enter your name first: your drawings are kept under it.")
+    if "/" in name or "\\" in name:
+        raise ValueError(f"A name may not contain {'/' if '/' in name else chr(92)}: {name!r}.")
+    if not _NAME.match(name):
+        raise ValueError(
+            f"Use 1-{MAX_NAME} letters, digits, '_', '-' or '.' for your name, starting with "
+            f"a letter or digit (not {name!r})."
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class Sample:
+    id: str
+    label: int
+    image: Path  # the 28x28 PNG, MNIST-style (light ink on black)
+
+    def pixels(self) -> np.ndarray:
+        """The 28x28 image, uint8."""
+        with Image.open(self.image) as image:
+            return np.asarray(image.convert("L"))
+
+
+class PersonalStore:
+    """Every person's set, in one folder."""
+
+    def __init__(self, root: str | Path | None = None, max_samples: int = 300, max_sets: int = 500):
+        self.root = Path(root) if root else personal_dir()
+        self.max_samples = max_samples
+        self.max_sets = max_sets
+        self._lock = threading.Lock()
+
+    def add(
+        self, name: str, owner_secrets: list[str], image: np.ndarray, ink: np.ndarray, label: int
+    ) -> Sample:
+        """Keep one drawing of `label`: its 28x28 `image` and its `ink`, both float 0-1.
+        Starts the set, owned by `owner_secrets[0]`, if there is none of that name."""
+        if not (isinstance(label, int) and 0 <= label <= 9):
+            raise ValueError(f"a digit is 0 to 9, not {label!r}")
+        with self._lock:
+            folder = self._claim(name, owner_secrets)
+            if len(self.samples(name, owner_secrets)) >= self.max_samples:
+                raise ValueError(
+                    f"Your set is full ({self.max_samples} drawings): delete some to add more."
+                )
+            sample_id = f"{time.time_ns():x}-{secrets.token_hex(3)}"
+            target = folder / str(label) / f"{sample_id}.png"
+            # The ink first: a drawing is listed once its 28x28 image is there.
+            _write_png(folder / str(label) / f"{sample_id}.ink.png", _smaller(ink))
+            _write_png(target, image)
+        return Sample(sample_id, label, target)
+
+    def samples(self, name: str, owner_secrets: list[str]) -> list[Sample]:
+        """The set's drawings by digit, oldest first in each; none for a set not started."""
+        folder = self._folder(name, owner_secrets)
+        if folder is None:
+            return []
+        found = []
+        for digit in range(10):
+            for image in (folder / str(digit)).glob("*.png"):
+                if not image.name.endswith(".ink.png"):
+                    found.append(Sample(image.stem, digit, image))
+        return sorted(found, key=lambda s: (s.label, s.id))
+
+    def images(self, name: str, owner_secrets: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(N, 28, 28) uint8 images and their (N,) labels, for a fit."""
+        samples = self.samples(name, owner_secrets)
+        images = [s.pixels() for s in samples]
+        labels = np.array([s.label for s in samples], dtype=np.int64)
+        return (np.stack(images) if images else np.zeros((0, 28, 28), np.uint8)), labels
+
+    def delete_sample(self, name: str, owner_secrets: list[str], sample_id: str) -> None:
+        with self._lock:
+            folder = self._folder(name, owner_secrets)
+            if folder is None or not _SAMPLE_ID.match(sample_id or ""):
+                raise ValueError("That drawing is not in your set.")
+            paths = [p for d in range(10) for p in (folder / str(d)).glob(f"{sample_id}.*png")]
+            if not paths:
+                raise ValueError("That drawing is not in your set (deleted already?).")
+            # The 28x28 first: a drawing is listed by it, so an ink left alone is invisible.
+            for path in sorted(paths, key=lambda p: p.name.endswith(".ink.png")):
+                path.unlink(missing_ok=True)
+
+    def delete_set(self, name: str, owner_secrets: list[str]) -> int:
+        """Every drawing of the set, and the set: the number of drawings deleted."""
+        with self._lock:
+            folder = self._folder(name, owner_secrets)
+            if folder is None:
+                return 0
+            count = len(self.samples(name, owner_secrets))
+            # Renamed away first (atomic): the set is gone at once even if removal is slow.
+            doomed = self.root / f".deleted-{name}-{secrets.token_hex(4)}"
+            folder.rename(doomed)
+        shutil.rmtree(doomed, ignore_errors=True)
+        return count
+
+    def _folder(self, name: str, owner_secrets: list[str]) -> Path | None:
+        """The set's folder if the caller owns it, None if there is no such set;
+        PermissionError if it is someone else's."""
+        folder = self.root / check_set_name(name)
+        try:
+            owners = set(json.loads((folder / OWNERS).read_text())["owners"])
+        except FileNotFoundError:
+            return None
+        if not {owner_key(s) for s in owner_secrets if s} & owners:
+            raise PermissionError(
+                f"The name {name!r} is taken by someone else: choose another name."
+            )
+        return folder
+
+    def _claim(self, name: str, owner_secrets: list[str]) -> Path:
+        folder = self._folder(name, owner_secrets)
+        if folder is not None:
+            return folder
+        main = next((s for s in owner_secrets if s), None)
+        if main is None:
+            raise PermissionError("Cannot tell who you are: reload the page and try again.")
+        if self.root.is_dir():
+            started = sum(1 for p in self.root.iterdir() if not p.name.startswith("."))
+            if started >= self.max_sets:
+                raise ValueError("The server keeps no more personal sets: ask its operator.")
+        folder = self.root / name
+        payload = json.dumps({"owners": [owner_key(main)]})
+        write_atomically(folder / OWNERS, lambda tmp: tmp.write_text(payload))
+        return folder
+
+
+def _smaller(ink: np.ndarray) -> np.ndarray:
+    height, width = ink.shape
+    if max(height, width) <= INK_SIDE:
+        return ink
+    scale = INK_SIDE / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    image = Image.fromarray(np.asarray(ink, np.float32))
+    return np.asarray(image.resize(size, Image.Resampling.BOX))
+
+
+def _write_png(path: Path, values: np.ndarray) -> None:
+    pixels = np.clip(np.round(np.asarray(values, np.float32) * 255), 0, 255).astype(np.uint8)
+    write_atomically(path, lambda tmp: Image.fromarray(pixels).save(tmp, format="PNG"))
