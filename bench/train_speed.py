@@ -12,7 +12,7 @@ test evaluation).
 --drawing-ready times the drawing-ready recipe from start to trained model (3 seeds,
 rendering its drawn digits included) and measures MNIST test and the pendigits test
 writers' drawings along the way, for it and for resnet_mini as shipped (one seed): the
-time-to-accuracy table and plot (docs/time-to-accuracy.png) in the README.
+time-to-accuracy table and plot (docs/time-to-accuracy.png) in docs/performance.md.
 """
 
 from __future__ import annotations

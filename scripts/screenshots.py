@@ -1,4 +1,4 @@
-"""Refresh the README screenshots (docs/draw.png, why.png, train.png, mistakes.png,
+"""Refresh the screenshots of README.md and docs/ (docs/draw.png, why.png, train.png, mistakes.png,
 mistake-details.png, models.png, compare.png, personal.png).
 
 Serves the app on the shipped checkpoints (copied to a temporary folder, so the quick
@@ -165,7 +165,7 @@ def main() -> int:
             shutil.copy2(checkpoint, weights)
         library = ModelLibrary(weights)
         if not library.names():
-            print("no checkpoints in weights/: train one first (see README)", file=sys.stderr)
+            print("no checkpoints in weights/: train one (docs/training.md)", file=sys.stderr)
             return 2
         demo = with_queue(build_app(library, personal=PersonalStore(personal)))
         _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, theme=THEME, css=CSS)

@@ -11,7 +11,7 @@ from mnist_app.training.loop import EpochEvent, StepEvent, train
 from mnist_app.training.recipes import make_config
 
 
-# How close the estimate comes to the clock is measured by bench/time_estimate.py (README
+# How close the estimate comes to the clock is measured by bench/time_estimate.py (docs/training.md
 # figures), not here: a shared machine's speed changes under a test. What a test can hold
 # is the arithmetic: the estimate counts the steps and validation reports the run makes.
 @pytest.mark.parametrize(("recipe", "settings"), [("t1_mlp_mse", {}), ("t4_lenet5", {"epochs": 1})])

@@ -46,7 +46,7 @@ def test_the_reader_says_not_a_digit_to_held_out_non_digits(reader, kind):
 def test_the_reader_refuses_most_shapes_made_by_hand(reader):
     made = hand_made_set(len(HAND_MADE), seed=5)  # each shape once: never trained or tuned on
     refused = reader.label(made.inputs).count(REFUSAL)
-    assert refused >= 0.7 * made.sketches, refused  # 85%; bench/reject.py: see README
+    assert refused >= 0.7 * made.sketches, refused  # 85%; bench/reject.py: see docs/not-a-digit.md
 
 
 def test_a_refusal_keeps_the_ten_probabilities(reader):

@@ -1,4 +1,4 @@
-"""Several app replicas, one training server (README, "Serving many users"): a replica
+"""Several app replicas, one training server (docs/scale-out.md): a replica
 started with a training address refuses to train and says where training runs, and serves
 the models the trainer saves into the weights folder they share."""
 

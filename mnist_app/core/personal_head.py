@@ -6,7 +6,7 @@ the MNIST mean: an input is the person's when its nearest drawing of theirs (or 
 augmented copy of one) is nearer than its nearest MNIST reference digit. A fit can then
 follow a person's peculiar 4s without moving how MNIST-like digits are read: chosen on
 pendigits train writers, this gate cut the per-writer error where a fitted layer for all
-inputs had to be scaled back to keep MNIST (README, "Your handwriting").
+inputs had to be scaled back to keep MNIST (docs/personal-handwriting.md).
 """
 
 from __future__ import annotations

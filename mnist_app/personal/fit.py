@@ -36,8 +36,8 @@ MAX_FOLDS = 5
 @dataclass(frozen=True)
 class FitSettings:
     """How a fit is done. The defaults were chosen on pendigits train writers 16-30, with
-    a base model trained without them (bench/personalize.py --validation; README, "Your
-    handwriting")."""
+    a base model trained without them (bench/personalize.py --validation;
+    docs/personal-handwriting.md)."""
 
     copies: int = 16  # augmented renderings of each drawing
     steps: int = 300  # full-batch Adam steps on the last layer

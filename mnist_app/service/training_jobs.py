@@ -102,7 +102,7 @@ class TrainingJobs:
     def __init__(self, library: ModelLibrary, max_run_s: float | None = None, trains_at: str = ""):
         self.library = library
         self.max_run_s = max_run_s
-        # The address of the server that trains, when this one does not (README, "Serving
+        # The address of the server that trains, when this one does not (docs/scale-out.md, "Serving
         # many users"): its runs are refused here with a pointer there.
         self.trains_at = trains_at
         self._lock = threading.Lock()
