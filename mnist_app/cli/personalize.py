@@ -45,13 +45,16 @@ def main(argv: list[str] | None = None) -> int:
         samples = read_samples_folder(args.samples)
         for line in samples.skipped:
             print(f"skipped {line}", file=sys.stderr)
+        base = Path(args.base)
+        is_path = base.suffix == ".pt" or base.is_file()  # the operator's own file
         order = FitOrder(
-            args.base,
+            base.stem if is_path else args.base,
             person,
             samples.images,
             samples.labels,
             args.weights_dir,
             overwrite=args.overwrite,
+            base_dir=base.parent if is_path else None,
         )
         data = load_mnist(args.data_dir)
         for event in fit_and_save(order, data):

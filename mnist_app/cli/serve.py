@@ -127,6 +127,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "(default: data/personal/; MNIST_APP_PERSONAL_DIR)",
     )
     parser.add_argument(
+        "--fetch-urls",
+        action="store_true",
+        default=env("MNIST_APP_FETCH_URLS", "") not in ("", "0"),
+        help="let API and MCP clients pass an image as a URL that the server downloads "
+        "(default: refused before any lookup; MNIST_APP_FETCH_URLS)",
+    )
+    parser.add_argument(
+        "--trusted-proxies",
+        type=lambda text: [part.strip() for part in text.split(",") if part.strip()],
+        default=env("MNIST_APP_TRUSTED_PROXIES", ""),
+        help="comma-separated addresses of reverse proxies whose X-Forwarded-For is believed "
+        "(default: none, every client is its own address; MNIST_APP_TRUSTED_PROXIES)",
+    )
+    parser.add_argument(
         "--training-url",
         default=env("MNIST_APP_TRAINING_URL", ""),
         help="this server does not train: the address of the one that does, shown in the "
@@ -149,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     # A cache folder of the app's own, which it may empty: Gradio reads this when imported.
     os.environ["GRADIO_TEMP_DIR"] = str(args.cache_dir)
     # Imported here so that --help answers at once, without loading torch and Gradio.
+    from ..core.atomic import remove_leftovers
     from ..service.library import ModelLibrary
     from ..service.personal_store import PersonalStore
     from ..service.training_jobs import TrainingJobs
@@ -169,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         cache_bytes=int(args.upload_cache_mb * mb),
         client_upload_bytes=int(args.client_upload_mb * mb),
         max_run_s=args.max_train_minutes * 60,
+        fetch_urls=args.fetch_urls,
     )
     uploads = UploadCache(
         args.cache_dir, limits.cache_bytes, limits.client_upload_bytes, limits.client_upload_files
@@ -199,17 +215,24 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
     print(f"pid {os.getpid()}: `kill -USR1 {os.getpid()}` stops a training run", flush=True)
-    warm_up(library)
     personal = PersonalStore(args.personal_dir, limits.personal_drawings, limits.personal_sets)
+    for folder in (library.weights_dir, personal.root):
+        if removed := remove_leftovers(folder):
+            print(f"removed {removed} unfinished write(s) left in {folder} by a crash", flush=True)
+    warm_up(library)
+    auth = (args.username, args.password) if args.username else None
+    # Uvicorn believes X-Forwarded-For from these addresses only (its default trusts any
+    # local client, which let one address pass for many: SSH tunnels, local proxies).
+    os.environ["FORWARDED_ALLOW_IPS"] = ",".join(args.trusted_proxies)
     with_queue(build_app(library, jobs, limits, personal)).launch(
         server_name=args.host,
         server_port=args.port,
         share=args.share,
-        auth=(args.username, args.password) if args.username else None,
+        auth=auth,
         theme=THEME,
         css=CSS,
         footer_links=["api"],
         mcp_server=args.mcp,
-        **launch_options(limits, uploads),
+        **launch_options(limits, uploads, auth),
     )
     return 0

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
+
+# A write in progress takes seconds; a leftover this old was a write that a crash cut short
+# (younger ones may be another process's write: replicas share the weights folder).
+LEFTOVER_AGE_S = 600
 
 
 def write_atomically(
@@ -32,3 +37,18 @@ def write_atomically(
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def remove_leftovers(folder: str | os.PathLike, older_than_s: float = LEFTOVER_AGE_S) -> int:
+    """Remove the temporary files of writes that a crash (kill -9, power) cut short, under
+    `folder` and its subfolders, caches included; returns how many."""
+    removed = 0
+    cutoff = time.time() - older_than_s
+    for tmp in Path(folder).rglob(".*.tmp"):
+        try:
+            if tmp.is_file() and tmp.stat().st_mtime < cutoff:
+                tmp.unlink()
+                removed += 1
+        except OSError:  # gone meanwhile, or not ours to remove
+            continue
+    return removed

@@ -85,6 +85,8 @@ class Checkpoint:
             raise CheckpointError(
                 f"checkpoint {self.name!r}: weights do not fit architecture {self.arch!r}"
             ) from err
+        except ValueError as err:  # an unknown or oversized architecture
+            raise CheckpointError(f"checkpoint {self.name!r}: {first_line(err)}") from err
         return model.to(device).eval()
 
     def build_detector(self) -> DigitDetector | None:

@@ -194,10 +194,23 @@ ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
 }
 
 
+# Twenty times the largest network a recipe trains (t3_cnn, 0.99M): a checkpoint's arguments
+# asking for more are refused before any memory is taken (a crafted file asked for 517M).
+MAX_PARAMETERS = 20_000_000
+
+
 def build_model(arch: str, **kwargs) -> nn.Module:
-    """Instantiate a registered architecture; unknown names list the known ones."""
+    """Instantiate a registered architecture; unknown names list the known ones. Its size
+    is checked first on the meta device (no memory): over MAX_PARAMETERS is a ValueError."""
     if arch not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {arch!r}; known: {', '.join(ARCHITECTURES)}")
+    with torch.device("meta"):
+        size = count_parameters(ARCHITECTURES[arch](**kwargs))
+    if size > MAX_PARAMETERS:
+        raise ValueError(
+            f"{arch} with {kwargs} would have {size:,} parameters; at most "
+            f"{MAX_PARAMETERS:,} are built"
+        )
     return ARCHITECTURES[arch](**kwargs)
 
 

@@ -18,9 +18,9 @@ import torch
 from ..core.atomic import write_atomically
 from ..core.checkpoint import (
     Checkpoint,
+    CheckpointError,
     checkpoint_path,
     load_checkpoint,
-    locate,
     save_under_name,
 )
 from ..core.data import Mnist
@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 class FitOrder:
     """Whose drawings, which base model, and where the fitted one goes."""
 
-    base: str  # a checkpoint name or a .pt path
+    base: str  # a checkpoint's name in base_dir: never a path, whoever sent it
     person: str  # the name the result is saved under: <base>-<person>
     images: np.ndarray  # (N, 28, 28), MNIST-style
     labels: np.ndarray
@@ -51,6 +51,9 @@ class FitOrder:
     owner_secret: str = ""  # whoever may replace, rename or delete the result in the app
     overwrite: bool = False  # replace a checkpoint of that name whoever made it
     settings: FitSettings = field(default_factory=FitSettings)
+    # Where `base` is read from, when not the weights folder: set by whoever runs the
+    # server or the command line, never by a request.
+    base_dir: str | os.PathLike | None = None
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ def fit_and_save(order: FitOrder, data: Mnist, stop=None) -> Iterator[Progress |
     earlier fit of the same base is replaced; any other model of that name is kept and the
     result saved under a free name (<name>-2, ...). `stop` is accepted for the training
     process's protocol; a fit takes seconds and is not stopped half-way."""
-    path, base = _base_of(locate(order.base, order.weights_dir))
+    path, base = _base_of(checkpoint_path(order.base, order.base_dir or order.weights_dir))
     reference = _cached_reference(path, order.settings)
     if reference is None:
         yield Progress("Reading 18,000 MNIST images (once for this model)", 0.0)
@@ -97,11 +100,15 @@ def fit_and_save(order: FitOrder, data: Mnist, stop=None) -> Iterator[Progress |
 
 def _base_of(path: Path) -> tuple[Path, Checkpoint]:
     """The model a fit starts from: the checkpoint at `path`, or a personal model's base
-    (a personal model is never fitted again itself)."""
-    checkpoint = load_checkpoint(path)
-    if checkpoint.metrics.get("personal"):
-        path = locate(checkpoint.metrics["personal"]["base"], path.parent)
+    (a personal model is never fitted again itself), in the same folder. Missing and
+    unreadable answer alike, so that the answer tells nothing of what is on disk."""
+    try:
         checkpoint = load_checkpoint(path)
+        if checkpoint.metrics.get("personal"):
+            path = checkpoint_path(str(checkpoint.metrics["personal"]["base"]), path.parent)
+            checkpoint = load_checkpoint(path)
+    except CheckpointError:
+        raise ValueError(f"there is no usable model called {path.stem!r} to fit") from None
     return path, checkpoint
 
 

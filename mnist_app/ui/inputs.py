@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import gradio as gr
 from fastapi import HTTPException
 from gradio.components.base import server
+from gradio_client.utils import is_http_url_like
 from PIL import Image
 
 from ..preprocess.ink import unreadable_message
@@ -46,6 +47,27 @@ def guarded_image_input(component: C, max_pixels: int) -> C:
 
     component.preprocess = preprocess
     return component
+
+
+URLS_REFUSED = (
+    "This server does not fetch files from addresses on the internet: send the image "
+    "itself (upload it, or pass a local file to the client)."
+)
+
+
+def refuse_url_inputs(demo: gr.Blocks) -> None:
+    """Every file input of `demo` refuses a URL before anything is looked up. Gradio
+    fetches a file given as a URL, by API or MCP, from its own server: a request made the
+    server resolve any name and fetch from any public address."""
+    for block in demo.blocks.values():
+        fetch = block.async_move_resource_to_block_cache
+
+        async def refusing(url_or_file_path: Any, fetch: Any = fetch) -> Any:
+            if isinstance(url_or_file_path, str) and is_http_url_like(url_or_file_path):
+                raise user_error(URLS_REFUSED)
+            return await fetch(url_or_file_path)
+
+        block.async_move_resource_to_block_cache = refusing
 
 
 def _images(component: Any, payload: Any) -> Iterator[Any]:

@@ -1,6 +1,6 @@
 """What one request, one client and all of them together may make the server hold.
 
-`Limits` gathers every bound in one place (the README's security table lists them);
+`Limits` gathers every bound in one place (docs/security.md lists them);
 `RequestGuard` is the ASGI middleware that enforces the ones Gradio itself does not: the
 size of each request body, the upload quota and the login throttle. It runs before Gradio
 reads a byte of the body, so a refused request costs nothing but its headers.
@@ -8,8 +8,11 @@ reads a byte of the body, so a refused request costs nothing but its headers.
 
 from __future__ import annotations
 
+import asyncio
+import hmac
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs
 
 from ..preprocess.ink import MAX_PIXELS
 from .login_throttle import LoginThrottle
@@ -32,9 +35,12 @@ class Limits:
     sketch_blob_bytes: int = 64 * MB  # ... bytes held for all sessions together
     free_logins: int = 5  # failed logins in a row before the address is locked out
     max_login_lock_s: float = 900.0  # the longest lockout
+    locked_login_s: float = 1.0  # a locked-out address's logins: one a second, in turn
+    locked_logins_waiting: int = 5  # ... and at most this many waiting their turn
     max_run_s: float = 3600.0  # a training run started from the web stops after this
     personal_drawings: int = 300  # drawings in one person's set
     personal_sets: int = 500  # people's sets on the server
+    fetch_urls: bool = False  # whether a file input may be a URL the server fetches
 
     @property
     def component_body_bytes(self) -> int:
@@ -48,12 +54,25 @@ class Limits:
 
 class RequestGuard:
     """ASGI middleware: refuses over-long bodies (413), bodies of unknown length (411),
-    uploads over quota (429 or 507) and logins from a locked-out address (429)."""
+    uploads over quota (429 or 507) and wrong passwords from a locked-out address (429).
+
+    A locked-out address is not shut out: someone else's failures there (a shared
+    address, or an attacker's) must not keep its owner out. Its logins wait their turn,
+    one a second for the whole server whatever the address, and only a right password
+    gets through, so that guessing from there is slower than ever, never faster."""
 
     def __init__(
-        self, app: Any, limits: Limits, uploads: UploadCache | None, logins: LoginThrottle
+        self,
+        app: Any,
+        limits: Limits,
+        uploads: UploadCache | None,
+        logins: LoginThrottle,
+        auth: tuple[str, str] | None = None,
     ):
         self.app, self.limits, self.uploads, self.logins = app, limits, uploads, logins
+        self.auth = auth
+        self._turn: asyncio.Lock | None = None  # made in the server's event loop
+        self._waiting = 0
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -99,12 +118,17 @@ class RequestGuard:
     async def _login(self, scope: dict, receive: Any, send: Any, client: str) -> None:
         wait_s = self.logins.wait_s(client)
         if wait_s > 0:
-            return await _refuse(
-                send,
-                429,
-                f"Too many failed logins: try again in {wait_s:.0f} s.",
-                [(b"retry-after", str(max(1, round(wait_s))).encode())],
-            )
+            body = await _body(receive)
+            if not await self._right_password_in_turn(body):
+                self.logins.failed(client)
+                return await _refuse(
+                    send,
+                    429,
+                    f"Too many failed logins from this address: a wrong password waits "
+                    f"{wait_s:.0f} s, the right one gets in.",
+                    [(b"retry-after", str(max(1, round(wait_s))).encode())],
+                )
+            receive = _replay(body)
         status = 0
 
         async def watched_send(message: dict) -> None:
@@ -118,6 +142,46 @@ class RequestGuard:
             self.logins.succeeded(client)
         elif 400 <= status < 500:
             self.logins.failed(client)
+
+    async def _right_password_in_turn(self, body: bytes) -> bool:
+        """Whether a locked-out address's login is right, checked in its turn."""
+        if self.auth is None or self._waiting >= self.limits.locked_logins_waiting:
+            return False
+        self._turn = self._turn or asyncio.Lock()
+        self._waiting += 1
+        try:
+            async with self._turn:
+                await asyncio.sleep(self.limits.locked_login_s)
+        finally:
+            self._waiting -= 1
+        form = parse_qs(body.decode("utf-8", "replace"))
+        user, password = form.get("username", [""])[0], form.get("password", [""])[0]
+        right_user = hmac.compare_digest(user.encode(), self.auth[0].encode())
+        return hmac.compare_digest(password.encode(), self.auth[1].encode()) & right_user
+
+
+async def _body(receive: Any) -> bytes:
+    """The whole request body (its size was checked against the cap already)."""
+    chunks, more = [], True
+    while more:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Any:
+    """An ASGI `receive` that hands the app a body already read."""
+    sent = False
+
+    async def receive() -> dict:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
 
 
 async def _refuse(

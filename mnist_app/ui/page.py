@@ -1,4 +1,4 @@
-"""The web app: three tabs over one model library and one training-job manager."""
+"""The web app: four tabs over one model library and one training-job manager."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from ..service.library import ModelLibrary
 from ..service.personal_store import PersonalStore
 from ..service.training_jobs import TrainingJobs
 from .draw_tab import build_draw_tab
+from .inputs import refuse_url_inputs
 from .limits import Limits, RequestGuard
 from .login_throttle import LoginThrottle
 from .mistakes_tab import build_mistakes_tab
@@ -118,6 +119,8 @@ def build_app(
                 mistakes = build_mistakes_tab(library)
             with gr.Tab("Models", id="models") as models_page:
                 models_tab = build_models_tab(library, owner_token)
+        if not limits.fetch_urls:
+            refuse_url_inputs(demo)
 
         def offer_new_model(saved_as: str | None, drawing_with: str | None):
             """A new model joins every model list; the Draw tab offers it rather than switch
@@ -186,11 +189,13 @@ def build_app(
     return demo
 
 
-def launch_options(limits: Limits, uploads: UploadCache | None) -> dict:
+def launch_options(
+    limits: Limits, uploads: UploadCache | None, auth: tuple[str, str] | None = None
+) -> dict:
     """`launch` arguments that make Gradio's server keep `limits`: the request guard
     (body sizes, upload quota, login throttle) and the number of sessions kept."""
     logins = LoginThrottle(limits.free_logins, limits.max_login_lock_s)
-    guard = Middleware(RequestGuard, limits=limits, uploads=uploads, logins=logins)
+    guard = Middleware(RequestGuard, limits=limits, uploads=uploads, logins=logins, auth=auth)
     return dict(
         max_file_size=limits.max_upload_bytes,
         state_session_capacity=limits.sessions,

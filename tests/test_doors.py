@@ -1,0 +1,111 @@
+"""Doors an attacker tried (issue 33): a request's model name is never a path, a crafted
+checkpoint cannot make the server build a giant network, the temporary files of writes
+that a crash cut short do not pile up, and the server fetches nothing from a URL."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import shutil
+import socket
+import time
+
+import gradio as gr
+import numpy as np
+import pytest
+import torch
+from gradio_client import handle_file
+from gradio_client.exceptions import AppError
+
+from mnist_app.core.atomic import LEFTOVER_AGE_S, remove_leftovers, write_atomically
+from mnist_app.core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from mnist_app.core.models import MAX_PARAMETERS, build_model
+from mnist_app.service.library import ModelLibrary
+from mnist_app.service.personal_jobs import FitOrder, fit_and_save
+from mnist_app.service.personal_store import PersonalStore
+from mnist_app.ui import build_app
+from tests.harness.server import MODEL, quick_checkpoint, weights_with_quick_model
+
+
+def fit_answer(mnist, base: str, weights) -> str:
+    """What fitting 30 drawings onto `base` answers: the error message, or 'fitted'."""
+    images = mnist.test_images[:30].numpy().astype(np.float32) / 255
+    labels = np.arange(30) % 10
+    order = FitOrder(base, "attacker", images, labels, weights, owner_secret="x")
+    try:
+        for _ in fit_and_save(order, mnist):
+            pass
+    except ValueError as err:
+        return str(err)
+    return "fitted"
+
+
+def test_a_fit_never_takes_its_base_from_a_path_outside_the_weights_folder(mnist, tmp_path):
+    weights = weights_with_quick_model(mnist, tmp_path / "weights")
+    private = tmp_path / "private"
+    private.mkdir()
+    shutil.copy2(quick_checkpoint(mnist), private / "secret.pt")
+    answer = fit_answer(mnist, str(private / "secret.pt"), weights)
+    assert answer != "fitted"
+    assert sorted(p.name for p in weights.glob("*.pt")) == [f"{MODEL}.pt"]
+    assert sorted(p.name for p in private.rglob("*")) == ["secret.pt"]  # no cache beside it
+
+
+def test_a_fit_answers_alike_whatever_exists_on_disk(mnist, tmp_path):
+    weights = weights_with_quick_model(mnist, tmp_path / "weights")
+    (weights / "broken.pt").write_bytes(b"not a checkpoint")
+
+    def answer(base: str) -> str:  # the name itself masked: it is echoed back
+        return fit_answer(mnist, base, weights).replace(base, "X")
+
+    assert answer("/etc/passwd") == answer("/etc/nonexistent")
+    assert answer("nothing") == answer("broken")  # missing, and unreadable
+    assert "index" not in answer("broken")
+
+
+def test_a_checkpoint_asking_for_a_giant_network_is_refused_before_it_is_built(mnist, tmp_path):
+    checkpoint = dataclasses.replace(
+        load_checkpoint(quick_checkpoint(mnist)), arch="mlp", arch_kwargs={"hidden": [650000]}
+    )
+    path = save_checkpoint(checkpoint, tmp_path / "giant.pt")
+    started = time.perf_counter()
+    with pytest.raises(CheckpointError, match="parameters"):
+        load_checkpoint(path).build()
+    assert time.perf_counter() - started < 2  # refused from its size, not after allocating
+    with pytest.raises(ValueError, match=f"{MAX_PARAMETERS:,}"):
+        build_model("mlp", hidden=[650000])
+
+
+def test_writes_cut_short_by_a_crash_are_removed_and_younger_ones_kept(tmp_path):
+    cache = tmp_path / ".cache" / "personal"
+    cache.mkdir(parents=True)
+    old = cache / ".quick.pt.abc123.tmp"
+    old.write_bytes(b"\0" * 1000)
+    young = tmp_path / ".other.pt.def456.tmp"  # another server's write in progress
+    young.write_bytes(b"\0")
+    past = time.time() - LEFTOVER_AGE_S - 60
+    os.utime(old, (past, past))
+    whole = write_atomically(tmp_path / "kept.pt", lambda tmp: torch.save({}, tmp))
+    assert remove_leftovers(tmp_path) == 1
+    assert not old.exists() and young.exists() and whole.exists()
+
+
+def test_an_image_given_as_a_url_is_refused_with_a_clear_message(client):
+    with pytest.raises(AppError, match="does not fetch files from addresses"):
+        client.predict(
+            handle_file("https://example.invalid/x.png"), MODEL, api_name="/predict_image"
+        )
+
+
+def test_a_url_is_refused_before_its_host_is_looked_up(mnist, tmp_path, monkeypatch):
+    library = ModelLibrary(weights_with_quick_model(mnist, tmp_path / "weights"))
+    demo = build_app(library, personal=PersonalStore(tmp_path / "personal"))
+    looked_up = []
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **_: looked_up.append(args))
+    inputs = [b for b in demo.blocks.values() if isinstance(b, gr.Image | gr.ImageEditor)]
+    assert inputs
+    for block in inputs:
+        with pytest.raises(gr.Error, match="does not fetch"):
+            asyncio.run(block.async_move_resource_to_block_cache("https://example.invalid/x"))
+    assert looked_up == []
