@@ -3,6 +3,7 @@ small against a launched app (or, where the bound is internal, the real componen
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -21,6 +22,7 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 
 from mnist_app.ui.inputs import with_bounded_blobs
+from mnist_app.ui.limits import Limits, RequestGuard
 from mnist_app.ui.login_throttle import LoginThrottle
 from mnist_app.ui.upload_cache import UploadCache
 from tests.conftest import MNIST_DIR
@@ -172,6 +174,43 @@ def test_a_forwarded_for_header_does_not_make_one_client_many(guarded_app):
     ]
     assert answers[:6] == [400] * 6 and answers[6:] == [429, 429], answers
     assert login(url, PASSWORD, {"X-Forwarded-For": "192.0.2.7"}).status_code == 200
+
+
+@pytest.mark.slow
+def test_with_a_login_heartbeats_and_the_api_schema_need_it_too(guarded_app):
+    url = guarded_app.url
+    assert httpx.get(url + "gradio_api/heartbeat/anyone", timeout=10).status_code == 401
+    assert httpx.get(url + "gradio_api/openapi.json", timeout=10).status_code == 401
+    assert httpx.get(url + "openapi.json", timeout=10).status_code == 404
+    cookies = login(url, PASSWORD).cookies
+    with httpx.stream("GET", url + "gradio_api/heartbeat/ada", cookies=cookies) as beat:
+        assert beat.status_code == 200
+
+
+def test_requests_open_at_once_from_one_address_are_capped():
+    async def slow_app(scope, receive, send):
+        await asyncio.sleep(0.2)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    guard = RequestGuard(slow_app, Limits(connections_per_address=3), None, LoginThrottle())
+
+    async def request(address: str) -> int:
+        sent = []
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "method": "GET", "path": "/", "client": (address, 1)}
+        await guard(scope, None, send)
+        return sent[0]["status"]
+
+    async def crowd() -> list[int]:
+        return await asyncio.gather(*[request("192.0.2.1") for _ in range(5)], request("::1"))
+
+    statuses = asyncio.run(crowd())
+    assert sorted(statuses[:5]) == [200, 200, 200, 429, 429] and statuses[5] == 200
+    assert asyncio.run(request("192.0.2.1")) == 200  # counted while open, not for ever
 
 
 @pytest.mark.slow

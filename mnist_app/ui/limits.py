@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+from collections import Counter
 from dataclasses import dataclass
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -41,6 +43,8 @@ class Limits:
     personal_drawings: int = 300  # drawings in one person's set
     personal_sets: int = 500  # people's sets on the server
     fetch_urls: bool = False  # whether a file input may be a URL the server fetches
+    connections_per_address: int = 300  # requests open at once from one address (a page
+    # holds 2-4; a class behind one school address, 30 pages)
 
     @property
     def component_body_bytes(self) -> int:
@@ -73,13 +77,28 @@ class RequestGuard:
         self.auth = auth
         self._turn: asyncio.Lock | None = None  # made in the server's event loop
         self._waiting = 0
+        self._open: Counter[str] = Counter()  # requests in progress per address
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        path = scope["path"].rstrip("/")
         client = (scope.get("client") or ("unknown",))[0]
+        if self._open[client] >= self.limits.connections_per_address:
+            return await _refuse(send, 429, "Too many requests open from this address.")
+        self._open[client] += 1
+        try:
+            await self._guarded(scope, receive, send, client)
+        finally:
+            self._open[client] -= 1
+            if not self._open[client]:
+                del self._open[client]
+
+    async def _guarded(self, scope: dict, receive: Any, send: Any, client: str) -> None:
+        path = scope["path"].rstrip("/")
         headers = dict(scope.get("headers") or [])
+        if self.auth and "/heartbeat/" in path and not _logged_in(scope, headers):
+            # Gradio streams heartbeats to anyone: held open, they cost memory and sockets.
+            return await _refuse(send, 401, "Log in first.")
         if b"content-length" in headers:
             try:
                 length = int(headers[b"content-length"])
@@ -158,6 +177,23 @@ class RequestGuard:
         user, password = form.get("username", [""])[0], form.get("password", [""])[0]
         right_user = hmac.compare_digest(user.encode(), self.auth[0].encode())
         return hmac.compare_digest(password.encode(), self.auth[1].encode()) & right_user
+
+
+def _logged_in(scope: dict, headers: dict) -> bool:
+    """Whether the request carries the session cookie of a login (Gradio's own check)."""
+    app = scope.get("app")
+    tokens, cookie_id = getattr(app, "tokens", None), getattr(app, "cookie_id", None)
+    if tokens is None or cookie_id is None:
+        return False
+    cookies = SimpleCookie()
+    try:
+        cookies.load(headers.get(b"cookie", b"").decode("latin-1"))
+    except CookieError:
+        return False
+    for name in (f"access-token-{cookie_id}", f"access-token-unsecure-{cookie_id}"):
+        if name in cookies and cookies[name].value in tokens:
+            return True
+    return False
 
 
 async def _body(receive: Any) -> bytes:

@@ -199,7 +199,9 @@ def launch_options(
     return dict(
         max_file_size=limits.max_upload_bytes,
         state_session_capacity=limits.sessions,
-        app_kwargs={"middleware": [guard]},
+        # FastAPI's own /openapi.json is served without Gradio's login check; Gradio's
+        # /gradio_api/openapi.json has it.
+        app_kwargs={"middleware": [guard], "openapi_url": None},
     )
 
 
