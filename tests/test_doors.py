@@ -12,6 +12,7 @@ import socket
 import time
 
 import gradio as gr
+import httpx
 import numpy as np
 import pytest
 import torch
@@ -25,6 +26,7 @@ from mnist_app.service.library import ModelLibrary
 from mnist_app.service.personal_jobs import FitOrder, fit_and_save
 from mnist_app.service.personal_store import PersonalStore
 from mnist_app.ui import build_app
+from tests.harness.rest import call, train_data
 from tests.harness.server import MODEL, quick_checkpoint, weights_with_quick_model
 
 
@@ -109,3 +111,23 @@ def test_a_url_is_refused_before_its_host_is_looked_up(mnist, tmp_path, monkeypa
         with pytest.raises(gr.Error, match="does not fetch"):
             asyncio.run(block.async_move_resource_to_block_cache("https://example.invalid/x"))
     assert looked_up == []
+
+
+def test_bad_input_gets_a_clear_message_and_one_short_log_line(app_url, app_weights):
+    log = app_weights.parent / "app.log"
+    before = log.stat().st_size
+    with httpx.Client(base_url=app_url, timeout=60) as rest:
+        arity = call(rest, "train", ["A" * 1_000_000])
+        listed = call(rest, "train", train_data({"recipe": ["speedrun"], "name": "x"}))
+        number = call(rest, "train", train_data({"recipe": "speedrun", "name": 7}))
+        never_uploaded = {"path": "/etc/passwd", "meta": {"_type": "gradio.FileData"}}
+        unknown_file = call(rest, "predict_image", [never_uploaded, MODEL])
+    assert "takes" in arity[-1][1] and "inputs, got 1" in arity[-1][1]
+    assert "must be text, not list" in listed[-1][1]
+    assert "must be text, not int" in number[-1][1]
+    assert "could not be used" in unknown_file[-1][1]
+    assert all(events[-1][0] == "error" for events in (arity, listed, number, unknown_file))
+    time.sleep(1)  # the server's log is written as it goes
+    added = log.read_text(errors="replace")[before:]
+    assert "Traceback" not in added
+    assert len(added) < 4000, added[-2000:]  # four short lines, not the 1 MB input

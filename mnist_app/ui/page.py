@@ -14,7 +14,7 @@ from ..service.library import ModelLibrary
 from ..service.personal_store import PersonalStore
 from ..service.training_jobs import TrainingJobs
 from .draw_tab import build_draw_tab
-from .inputs import refuse_url_inputs
+from .inputs import answer_bad_input_in_one_line, refuse_url_inputs
 from .limits import Limits, RequestGuard
 from .login_throttle import LoginThrottle
 from .mistakes_tab import build_mistakes_tab
@@ -121,6 +121,7 @@ def build_app(
                 models_tab = build_models_tab(library, owner_token)
         if not limits.fetch_urls:
             refuse_url_inputs(demo)
+        answer_bad_input_in_one_line(demo)
 
         def offer_new_model(saved_as: str | None, drawing_with: str | None):
             """A new model joins every model list; the Draw tab offers it rather than switch
