@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import os
 import shutil
 import socket
+import threading
 import time
 
 import gradio as gr
@@ -22,8 +24,10 @@ from gradio_client.exceptions import AppError
 from mnist_app.core.atomic import LEFTOVER_AGE_S, remove_leftovers, write_atomically
 from mnist_app.core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from mnist_app.core.models import MAX_PARAMETERS, build_model
+from mnist_app.service import library as library_module
+from mnist_app.service import personal_jobs
 from mnist_app.service.library import ModelLibrary
-from mnist_app.service.personal_jobs import FitOrder, fit_and_save
+from mnist_app.service.personal_jobs import FitOrder, FitsBusy, fit_and_save, fit_in_process
 from mnist_app.service.personal_store import PersonalStore
 from mnist_app.ui import build_app
 from tests.harness.rest import call, train_data
@@ -131,3 +135,65 @@ def test_bad_input_gets_a_clear_message_and_one_short_log_line(app_url, app_weig
     added = log.read_text(errors="replace")[before:]
     assert "Traceback" not in added
     assert len(added) < 4000, added[-2000:]  # four short lines, not the 1 MB input
+
+
+def test_features_of_a_model_dropped_from_the_cache_are_never_computed(mnist, tmp_path):
+    weights = weights_with_quick_model(mnist, tmp_path / "weights")
+    names = [MODEL] + [f"copy{k}" for k in range(1, 6)]
+    for name in names[1:]:
+        shutil.copy2(weights / f"{MODEL}.pt", weights / f"{name}.pt")
+    library = ModelLibrary(weights)
+    library.data()
+    futures = [library.prefetch_features(name) for name in names]  # the first one runs
+    assert all(f.cancelled() for f in futures[1:3]), "jobs nobody waits for were kept"
+    assert len(library.features(names[1])) == 60_000  # asked for again: computed
+    futures[-1].result()
+
+
+def test_loaded_models_are_dropped_least_recently_used_over_the_memory_budget(
+    mnist, tmp_path, monkeypatch
+):
+    weights = weights_with_quick_model(mnist, tmp_path / "weights")
+    for k in range(1, 4):
+        shutil.copy2(weights / f"{MODEL}.pt", weights / f"copy{k}.pt")
+    library = ModelLibrary(weights)
+    one_model = library_module._memory_bytes(library.predictor(MODEL))
+    monkeypatch.setattr(library_module, "MODEL_MEMORY_BYTES", 2 * one_model)
+    for name in ["copy1", "copy2", MODEL, "copy3"]:
+        library.predictor(name)
+    assert [key[0] for key in library._predictors] == [MODEL, "copy3"]
+
+
+def test_fits_beyond_the_servers_room_are_answered_busy_at_once(monkeypatch):
+    release = threading.Event()
+
+    def slow_fit(*_):
+        release.wait(30)
+        yield "fitted"
+
+    monkeypatch.setattr(personal_jobs, "run_in_process", slow_fit)
+    order = functools.partial(FitOrder, "quick", images=None, labels=None)
+    running = [fit_in_process(order(f"p{k}", owner_secret=f"s{k}"), None) for k in range(2)]
+    threads = [threading.Thread(target=list, args=(fit,)) for fit in running]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.2)
+    with pytest.raises(FitsBusy, match="fitting 2 models for others"):
+        next(fit_in_process(order("p3", owner_secret="s3"), None))
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert list(fit_in_process(order("p3", owner_secret="s3"), None)) == ["fitted"]
+
+
+def test_one_person_fits_one_model_at_a_time(monkeypatch):
+    release = threading.Event()
+    monkeypatch.setattr(personal_jobs, "run_in_process", lambda *_: iter([release.wait(30)]))
+    first = fit_in_process(FitOrder("quick", "ada", None, None, owner_secret="ada's"), None)
+    thread = threading.Thread(target=list, args=(first,))
+    thread.start()
+    time.sleep(0.2)
+    with pytest.raises(FitsBusy, match="still running"):
+        next(fit_in_process(FitOrder("quick", "ada", None, None, owner_secret="ada's"), None))
+    release.set()
+    thread.join(10)

@@ -18,7 +18,7 @@ import shutil
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +49,10 @@ log = logging.getLogger(__name__)
 
 # Training-set features of this many models stay in memory (up to 90 MB each).
 FEATURE_MODELS = 3
+# Loaded models kept in memory, least recently used dropped first: a server with hundreds
+# of personal models must not hold them all (10 fits added 1 GB that stayed).
+MODEL_MEMORY_BYTES = 512 * 2**20
+EVALUATIONS_KEPT = 32  # ~0.5 MB each
 
 
 @dataclass(frozen=True)
@@ -87,8 +91,8 @@ class ModelLibrary:
         self._lock = threading.Lock()
         self._data_lock = threading.Lock()
         self._data: Mnist | None = None
-        self._predictors: dict[tuple[str, float], Predictor] = {}
-        self._evaluations: dict[tuple[str, float], Evaluation] = {}
+        self._predictors: OrderedDict[tuple[str, float], Predictor] = OrderedDict()
+        self._evaluations: OrderedDict[tuple[str, float], Evaluation] = OrderedDict()
         self._features: OrderedDict[tuple[str, float], Future[FeatureIndex]] = OrderedDict()
         self._drawn: dict[tuple[str, float], Future[dict[float, float]]] = {}
         self._drawn_set: DrawnSet | None = None
@@ -145,7 +149,16 @@ class ModelLibrary:
         with self._lock:
             if key not in self._predictors:
                 self._predictors[key] = Predictor(load_checkpoint(self.path(name)))
+                self._evict_models()
+            self._predictors.move_to_end(key)
             return self._predictors[key]
+
+    def _evict_models(self) -> None:
+        """Drop the least recently used models over the memory budget (the newest stays)."""
+        sizes = {key: _memory_bytes(p) for key, p in self._predictors.items()}
+        while len(self._predictors) > 1 and sum(sizes.values()) > MODEL_MEMORY_BYTES:
+            key, _ = self._predictors.popitem(last=False)
+            del sizes[key]
 
     def facts(self, name: str) -> ModelFacts:
         """Recipe, architecture, size, accuracy and training time of checkpoint `name`
@@ -233,6 +246,7 @@ class ModelLibrary:
         data = self.data()
         with self._lock:
             if key in self._evaluations:
+                self._evaluations.move_to_end(key)
                 return self._evaluations[key]
         # Seconds of work, done outside the lock: predictions must not wait for it.
         checkpoint = predictor.checkpoint
@@ -240,7 +254,10 @@ class ModelLibrary:
             predictor.model, data.test_images, data.test_labels, checkpoint.mean, checkpoint.std
         )
         with self._lock:
-            return self._evaluations.setdefault(key, result)
+            kept = self._evaluations.setdefault(key, result)
+            while len(self._evaluations) > EVALUATIONS_KEPT:
+                self._evaluations.popitem(last=False)
+            return kept
 
     def onnx_file(self, name: str) -> Path:
         """The model exported to ONNX (`export`), made once per checkpoint version and
@@ -258,7 +275,11 @@ class ModelLibrary:
     def features(self, name: str) -> FeatureIndex:
         """The 60,000 training images in the model's feature space (computed once, in the
         background if `prefetch_features` asked for it earlier)."""
-        return self.prefetch_features(name).result()
+        while True:
+            try:
+                return self.prefetch_features(name).result()
+            except CancelledError:  # dropped by other models' requests: asked for again
+                continue
 
     def prefetch_features(self, name: str) -> Future[FeatureIndex]:
         key = self._key(name)
@@ -275,7 +296,8 @@ class ModelLibrary:
                     data.train_labels,
                 )
                 while len(self._features) > FEATURE_MODELS:
-                    self._features.popitem(last=False)
+                    # Nobody waits for a dropped model's features: unstarted, it never runs.
+                    self._features.popitem(last=False)[1].cancel()
             self._features.move_to_end(key)
             return self._features[key]
 
@@ -346,3 +368,9 @@ class ModelLibrary:
             return name, path.stat().st_mtime
         except FileNotFoundError:
             raise ValueError(f"no model named {quoted(name)} in {self.weights_dir}") from None
+
+
+def _memory_bytes(predictor: Predictor) -> int:
+    """A loaded model's weights, twice: the checkpoint's tensors and the model's own."""
+    tensors = predictor.checkpoint.state_dict.values()
+    return 2 * sum(tensor.numel() * tensor.element_size() for tensor in tensors)

@@ -9,6 +9,7 @@ import os
 import pickle
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -176,5 +177,38 @@ def _renamed(checkpoint, name: str):
 
 def fit_in_process(order: FitOrder, data: Mnist) -> Iterator[Progress | Fitted]:
     """`fit_and_save` in a child process at the lowest priority, as training runs: the
-    server's predictions keep their cores, and a crash cannot take the server down."""
-    return run_in_process(fit_and_save, order, data, threading.Event())
+    server's predictions keep their cores, and a crash cannot take the server down. At
+    most MAX_FITS run at once on the server, one per owner: others are answered "busy"
+    (FitsBusy) at once rather than queued behind them."""
+    with _fit_slot(order.owner_secret):
+        yield from run_in_process(fit_and_save, order, data, threading.Event())
+
+
+class FitsBusy(ValueError):
+    """No room for another fit now."""
+
+
+MAX_FITS = 2  # fits at once: each takes a core for seconds (12 queued made one take 75 s)
+_fit_slots = threading.BoundedSemaphore(MAX_FITS)
+_owners_fitting: set[str] = set()
+_owners_lock = threading.Lock()
+
+
+@contextmanager
+def _fit_slot(owner_secret: str) -> Iterator[None]:
+    owner = owner_key(owner_secret) if owner_secret else ""
+    with _owners_lock:
+        if owner and owner in _owners_fitting:
+            raise FitsBusy("Your last fit is still running: wait for it to finish.")
+        if not _fit_slots.acquire(blocking=False):
+            raise FitsBusy(
+                f"The server is fitting {MAX_FITS} models for others: try again in a minute."
+            )
+        if owner:
+            _owners_fitting.add(owner)
+    try:
+        yield
+    finally:
+        with _owners_lock:
+            _owners_fitting.discard(owner)
+        _fit_slots.release()
