@@ -240,9 +240,9 @@ KILLED_WRITER = """
 import os, time
 from pathlib import Path
 import torch
-from mnist_app.checkpoint import make_checkpoint, save_checkpoint
-from mnist_app.models import build_model
-from mnist_app.recipes import make_config
+from mnist_app.core.checkpoint import make_checkpoint, save_checkpoint
+from mnist_app.core.models import build_model
+from mnist_app.training.recipes import make_config
 
 real_fsync = os.fsync
 def fsync_then_hang(fd):

@@ -1,10 +1,13 @@
-"""Draw tab: a digit drawn or uploaded, the model's ten probabilities, and what it saw."""
+"""Draw tab: a digit drawn or uploaded, the model's ten probabilities, and what it saw.
+
+`DrawHandlers` answers the tab's events and endpoints (testable without the page);
+`build_draw_tab` lays out the components and wires the events to it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import gradio as gr
 
@@ -35,83 +38,26 @@ class DrawTab:
     connect: Callable[[gr.Blocks], None]  # fills the personal panel on page load
 
 
-def build_draw_tab(
-    library: ModelLibrary,
-    limits: Limits,
-    personal: PersonalStore,
-    owner_token: gr.BrowserState,
-) -> DrawTab:
-    max_upload_bytes = limits.max_upload_bytes
-    names = library.names()
-    gr.Markdown(
-        "Draw a digit: the answer follows your pen. Ctrl+Z undoes a stroke, Esc clears. "
-        "The strip shows what the model sees, prepared like MNIST's digits.",
-        elem_classes="draw-intro",
-    )
-    no_models = gr.Markdown(
-        no_models_help(library.weights_dir), visible=not names, elem_classes="notice"
-    )
-    best = library.best_name()
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=4, min_width=320):
-            read_pen = pen_reader(
-                lambda stages, name: _probabilities(library, stages, name),
-                max_upload_bytes,
-                why=lambda stages, name: _why(library, stages, name),
-            )
-            pen_canvas(best, read_pen, max_upload_bytes)
-        # Wide enough for "t1_mlp_mse · 88.34% · 218k" beside the dropdown's arrow.
-        with gr.Column(scale=1, min_width=300):
-            model = gr.Dropdown(
-                library.choices(),
-                value=best,
-                label="Model",
-                allow_custom_value=True,  # API callers may name a model trained after page load
-                elem_id="draw-model",
-            )
-            initial_notice = _notice(library, best)
-            notice = gr.Markdown(
-                initial_notice,
-                visible=bool(initial_notice),
-                elem_classes="notice",
-                elem_id="model-notice",
-            )
-            offer = gr.Button(visible=False, size="sm", elem_id="new-model-offer")
-            offered = gr.State(None)
-    connect = build_personal_panel(library, personal, limits, model, owner_token)
-    offer.click(
-        lambda name: (name, gr.update(visible=False)),
-        offered,
-        [model, offer],
-        api_visibility="private",
-        queue=False,
-    )
-    model.change(None, model, None, js=TELL_THE_CANVAS, api_visibility="private")
+@dataclass(frozen=True)
+class DrawHandlers:
+    """The Draw tab's answers: the pen canvas's reading and explanation, the model notice,
+    and the named endpoints (predict, predict_image, explain)."""
 
-    def show_notice(model_name: str | None):
-        text = _notice(library, model_name)
+    library: ModelLibrary
+
+    def probabilities(self, stages: Preprocessed, model_name: str | None) -> Answer:
+        """The pen canvas's answer (see pen_reader)."""
+        return _probabilities(self.library, stages, model_name)
+
+    def why(self, stages: Preprocessed, model_name: str | None) -> dict[str, str]:
+        """The pen canvas's explanation (see pen_reader)."""
+        return _why(self.library, stages, model_name)
+
+    def show_notice(self, model_name: str | None):
+        text = _notice(self.library, model_name)
         return gr.update(value=text, visible=bool(text))
 
-    model.change(show_notice, model, notice, api_visibility="private", queue=False)
-
-    # The named endpoints take what they always took (a Sketchpad value, an image file)
-    # and answer with the ten probabilities; the page never fires them.
-    with gr.Group(visible=False):
-        sketch = gr.Sketchpad(type="numpy", image_mode="RGBA")
-        sketch = with_bounded_blobs(
-            guarded_image_input(sketch, limits.max_pixels),
-            limits.sketch_layers,
-            limits.sketch_drawings_per_session,
-            limits.sketch_blob_bytes,
-        )
-        upload = guarded_image_input(gr.Image(type="pil", image_mode=None), limits.max_pixels)
-        label = gr.Label(num_top_classes=10)
-        why_input = gr.Image(type="numpy", format="png")
-        why_strokes = gr.Image(type="numpy", format="png", image_mode="RGBA")
-        why_summary = gr.JSON()
-        api_only = gr.Button()
-
-    def predict(source: Any, model_name: str | None) -> dict[str, Any]:
+    def predict(self, source: Any, model_name: str | None) -> dict[str, Any]:
         """Read a handwritten digit drawn in a Sketchpad.
 
         Args:
@@ -131,9 +77,9 @@ def build_draw_tab(
             return label_value(not_a_digit(err))
         if stages is None:
             return label_value(DRAW_A_DIGIT)
-        return label_value(_probabilities(library, stages, model_name))
+        return label_value(_probabilities(self.library, stages, model_name))
 
-    def predict_image(image: Any, model_name: str | None) -> dict[str, Any]:
+    def predict_image(self, image: Any, model_name: str | None) -> dict[str, Any]:
         """Read a handwritten digit in an image file (a photo, a scan, a drawing).
 
         Args:
@@ -144,9 +90,9 @@ def build_draw_tab(
             As for predict: the ten probabilities by digit, the likeliest as the label, or
             "not a digit" as the label, or what to do (e.g. "draw a digit").
         """
-        return predict(image, model_name)
+        return self.predict(image, model_name)
 
-    def explain_drawing(source: Any, model_name: str | None):
+    def explain_drawing(self, source: Any, model_name: str | None):
         """Explain why a model reads a drawing as the digit it does.
 
         Args:
@@ -165,7 +111,7 @@ def build_draw_tab(
             raise user_error(not_a_digit(err)) from None
         if stages is None:
             raise user_error("Draw a digit first: there is nothing to explain.")
-        explanation = explain(_predictor(library, model_name), stages.image)
+        explanation = explain(_predictor(self.library, model_name), stages.image)
         summary = {
             "digit": explanation.top,
             "runner_up": explanation.runner_up,
@@ -174,23 +120,139 @@ def build_draw_tab(
         }
         return input_map(explanation, stages.image), strokes_map(explanation, stages), summary
 
-    for function, source in ((predict, sketch), (predict_image, upload)):
-        api_only.click(
+
+def take_offer(name: str | None):
+    """The new-model offer, clicked: its model selected, the offer hidden."""
+    return name, gr.update(visible=False)
+
+
+class ModelColumn(NamedTuple):
+    model: gr.Dropdown
+    notice: gr.Markdown
+    offer: gr.Button
+    offered: gr.State
+
+
+class ApiInputs(NamedTuple):
+    """The named endpoints' hidden components."""
+
+    sketch: gr.Sketchpad
+    upload: gr.Image
+    label: gr.Label
+    why_input: gr.Image
+    why_strokes: gr.Image
+    why_summary: gr.JSON
+    api_only: gr.Button
+
+
+def build_draw_tab(
+    library: ModelLibrary,
+    limits: Limits,
+    personal: PersonalStore,
+    owner_token: gr.BrowserState,
+) -> DrawTab:
+    handlers = DrawHandlers(library)
+    names = library.names()
+    gr.Markdown(
+        "Draw a digit: the answer follows your pen. Ctrl+Z undoes a stroke, Esc clears. "
+        "The strip shows what the model sees, prepared like MNIST's digits.",
+        elem_classes="draw-intro",
+    )
+    no_models = gr.Markdown(
+        no_models_help(library.weights_dir), visible=not names, elem_classes="notice"
+    )
+    best = library.best_name()
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=4, min_width=320):
+            read_pen = pen_reader(handlers.probabilities, limits.max_upload_bytes, why=handlers.why)
+            pen_canvas(best, read_pen, limits.max_upload_bytes)
+        # Wide enough for "t1_mlp_mse · 88.34% · 218k" beside the dropdown's arrow.
+        with gr.Column(scale=1, min_width=300):
+            column = _model_column(library, best)
+    connect = build_personal_panel(library, personal, limits, column.model, owner_token)
+    _wire_model(handlers, column)
+    # The named endpoints take what they always took (a Sketchpad value, an image file)
+    # and answer with the ten probabilities; the page never fires them.
+    _wire_api(handlers, column.model, _api_inputs(limits))
+    return DrawTab(
+        model=column.model,
+        no_models=no_models,
+        offer=column.offer,
+        offered=column.offered,
+        connect=connect,
+    )
+
+
+def _model_column(library: ModelLibrary, best: str | None) -> ModelColumn:
+    """The model dropdown, its preprocessing notice and the new-model offer."""
+    model = gr.Dropdown(
+        library.choices(),
+        value=best,
+        label="Model",
+        allow_custom_value=True,  # API callers may name a model trained after page load
+        elem_id="draw-model",
+    )
+    initial_notice = _notice(library, best)
+    notice = gr.Markdown(
+        initial_notice,
+        visible=bool(initial_notice),
+        elem_classes="notice",
+        elem_id="model-notice",
+    )
+    offer = gr.Button(visible=False, size="sm", elem_id="new-model-offer")
+    offered = gr.State(None)
+    return ModelColumn(model, notice, offer, offered)
+
+
+def _wire_model(handlers: DrawHandlers, column: ModelColumn) -> None:
+    column.offer.click(
+        take_offer,
+        column.offered,
+        [column.model, column.offer],
+        api_visibility="private",
+        queue=False,
+    )
+    column.model.change(None, column.model, None, js=TELL_THE_CANVAS, api_visibility="private")
+    column.model.change(
+        handlers.show_notice, column.model, column.notice, api_visibility="private", queue=False
+    )
+
+
+def _api_inputs(limits: Limits) -> ApiInputs:
+    with gr.Group(visible=False):
+        sketch = gr.Sketchpad(type="numpy", image_mode="RGBA")
+        sketch = with_bounded_blobs(
+            guarded_image_input(sketch, limits.max_pixels),
+            limits.sketch_layers,
+            limits.sketch_drawings_per_session,
+            limits.sketch_blob_bytes,
+        )
+        upload = guarded_image_input(gr.Image(type="pil", image_mode=None), limits.max_pixels)
+        label = gr.Label(num_top_classes=10)
+        why_input = gr.Image(type="numpy", format="png")
+        why_strokes = gr.Image(type="numpy", format="png", image_mode="RGBA")
+        why_summary = gr.JSON()
+        api_only = gr.Button()
+    return ApiInputs(sketch, upload, label, why_input, why_strokes, why_summary, api_only)
+
+
+def _wire_api(handlers: DrawHandlers, model: gr.Dropdown, api: ApiInputs) -> None:
+    for function, source in ((handlers.predict, api.sketch), (handlers.predict_image, api.upload)):
+        api.api_only.click(
             function,
             [source, model],
-            label,
+            api.label,
             api_name=function.__name__,
             concurrency_limit=2,
             postprocess=False,  # label_value is the Label's value already
         )
-    api_only.click(
-        explain_drawing,
-        [sketch, model],
-        [why_input, why_strokes, why_summary],
+    api.api_only.click(
+        handlers.explain_drawing,
+        [api.sketch, model],
+        [api.why_input, api.why_strokes, api.why_summary],
         api_name="explain",
         concurrency_limit=2,
     )
-    return DrawTab(model=model, no_models=no_models, offer=offer, offered=offered, connect=connect)
 
 
 def _read(source: Any) -> Preprocessed | None:

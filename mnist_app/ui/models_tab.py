@@ -7,6 +7,7 @@ import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import gradio as gr
 import pandas as pd
@@ -116,11 +117,272 @@ def drawn_status(records: list[dict], training_now: bool) -> tuple[str, bool]:
     return about, bool(pending)
 
 
+class _Table(NamedTuple):
+    table: gr.Dataframe
+    status: gr.Markdown
+    refresh: gr.Timer  # on while drawn-digit accuracies are being measured
+
+
+class _Comparison(NamedTuple):
+    picked: gr.Dropdown
+    shown: list[gr.components.Component]  # what ModelsHandlers.compare fills, in its order
+
+
+class _Manage(NamedTuple):
+    chosen: gr.Dropdown
+    new_name: gr.Textbox
+    rename_button: gr.Button
+    delete_button: gr.Button
+    confirm_row: gr.Row
+    confirm_text: gr.Markdown
+    confirm_button: gr.Button
+    cancel_button: gr.Button
+    download: gr.DownloadButton
+    export_button: gr.Button
+    onnx_file: gr.File
+    note: gr.Markdown  # what this person may do with it
+    message: gr.Markdown  # what was done
+
+
+@dataclass
+class ModelsHandlers:
+    """The Models tab's event handlers, over the model library: each can be called
+    without building the page."""
+
+    library: ModelLibrary
+
+    def show_table(self):
+        records = models_records(self.library)
+        about, pending = drawn_status(records, self.library.training_now)
+        return table_frame(records), about, gr.Timer(active=pending)
+
+    def show(self, selected: list[str] | None, current: str | None):
+        """The table, and the lists of models kept to those that still exist."""
+        choices = self.library.choices()
+        names = [name for _, name in choices]
+        kept = [name for name in selected or [] if name in names]
+        current = current if current in names else (names[0] if names else None)
+        return (
+            *self.show_table(),
+            gr.update(choices=choices, value=kept),
+            gr.update(choices=choices, value=current),
+        )
+
+    def compare(self, names: list[str]):
+        """Training curves of several models; where two of them disagree.
+
+        Args:
+            names: two or more model names for their curves; exactly two also give the
+                test images they read differently and their confusion-matrix difference.
+
+        Returns:
+            A note on models without stored curves; a picture of their loss and
+            accuracy per epoch; the two-model section's visibility, its summary, gallery
+            of disagreements and confusion-difference picture.
+        """
+        names = [n for n in names or [] if n]
+        histories, missing = {}, []
+        for name in names:
+            history = _readable(lambda n=name: self.library.history(n))
+            if history:
+                histories[name] = history
+            else:
+                missing.append(name)
+        note = ""
+        if missing:
+            note = (
+                f"No curves stored for {', '.join(missing)}: checkpoints keep their curves "
+                "since this version; retrain to get them."
+            )
+        elif len(names) < 2:
+            note = "Pick two or more models to overlay their curves."
+        plot = gr.update(
+            value=curves_image(histories) if histories else None, visible=bool(histories)
+        )
+        if len(names) != 2:
+            return note, plot, gr.update(visible=False), "", [], None
+        return note, plot, gr.update(visible=True), *self._pair(*names)
+
+    def _pair(self, first: str, second: str):
+        a, b = (_readable(lambda n=n: self.library.evaluation(n)) for n in (first, second))
+        found = disagreements(a, b)
+        images = self.library.data().test_images
+        counts = {who: sum(d.right == who for d in found) for who in ("first", "second", "neither")}
+        summary = (
+            f"**{first}** and **{second}** read {len(found):,} of {len(a.labels):,} test "
+            f"images differently: {first} is right on {counts['first']}, {second} on "
+            f"{counts['second']}, neither on {counts['neither']}. Shown: "
+            f"{min(len(found), DISAGREEMENTS_SHOWN)}, those one gets right first."
+        )
+        gallery = [
+            (
+                Image.fromarray(enlarge(images[d.index].numpy(), 3)),
+                f"a {d.true} · {first}: {d.first} ({d.first_confidence:.0%}) · "
+                f"{second}: {d.second} ({d.second_confidence:.0%})",
+            )
+            for d in found[:DISAGREEMENTS_SHOWN]
+        ]
+        difference = confusion_difference(a, b).numpy()
+        return summary, gallery, difference_image(difference, first, second)
+
+    def describe(self, name: str | None, token: str | None, request: gr.Request):
+        """What may be done with the picked model, and its file to download."""
+        if not name:
+            return "", gr.update(interactive=False), gr.update(interactive=False), None, None
+        checkpoint = _readable(lambda: self.library.predictor(name).checkpoint)
+        try:
+            check_may_change(checkpoint, self.library.weights_dir, owner_keys(token, request))
+            note, mine = f"You trained **{name}**: you may rename or delete it.", True
+        except PermissionError as err:
+            note, mine = str(err), False
+        path = self.library.path(name)
+        return (
+            note,
+            gr.update(interactive=mine),
+            gr.update(interactive=mine),
+            gr.update(value=str(path), label=f"Download {path.name}"),
+            gr.update(value=None, visible=False),
+        )
+
+    def rename(self, name: str, new: str, token: str | None, request: gr.Request):
+        new = (new or "").strip()
+        _change(lambda: self.library.rename(name, new, owner_keys(token, request)))
+        return f"Renamed {name} to **{new}**.", new, ""
+
+    def delete(self, name: str, token: str | None, request: gr.Request):
+        _change(lambda: self.library.delete(name, owner_keys(token, request)))
+        return f"Deleted {name}.", gr.update(visible=False), None
+
+    def export(self, name: str):
+        """A model as an ONNX file (float32 (N, 1, 28, 28) images in 0-1, light digit on
+        dark, to float32 (N, 10) probabilities)."""
+        if not name:
+            raise user_error("Pick a model first.")
+        return str(_readable(lambda: self.library.onnx_file(name)))
+
+    def rename_model(self, name: str, new_name: str, token: str, request: gr.Request) -> str:
+        """Rename a model you trained through the API: `token` is the stop_token of the
+        /train call that made it. Shipped models and other people's are refused."""
+        return self.rename(name, new_name, token, request)[0]
+
+    def delete_model(self, name: str, token: str, request: gr.Request) -> str:
+        """Delete a model you trained through the API: `token` is the stop_token of the
+        /train call that made it. Shipped models and other people's are refused."""
+        return self.delete(name, token, request)[0]
+
+
+def pick_row(names: list[str] | None, selected: gr.SelectData):
+    """A click on a row: that model joins the comparison (or leaves it, clicked again)
+    and is the one to manage."""
+    row = selected.row_value or []
+    if not row:
+        return gr.skip(), gr.skip()
+    name, names = row[0], list(names or [])
+    names = [n for n in names if n != name] if name in names else [*names, name]
+    return names, name
+
+
+def ask_delete(name: str | None):
+    if not name:
+        raise user_error("Pick a model first.")
+    return gr.update(visible=True), f"Delete **{name}** for good? It cannot be undone."
+
+
+def _hidden():
+    return gr.update(visible=False)
+
+
+def _visible():
+    return gr.update(visible=True)
+
+
+def _readable(load):
+    try:
+        return load()
+    except (ValueError, MnistNotFoundError, MnistFormatError) as err:
+        raise user_error(str(err)) from None
+
+
+def _change(action) -> None:
+    try:
+        action()
+    except (PermissionError, ValueError, FileNotFoundError) as err:
+        raise user_error(str(err)) from None
+
+
 def build_models_tab(library: ModelLibrary, owner_token: gr.BrowserState) -> ModelsTab:
     gr.Markdown(
         "Every model on this server. Click rows (or pick below) to compare their training "
         "curves and where they disagree; manage the ones you trained.",
     )
+    table = _table_section()
+    gr.Markdown("### Compare runs")
+    comparison = _comparison_section(library)
+    gr.Markdown("### Manage a model")
+    manage = _manage_section(library)
+    handlers = ModelsHandlers(library)
+    compare, show, describe = handlers.compare, handlers.show, handlers.describe
+    picked, compare_outputs = comparison
+    chosen, new_name, onnx_file = manage.chosen, manage.new_name, manage.onnx_file
+
+    table_outputs = list(table)
+    table.refresh.tick(
+        handlers.show_table, None, table_outputs, api_visibility="private", show_progress="hidden"
+    )
+    # always_last: ticking two boxes quickly must compare both, not drop the second tick.
+    picked.input(compare, picked, compare_outputs, api_name="compare", trigger_mode="always_last")
+    describe_outputs = [
+        manage.note,
+        manage.rename_button,
+        manage.delete_button,
+        manage.download,
+        onnx_file,
+    ]
+    chosen.change(
+        describe, [chosen, owner_token], describe_outputs, api_visibility="private", queue=False
+    )
+    # always_last, both: a second row clicked while the first one's comparison runs must
+    # be compared too (the page would otherwise drop a trigger of a pending listener).
+    table.table.select(
+        pick_row,
+        picked,
+        [picked, chosen],
+        api_visibility="private",
+        queue=False,
+        trigger_mode="always_last",
+    ).then(compare, picked, compare_outputs, api_visibility="private", trigger_mode="always_last")
+    after_change = [manage.message, chosen, new_name]
+    shown = [*table_outputs, picked, chosen]
+    manage.rename_button.click(
+        handlers.rename, [chosen, new_name, owner_token], after_change, api_visibility="private"
+    ).success(show, [picked, chosen], shown, api_visibility="private")
+    confirm_row = manage.confirm_row
+    manage.delete_button.click(
+        ask_delete, chosen, [confirm_row, manage.confirm_text], api_visibility="private"
+    )
+    manage.cancel_button.click(_hidden, None, confirm_row, queue=False, api_visibility="private")
+    manage.confirm_button.click(
+        handlers.delete,
+        [chosen, owner_token],
+        [manage.message, confirm_row, chosen],
+        api_visibility="private",
+    ).success(show, [picked, chosen], shown, api_visibility="private")
+    manage.export_button.click(handlers.export, chosen, onnx_file, api_name="export_onnx").success(
+        _visible, None, onnx_file, api_visibility="private", queue=False
+    )
+    gr.api(handlers.rename_model, api_name="rename_model")
+    gr.api(handlers.delete_model, api_name="delete_model")
+
+    def connect(trigger) -> None:
+        """Fill the tab on `trigger` (the app's: the tab opened)."""
+        trigger(show, [picked, chosen], shown, api_visibility="private").then(
+            describe, [chosen, owner_token], describe_outputs, api_visibility="private"
+        )
+
+    return ModelsTab(connect=connect)
+
+
+def _table_section() -> _Table:
     table = gr.Dataframe(
         headers=COLUMNS,
         interactive=False,
@@ -129,9 +391,10 @@ def build_models_tab(library: ModelLibrary, owner_token: gr.BrowserState) -> Mod
         show_search="filter",
     )
     status = gr.Markdown(elem_id="models-status")
-    refresh = gr.Timer(REFRESH_S, active=False)
+    return _Table(table, status, gr.Timer(REFRESH_S, active=False))
 
-    gr.Markdown("### Compare runs")
+
+def _comparison_section(library: ModelLibrary) -> _Comparison:
     picked = gr.Dropdown(
         library.choices(),
         multiselect=True,
@@ -171,8 +434,11 @@ def build_models_tab(library: ModelLibrary, owner_token: gr.BrowserState) -> Mod
                 scale=2,
                 min_width=300,
             )
+    shown = [curves_note, curves, pair, pair_summary, pair_gallery, pair_difference]
+    return _Comparison(picked, shown)
 
-    gr.Markdown("### Manage a model")
+
+def _manage_section(library: ModelLibrary) -> _Manage:
     with gr.Row():
         chosen = gr.Dropdown(
             library.choices(),
@@ -193,209 +459,20 @@ def build_models_tab(library: ModelLibrary, owner_token: gr.BrowserState) -> Mod
         download = gr.DownloadButton("Download checkpoint (.pt)", elem_id="download-model")
         export_button = gr.Button("Export to ONNX", elem_id="export-button")
         onnx_file = gr.File(label="ONNX file", elem_id="onnx-file", visible=False)
-    manage_note = gr.Markdown(elem_id="manage-note")  # what this person may do with it
-    manage_message = gr.Markdown(elem_id="manage-message")  # what was done
-
-    def show_table():
-        records = models_records(library)
-        about, pending = drawn_status(records, library.training_now)
-        return table_frame(records), about, gr.Timer(active=pending)
-
-    def show(selected: list[str] | None, current: str | None):
-        """The table, and the lists of models kept to those that still exist."""
-        choices = library.choices()
-        names = [name for _, name in choices]
-        kept = [name for name in selected or [] if name in names]
-        current = current if current in names else (names[0] if names else None)
-        return (
-            *show_table(),
-            gr.update(choices=choices, value=kept),
-            gr.update(choices=choices, value=current),
-        )
-
-    def compare(names: list[str]):
-        """Training curves of several models; where two of them disagree.
-
-        Args:
-            names: two or more model names for their curves; exactly two also give the
-                test images they read differently and their confusion-matrix difference.
-
-        Returns:
-            A note on models without stored curves; a picture of their loss and
-            accuracy per epoch; the two-model section's visibility, its summary, gallery
-            of disagreements and confusion-difference picture.
-        """
-        names = [n for n in names or [] if n]
-        histories, missing = {}, []
-        for name in names:
-            history = _readable(lambda n=name: library.history(n))
-            (histories.__setitem__(name, history) if history else missing.append(name))
-        note = ""
-        if missing:
-            note = (
-                f"No curves stored for {', '.join(missing)}: checkpoints keep their curves "
-                "since this version; retrain to get them."
-            )
-        elif len(names) < 2:
-            note = "Pick two or more models to overlay their curves."
-        plot = gr.update(
-            value=curves_image(histories) if histories else None, visible=bool(histories)
-        )
-        if len(names) != 2:
-            return note, plot, gr.update(visible=False), "", [], None
-        return note, plot, gr.update(visible=True), *_pair(*names)
-
-    def _pair(first: str, second: str):
-        a, b = (_readable(lambda n=n: library.evaluation(n)) for n in (first, second))
-        found = disagreements(a, b)
-        images = library.data().test_images
-        counts = {who: sum(d.right == who for d in found) for who in ("first", "second", "neither")}
-        summary = (
-            f"**{first}** and **{second}** read {len(found):,} of {len(a.labels):,} test "
-            f"images differently: {first} is right on {counts['first']}, {second} on "
-            f"{counts['second']}, neither on {counts['neither']}. Shown: "
-            f"{min(len(found), DISAGREEMENTS_SHOWN)}, those one gets right first."
-        )
-        gallery = [
-            (
-                Image.fromarray(enlarge(images[d.index].numpy(), 3)),
-                f"a {d.true} · {first}: {d.first} ({d.first_confidence:.0%}) · "
-                f"{second}: {d.second} ({d.second_confidence:.0%})",
-            )
-            for d in found[:DISAGREEMENTS_SHOWN]
-        ]
-        difference = confusion_difference(a, b).numpy()
-        return summary, gallery, difference_image(difference, first, second)
-
-    def _readable(load):
-        try:
-            return load()
-        except (ValueError, MnistNotFoundError, MnistFormatError) as err:
-            raise user_error(str(err)) from None
-
-    def describe(name: str | None, token: str | None, request: gr.Request):
-        """What may be done with the picked model, and its file to download."""
-        if not name:
-            return "", gr.update(interactive=False), gr.update(interactive=False), None, None
-        checkpoint = _readable(lambda: library.predictor(name).checkpoint)
-        try:
-            check_may_change(checkpoint, library.weights_dir, owner_keys(token, request))
-            note, mine = f"You trained **{name}**: you may rename or delete it.", True
-        except PermissionError as err:
-            note, mine = str(err), False
-        path = library.path(name)
-        return (
-            note,
-            gr.update(interactive=mine),
-            gr.update(interactive=mine),
-            gr.update(value=str(path), label=f"Download {path.name}"),
-            gr.update(value=None, visible=False),
-        )
-
-    def rename(name: str, new: str, token: str | None, request: gr.Request):
-        new = (new or "").strip()
-        _change(lambda: library.rename(name, new, owner_keys(token, request)))
-        return f"Renamed {name} to **{new}**.", new, ""
-
-    def ask_delete(name: str | None):
-        if not name:
-            raise user_error("Pick a model first.")
-        return gr.update(visible=True), f"Delete **{name}** for good? It cannot be undone."
-
-    def delete(name: str, token: str | None, request: gr.Request):
-        _change(lambda: library.delete(name, owner_keys(token, request)))
-        return f"Deleted {name}.", gr.update(visible=False), None
-
-    def _change(action) -> None:
-        try:
-            action()
-        except (PermissionError, ValueError, FileNotFoundError) as err:
-            raise user_error(str(err)) from None
-
-    def export(name: str):
-        """A model as an ONNX file (float32 (N, 1, 28, 28) images in 0-1, light digit on
-        dark, to float32 (N, 10) probabilities)."""
-        if not name:
-            raise user_error("Pick a model first.")
-        return str(_readable(lambda: library.onnx_file(name)))
-
-    table_outputs = [table, status, refresh]
-    refresh.tick(show_table, None, table_outputs, api_visibility="private", show_progress="hidden")
-    compare_outputs = [
-        curves_note,
-        curves,
-        pair,
-        pair_summary,
-        pair_gallery,
-        pair_difference,
-    ]
-    # always_last: ticking two boxes quickly must compare both, not drop the second tick.
-    picked.input(compare, picked, compare_outputs, api_name="compare", trigger_mode="always_last")
-    describe_outputs = [manage_note, rename_button, delete_button, download, onnx_file]
-    chosen.change(
-        describe, [chosen, owner_token], describe_outputs, api_visibility="private", queue=False
-    )
-
-    def pick_row(names: list[str] | None, selected: gr.SelectData):
-        """A click on a row: that model joins the comparison (or leaves it, clicked again)
-        and is the one to manage."""
-        row = selected.row_value or []
-        if not row:
-            return gr.skip(), gr.skip()
-        name, names = row[0], list(names or [])
-        names = [n for n in names if n != name] if name in names else [*names, name]
-        return names, name
-
-    # always_last, both: a second row clicked while the first one's comparison runs must
-    # be compared too (the page would otherwise drop a trigger of a pending listener).
-    table.select(
-        pick_row,
-        picked,
-        [picked, chosen],
-        api_visibility="private",
-        queue=False,
-        trigger_mode="always_last",
-    ).then(compare, picked, compare_outputs, api_visibility="private", trigger_mode="always_last")
-    after_change = [manage_message, chosen, new_name]
-    shown = [*table_outputs, picked, chosen]
-    rename_button.click(
-        rename, [chosen, new_name, owner_token], after_change, api_visibility="private"
-    ).success(show, [picked, chosen], shown, api_visibility="private")
-    delete_button.click(ask_delete, chosen, [confirm_row, confirm_text], api_visibility="private")
-    cancel_button.click(
-        lambda: gr.update(visible=False),
-        None,
+    note = gr.Markdown(elem_id="manage-note")
+    message = gr.Markdown(elem_id="manage-message")
+    return _Manage(
+        chosen,
+        new_name,
+        rename_button,
+        delete_button,
         confirm_row,
-        queue=False,
-        api_visibility="private",
+        confirm_text,
+        confirm_button,
+        cancel_button,
+        download,
+        export_button,
+        onnx_file,
+        note,
+        message,
     )
-    confirm_button.click(
-        delete,
-        [chosen, owner_token],
-        [manage_message, confirm_row, chosen],
-        api_visibility="private",
-    ).success(show, [picked, chosen], shown, api_visibility="private")
-    export_button.click(export, chosen, onnx_file, api_name="export_onnx").success(
-        lambda: gr.update(visible=True), None, onnx_file, api_visibility="private", queue=False
-    )
-
-    def rename_model(name: str, new_name: str, token: str, request: gr.Request) -> str:
-        """Rename a model you trained through the API: `token` is the stop_token of the
-        /train call that made it. Shipped models and other people's are refused."""
-        return rename(name, new_name, token, request)[0]
-
-    def delete_model(name: str, token: str, request: gr.Request) -> str:
-        """Delete a model you trained through the API: `token` is the stop_token of the
-        /train call that made it. Shipped models and other people's are refused."""
-        return delete(name, token, request)[0]
-
-    gr.api(rename_model, api_name="rename_model")
-    gr.api(delete_model, api_name="delete_model")
-
-    def connect(trigger) -> None:
-        """Fill the tab on `trigger` (the app's: the tab opened)."""
-        trigger(show, [picked, chosen], shown, api_visibility="private").then(
-            describe, [chosen, owner_token], describe_outputs, api_visibility="private"
-        )
-
-    return ModelsTab(connect=connect)

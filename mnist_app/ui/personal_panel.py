@@ -1,11 +1,17 @@
 """The Draw tab's "teach it your handwriting": after a prediction, one click keeps the
 drawing with its true digit in the person's own set; "Fit to my handwriting" makes a model
-of theirs from the set (personal.job), and shows the before and after."""
+of theirs from the set (personal.job), and shows the before and after.
+
+`PersonalHandlers` answers the panel's events and endpoints (testable without the page);
+`build_personal_panel` lays out the components and wires the events to it."""
 
 from __future__ import annotations
 
+import functools
 import html
 import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
@@ -44,15 +50,396 @@ HIDE_MESSAGE_ON_PEN_CHANGE = """() => {
 RIGHT = "right"
 
 
+def person(name: str | None, request: gr.Request | None) -> str:
+    """The set's name: the login user's when login is on, else the one typed."""
+    username = getattr(request, "username", None)
+    if username:
+        return re.sub(r"[^A-Za-z0-9_.-]", "_", username)[:40].lstrip("._-") or "user"
+    try:
+        return check_set_name(name)
+    except ValueError as err:
+        raise user_error(str(err)) from None
+
+
+@dataclass(frozen=True)
+class PersonalHandlers:
+    """The panel's answers: keeping, listing and deleting a person's drawings, and fitting
+    a model to them; the page's events and the API endpoints alike."""
+
+    library: ModelLibrary
+    store: PersonalStore
+    limits: Limits
+
+    def set_view(self, name: str, secrets: list[str]):
+        """The counts line, the thumbnails and their ids."""
+        try:
+            samples = self.store.samples(name, secrets)
+        except PermissionError as err:
+            raise user_error(str(err)) from None
+        per_digit = np.bincount([s.label for s in samples], minlength=10)
+        line = " · ".join(f"**{d}** ×{n}" for d, n in enumerate(per_digit))
+        needed = samples_needed([s.label for s in samples])
+        if not needed:
+            status = "Ready: press **Fit to my handwriting**."
+        elif len(needed) > 3:
+            status = (
+                f"{sum(needed.values())} more needed: a fit takes {MIN_PER_DIGIT} of each digit."
+            )
+        else:
+            status = needed_message(needed)
+        text = f"{counted(len(samples), 'drawing')} in **{name}**'s set: {line}. {status}"
+        thumbnails = [(s.pixels(), str(s.label)) for s in samples]
+        return text, gr.update(value=thumbnails, visible=bool(samples)), [s.id for s in samples]
+
+    def show(self, name: str | None, token: str | None, request: gr.Request):
+        """The set of the name typed; what is wrong with the name, in its place."""
+        nothing = [gr.update(value=[], visible=False), [], None, gr.update(interactive=False)]
+        if not (name or getattr(request, "username", None)):
+            return "", *nothing
+        try:
+            view = self.set_view(person(name, request), owner_keys(token, request))
+        except gr.Error as err:
+            return f"⚠ {err.message}", *nothing
+        return *view, None, gr.update(interactive=False)
+
+    def keep(
+        self,
+        stages: Preprocessed | None,
+        label: str,
+        name: str | None,
+        model_name: str | None,
+        token,
+        request,
+    ):
+        """Keep a drawing (its stages; None for no ink) as `label`, or as what the model
+        reads when `label` is RIGHT. Returns the message and the set's view."""
+        if stages is None:  # before the name: with nothing drawn, asking for it misleads
+            raise user_error("Draw a digit first, then say which digit it is.")
+        if label == RIGHT:  # before the name too: a refusal has nothing to confirm
+            label = self._model_reading(stages, model_name)
+        who = person(name, request)
+        secrets = owner_keys(token, request)
+        try:
+            self.store.add(who, secrets, stages.image, stages.ink, int(label))
+        except (PermissionError, ValueError) as err:
+            raise user_error(str(err)) from None
+        text, thumbnails, ids = self.set_view(who, secrets)
+        return f"Kept as a **{label}** in {who}'s set.", text, thumbnails, ids
+
+    def _model_reading(self, stages: Preprocessed, model_name: str | None) -> str:
+        """The digit `model_name` reads, for "right"; a user error where it reads none."""
+        if not model_name:
+            raise user_error(NO_MODEL)
+        try:
+            label = self.library.predictor(model_name).label(stages.image)
+        except ValueError as err:
+            raise user_error(str(err)) from None
+        if label == REFUSAL:  # its best guess is no answer to confirm
+            raise user_error(
+                f"{model_name} says this is not a digit, so there is no answer to confirm: "
+                "if it is one, press the digit it is."
+            )
+        return label
+
+    def keep_from_page(self, drawing_json, label, name, model_name, token, request):
+        """As `keep`, with a refusal said in the message line (not as an error toast)."""
+        try:
+            max_bytes = self.limits.max_upload_bytes
+            stages = read_page_drawing(drawing_json, max_bytes) if drawing_json else None
+            return self.keep(stages, label, name, model_name, token, request)
+        except NotADigit as err:
+            refusal = f"Not kept: {not_a_digit(err)}."
+        except gr.Error as err:
+            refusal = err.message
+        except (ValueError, OSError) as err:
+            refusal = f"Could not read that drawing: {err}"
+        return f"⚠ {refusal}", gr.skip(), gr.skip(), gr.skip()
+
+    def delete_drawing(
+        self, name: str, sample_id: str, token: str | None, request: gr.Request
+    ) -> str:
+        """Delete one drawing from your set.
+
+        Args:
+            name: your set's name (ignored when login is on: the login user's set).
+            sample_id: the drawing's id, as personal_set lists it.
+            token: the secret the set was started with (see collect).
+
+        Returns:
+            What was done.
+        """
+        who = person(name, request)
+        try:
+            self.store.delete_sample(who, owner_keys(token, request), sample_id)
+        except (PermissionError, ValueError) as err:
+            raise user_error(str(err)) from None
+        return "Deleted that drawing."
+
+    def delete_selected(self, name, sample_id, token, request: gr.Request):
+        if not sample_id:
+            raise user_error("Click a drawing first.")
+        done = self.delete_drawing(name, sample_id, token, request)
+        return done, *self.show(name, token, request)
+
+    def ask_delete_all(self, name: str, token, request: gr.Request):
+        who = person(name, request)
+        try:
+            count = len(self.store.samples(who, owner_keys(token, request)))
+        except PermissionError as err:
+            raise user_error(str(err)) from None
+        if not count:
+            raise user_error("Your set is empty already.")
+        them = f"{'the' if count == 1 else 'all'} {counted(count, 'drawing')}"
+        return gr.update(visible=True), f"Delete {them} of **{who}**'s set for good?"
+
+    def delete_personal_set(self, name: str, token: str | None, request: gr.Request) -> str:
+        """Delete your whole set of drawings, at once and for good (models fitted to it are
+        kept: delete those in the Models tab).
+
+        Args:
+            name: your set's name (ignored when login is on: the login user's set).
+            token: the secret the set was started with (see collect).
+
+        Returns:
+            What was done.
+        """
+        who = person(name, request)
+        try:
+            count = self.store.delete_set(who, owner_keys(token, request))
+        except PermissionError as err:
+            raise user_error(str(err)) from None
+        return f"Deleted {counted(count, 'drawing')}: {who}'s set is gone from the server."
+
+    def confirm_delete(self, name: str, token: str | None, request: gr.Request):
+        return self.delete_personal_set(name, token, request), gr.update(visible=False)
+
+    def fit(self, name: str, model_name: str, token: str | None, request: gr.Request):
+        """Fit a model to your handwriting: the model `model_name` fitted to your set (at
+        least 3 drawings of each digit), saved as `<model>-<name>`.
+
+        Args:
+            name: your set's name (ignored when login is on: the login user's set).
+            model_name: the model to start from, e.g. "resnet_mini".
+            token: the secret the set was started with (see collect).
+
+        Returns:
+            The new model's name (saved_as), and the before and after: own_before and
+            own_after (your drawings, each read by a fit that did not see it), mnist_before
+            and mnist_after (the 10,000 MNIST test images), samples, folds, fit_s.
+        """
+        for update in self.fit_updates(name, model_name, token, request):
+            if isinstance(update, Fitted):
+                return {"saved_as": update.saved_as, **update.figures}
+        raise user_error("The fit ended without a result.")
+
+    def fit_updates(self, name, model_name, token, request) -> Iterator[Progress | Fitted]:
+        """The fit's progress, then what it saved; user errors for what stops it."""
+        who = person(name, request)
+        if not model_name:
+            raise user_error(NO_MODEL)
+        secrets = owner_keys(token, request)
+        try:
+            images, labels = self.store.images(who, secrets)
+        except PermissionError as err:
+            raise user_error(str(err)) from None
+        needed = samples_needed(labels)
+        if needed:
+            raise user_error(f"Not yet: {needed_message(needed)}")
+        order = FitOrder(
+            model_name,
+            who,
+            images,
+            labels,
+            self.library.weights_dir,
+            owner_secret=owner(token, request),
+        )
+        try:
+            yield from fit_in_process(order, self.library.data())
+        except (ValueError, TrainingProcessDied) as err:
+            raise user_error(str(err)) from None
+
+    def fit_from_page(self, name, model_name, token, request: gr.Request):
+        yield _progress_html("Starting", 0.0), "", gr.skip()
+        try:
+            for update in self.fit_updates(name, model_name, token, request):
+                if isinstance(update, Progress):
+                    yield _progress_html(update.message, update.fraction), gr.skip(), gr.skip()
+                else:
+                    done = _progress_html(f"Saved as {update.saved_as}", 1.0, "done")
+                    choices = gr.update(choices=self.library.choices(), value=update.saved_as)
+                    yield done, _result_markdown(update), choices
+        except gr.Error as err:  # said where the result would be, not as a passing toast
+            yield "", f"⚠ {err.message}", gr.skip()
+
+    def collect(
+        self, image: Any, digit: str, name: str, model_name: str, token: str, request: gr.Request
+    ) -> str:
+        """Keep one of your drawings in your personal set, with its true digit.
+
+        Args:
+            image: the drawing: PNG or JPEG, any size; dark ink on light or on transparent.
+            digit: its true digit, "0" to "9"; or "right" for what `model_name` reads
+                (an error where it reads "not a digit": nothing to confirm).
+            name: your set's name, e.g. "ada" (ignored when login is on).
+            model_name: the model whose reading "right" confirms, e.g. "resnet_mini".
+            token: a secret of yours: whoever starts a set with it owns the set (required
+                through MCP, where every agent shares one session).
+
+        Returns:
+            What was kept, e.g. "Kept as a 7 in ada's set."
+        """
+        if digit != RIGHT and not (
+            isinstance(digit, str) and digit in "0123456789" and len(digit) == 1
+        ):
+            raise user_error(f'The digit must be "0" to "9", or "right"; not {digit!r}.')
+        try:
+            stages = read_drawing(image)
+        except NotADigit as err:
+            raise user_error(f"Not kept: {not_a_digit(err)}.") from None
+        except (ValueError, OSError) as err:
+            raise user_error(f"Could not read that image: {err}") from None
+        return self.keep(stages, digit, name, model_name, token, request)[0].replace("**", "")
+
+    def personal_set(self, name: str, token: str, request: gr.Request) -> dict:
+        """Your set of drawings.
+
+        Args:
+            name: your set's name (ignored when login is on).
+            token: the secret the set was started with (see collect).
+
+        Returns:
+            counts (drawings per digit, "0" to "9"), needed (how many more of each digit
+            a fit needs), and drawings: [{"id", "digit"}], by digit.
+        """
+        who = person(name, request)
+        try:
+            samples = self.store.samples(who, owner_keys(token, request))
+        except PermissionError as err:
+            raise user_error(str(err)) from None
+        labels = [s.label for s in samples]
+        return {
+            "name": who,
+            "counts": {str(d): labels.count(d) for d in range(10)},
+            "needed": {str(d): n for d, n in samples_needed(labels).items()},
+            "drawings": [{"id": s.id, "digit": s.label} for s in samples],
+        }
+
+
+@dataclass(frozen=True)
+class KeepAs:
+    """One answer button's click: the page's drawing kept as `label` (a digit, or RIGHT)."""
+
+    handlers: PersonalHandlers
+    label: str
+
+    def __call__(self, drawing_json, name, model_name, token, request: gr.Request):
+        return self.handlers.keep_from_page(
+            drawing_json, self.label, name, model_name, token, request
+        )
+
+
+def pick(ids: list[str], selection: gr.SelectData):
+    """The drawing clicked in the gallery, and the delete button enabled for it."""
+    index = selection.index if isinstance(selection.index, int) else None
+    chosen = ids[index] if index is not None and index < len(ids) else None
+    return chosen, gr.update(interactive=chosen is not None)
+
+
+def remember(name: str):
+    return name
+
+
+def name_on_load(saved: str | None, request: gr.Request):
+    """The login user's name (fixed), or the one this browser used last."""
+    username = getattr(request, "username", None)
+    if username:
+        return gr.update(value=person(None, request), interactive=False, info="your login")
+    return gr.update(value=saved) if saved else gr.skip()  # keep what was typed
+
+
+def open_panel():
+    return gr.update(open=True)
+
+
+def hide():
+    return gr.update(visible=False)
+
+
+@dataclass(frozen=True)
+class Panel:
+    """The panel's components: the person's name, their set, and what to do with it."""
+
+    accordion: gr.Accordion
+    name: gr.Textbox
+    counts: gr.Markdown
+    gallery: gr.Gallery
+    sample_ids: gr.State
+    selected: gr.State
+    fit_button: gr.Button
+    delete_one: gr.Button
+    delete_all: gr.Button
+    confirm_row: gr.Row
+    confirm_text: gr.Markdown
+    confirm: gr.Button
+    cancel: gr.Button
+    progress: gr.HTML
+    result: gr.Markdown
+
+    @property
+    def view(self) -> list:
+        """What PersonalHandlers.show fills."""
+        return [self.counts, self.gallery, self.sample_ids, self.selected, self.delete_one]
+
+
 def build_personal_panel(
     library: ModelLibrary,
     store: PersonalStore,
     limits: Limits,
     model: gr.Dropdown,
     owner_token: gr.BrowserState,
-):
+) -> Callable[[gr.Blocks], None]:
     """The answer row ("Is it right?") and the panel of the person's own drawings, under the
     pen. Returns `connect(demo)`, which fills the name and the set when the page loads."""
+    handlers = PersonalHandlers(library, store, limits)
+    answers = _answer_buttons()
+    message = gr.Markdown(elem_id="personal-message")
+    panel = _panel()
+    remembered_name = gr.BrowserState(None, storage_key="mnist-studio-personal-name")
+    drawing = gr.JSON(visible=False)
+    keep_outputs = [message, panel.counts, panel.gallery, panel.sample_ids]
+    for button, label in answers:
+        button.click(
+            KeepAs(handlers, label),
+            [drawing, panel.name, model, owner_token],
+            keep_outputs,
+            js=WITH_DRAWING,
+            api_visibility="private",
+        ).success(open_panel, None, panel.accordion, api_visibility="private")
+    _wire_deletes(handlers, panel, message, owner_token)
+    panel.fit_button.click(
+        handlers.fit_from_page,
+        [panel.name, model, owner_token],
+        [panel.progress, panel.result, model],
+        api_visibility="private",
+        concurrency_limit=1,
+        concurrency_id="personal-fit",
+    )
+    name, view = panel.name, panel.view
+    name.change(remember, name, remembered_name, api_visibility="private", queue=False)
+    name.blur(handlers.show, [name, owner_token], view, api_visibility="private")
+    name.submit(handlers.show, [name, owner_token], view, api_visibility="private")
+    _build_api(handlers, limits)
+    return functools.partial(
+        _connect,
+        handlers=handlers,
+        panel=panel,
+        remembered_name=remembered_name,
+        owner_token=owner_token,
+    )
+
+
+def _answer_buttons() -> list[tuple[gr.Button, str]]:
+    """The answer row: "✓ Right" and the ten digits, each with the label it keeps."""
     with gr.Row(elem_id="personal-answer", equal_height=True):
         gr.Markdown("**Is it right?**", elem_classes="personal-ask")
         right = gr.Button(
@@ -63,10 +450,13 @@ def build_personal_panel(
             gr.Button(str(d), size="sm", scale=0, min_width=36, elem_id=f"personal-digit-{d}")
             for d in range(10)
         ]
-    message = gr.Markdown(elem_id="personal-message")
+    return [(right, RIGHT), *[(b, str(d)) for d, b in enumerate(digit_buttons)]]
+
+
+def _panel() -> Panel:
     with gr.Accordion(
         "Your handwriting: teach the model", open=False, elem_id="personal-panel"
-    ) as panel:
+    ) as accordion:
         gr.Markdown(
             f"Each drawing you mark above is kept in your own set, here on the server. With "
             f"{MIN_PER_DIGIT} or more of every digit, **Fit to my handwriting** makes a model "
@@ -111,274 +501,61 @@ def build_personal_panel(
             cancel = gr.Button("Keep them", elem_id="personal-cancel-delete")
         progress = gr.HTML(elem_id="personal-progress")
         result = gr.Markdown(elem_id="personal-result")
-    remembered_name = gr.BrowserState(None, storage_key="mnist-studio-personal-name")
-    drawing = gr.JSON(visible=False)
+    return Panel(
+        accordion,
+        name,
+        counts,
+        gallery,
+        sample_ids,
+        selected,
+        fit_button,
+        delete_one,
+        delete_all,
+        confirm_row,
+        confirm_text,
+        confirm,
+        cancel,
+        progress,
+        result,
+    )
 
-    def person(name: str | None, request: gr.Request | None) -> str:
-        """The set's name: the login user's when login is on, else the one typed."""
-        username = getattr(request, "username", None)
-        if username:
-            return re.sub(r"[^A-Za-z0-9_.-]", "_", username)[:40].lstrip("._-") or "user"
-        try:
-            return check_set_name(name)
-        except ValueError as err:
-            raise user_error(str(err)) from None
 
-    def set_view(name: str, secrets: list[str]):
-        """The counts line, the thumbnails and their ids."""
-        try:
-            samples = store.samples(name, secrets)
-        except PermissionError as err:
-            raise user_error(str(err)) from None
-        per_digit = np.bincount([s.label for s in samples], minlength=10)
-        line = " · ".join(f"**{d}** ×{n}" for d, n in enumerate(per_digit))
-        needed = samples_needed([s.label for s in samples])
-        if not needed:
-            status = "Ready: press **Fit to my handwriting**."
-        elif len(needed) > 3:
-            status = (
-                f"{sum(needed.values())} more needed: a fit takes {MIN_PER_DIGIT} of each digit."
-            )
-        else:
-            status = needed_message(needed)
-        text = f"{counted(len(samples), 'drawing')} in **{name}**'s set: {line}. {status}"
-        thumbnails = [(s.pixels(), str(s.label)) for s in samples]
-        return text, gr.update(value=thumbnails, visible=bool(samples)), [s.id for s in samples]
-
-    def show(name: str | None, token: str | None, request: gr.Request):
-        """The set of the name typed; what is wrong with the name, in its place."""
-        nothing = [gr.update(value=[], visible=False), [], None, gr.update(interactive=False)]
-        if not (name or getattr(request, "username", None)):
-            return "", *nothing
-        try:
-            view = set_view(person(name, request), owner_keys(token, request))
-        except gr.Error as err:
-            return f"⚠ {err.message}", *nothing
-        return *view, None, gr.update(interactive=False)
-
-    def keep(
-        stages: Preprocessed | None,
-        label: str,
-        name: str | None,
-        model_name: str | None,
-        token,
-        request,
-    ):
-        """Keep a drawing (its stages; None for no ink) as `label`, or as what the model
-        reads when `label` is RIGHT. Returns the message and the set's view."""
-        if stages is None:  # before the name: with nothing drawn, asking for it misleads
-            raise user_error("Draw a digit first, then say which digit it is.")
-        if label == RIGHT:  # before the name too: a refusal has nothing to confirm
-            if not model_name:
-                raise user_error(NO_MODEL)
-            try:
-                label = library.predictor(model_name).label(stages.image)
-            except ValueError as err:
-                raise user_error(str(err)) from None
-            if label == REFUSAL:  # its best guess is no answer to confirm
-                raise user_error(
-                    f"{model_name} says this is not a digit, so there is no answer to confirm: "
-                    "if it is one, press the digit it is."
-                )
-        who = person(name, request)
-        secrets = owner_keys(token, request)
-        try:
-            store.add(who, secrets, stages.image, stages.ink, int(label))
-        except (PermissionError, ValueError) as err:
-            raise user_error(str(err)) from None
-        text, thumbnails, ids = set_view(who, secrets)
-        return f"Kept as a **{label}** in {who}'s set.", text, thumbnails, ids
-
-    def keep_from_page(drawing_json, label, name, model_name, token, request):
-        """As `keep`, with a refusal said in the message line (not as an error toast)."""
-        try:
-            stages = (
-                read_page_drawing(drawing_json, limits.max_upload_bytes) if drawing_json else None
-            )
-            return keep(stages, label, name, model_name, token, request)
-        except NotADigit as err:
-            refusal = f"Not kept: {not_a_digit(err)}."
-        except gr.Error as err:
-            refusal = err.message
-        except (ValueError, OSError) as err:
-            refusal = f"Could not read that drawing: {err}"
-        return f"⚠ {refusal}", gr.skip(), gr.skip(), gr.skip()
-
-    keep_outputs = [message, counts, gallery, sample_ids]
-    for button, label in [(right, RIGHT), *[(b, str(d)) for d, b in enumerate(digit_buttons)]]:
-
-        def keep_this(drawing_json, name, model_name, token, request: gr.Request, label=label):
-            return keep_from_page(drawing_json, label, name, model_name, token, request)
-
-        button.click(
-            keep_this,
-            [drawing, name, model, owner_token],
-            keep_outputs,
-            js=WITH_DRAWING,
-            api_visibility="private",
-        ).success(lambda: gr.update(open=True), None, panel, api_visibility="private")
-
-    def pick(ids: list[str], selection: gr.SelectData):
-        index = selection.index if isinstance(selection.index, int) else None
-        chosen = ids[index] if index is not None and index < len(ids) else None
-        return chosen, gr.update(interactive=chosen is not None)
-
-    gallery.select(pick, sample_ids, [selected, delete_one], api_visibility="private", queue=False)
-
-    def delete_drawing(name: str, sample_id: str, token: str | None, request: gr.Request) -> str:
-        """Delete one drawing from your set.
-
-        Args:
-            name: your set's name (ignored when login is on: the login user's set).
-            sample_id: the drawing's id, as personal_set lists it.
-            token: the secret the set was started with (see collect).
-
-        Returns:
-            What was done.
-        """
-        who = person(name, request)
-        try:
-            store.delete_sample(who, owner_keys(token, request), sample_id)
-        except (PermissionError, ValueError) as err:
-            raise user_error(str(err)) from None
-        return "Deleted that drawing."
-
-    def delete_selected(name, sample_id, token, request: gr.Request):
-        if not sample_id:
-            raise user_error("Click a drawing first.")
-        done = delete_drawing(name, sample_id, token, request)
-        return done, *show(name, token, request)
-
-    view_outputs = [counts, gallery, sample_ids, selected, delete_one]
-    delete_one.click(
-        delete_selected,
-        [name, selected, owner_token],
-        [message, *view_outputs],
+def _wire_deletes(
+    handlers: PersonalHandlers, panel: Panel, message: gr.Markdown, owner_token: gr.BrowserState
+) -> None:
+    """A drawing picked in the gallery and deleted; the whole set deleted, once confirmed."""
+    panel.gallery.select(
+        pick,
+        panel.sample_ids,
+        [panel.selected, panel.delete_one],
+        api_visibility="private",
+        queue=False,
+    )
+    panel.delete_one.click(
+        handlers.delete_selected,
+        [panel.name, panel.selected, owner_token],
+        [message, *panel.view],
         js=WITH_MESSAGE,
         api_visibility="private",
     )
-
-    def ask_delete_all(name: str, token, request: gr.Request):
-        who = person(name, request)
-        try:
-            count = len(store.samples(who, owner_keys(token, request)))
-        except PermissionError as err:
-            raise user_error(str(err)) from None
-        if not count:
-            raise user_error("Your set is empty already.")
-        them = f"{'the' if count == 1 else 'all'} {counted(count, 'drawing')}"
-        return gr.update(visible=True), f"Delete {them} of **{who}**'s set for good?"
-
-    def delete_personal_set(name: str, token: str | None, request: gr.Request) -> str:
-        """Delete your whole set of drawings, at once and for good (models fitted to it are
-        kept: delete those in the Models tab).
-
-        Args:
-            name: your set's name (ignored when login is on: the login user's set).
-            token: the secret the set was started with (see collect).
-
-        Returns:
-            What was done.
-        """
-        who = person(name, request)
-        try:
-            count = store.delete_set(who, owner_keys(token, request))
-        except PermissionError as err:
-            raise user_error(str(err)) from None
-        return f"Deleted {counted(count, 'drawing')}: {who}'s set is gone from the server."
-
-    delete_all.click(
-        ask_delete_all, [name, owner_token], [confirm_row, confirm_text], api_visibility="private"
+    panel.delete_all.click(
+        handlers.ask_delete_all,
+        [panel.name, owner_token],
+        [panel.confirm_row, panel.confirm_text],
+        api_visibility="private",
     )
-    cancel.click(
-        lambda: gr.update(visible=False), None, confirm_row, api_visibility="private", queue=False
-    )
-
-    def confirm_delete(name: str, token: str | None, request: gr.Request):
-        return delete_personal_set(name, token, request), gr.update(visible=False)
-
-    confirm.click(
-        confirm_delete,
-        [name, owner_token],
-        [message, confirm_row],
+    panel.cancel.click(hide, None, panel.confirm_row, api_visibility="private", queue=False)
+    panel.confirm.click(
+        handlers.confirm_delete,
+        [panel.name, owner_token],
+        [message, panel.confirm_row],
         js=WITH_MESSAGE,
         api_visibility="private",
-    ).success(show, [name, owner_token], view_outputs, api_visibility="private")
+    ).success(handlers.show, [panel.name, owner_token], panel.view, api_visibility="private")
 
-    def fit(name: str, model_name: str, token: str | None, request: gr.Request):
-        """Fit a model to your handwriting: the model `model_name` fitted to your set (at
-        least 3 drawings of each digit), saved as `<model>-<name>`.
 
-        Args:
-            name: your set's name (ignored when login is on: the login user's set).
-            model_name: the model to start from, e.g. "resnet_mini".
-            token: the secret the set was started with (see collect).
-
-        Returns:
-            The new model's name (saved_as), and the before and after: own_before and
-            own_after (your drawings, each read by a fit that did not see it), mnist_before
-            and mnist_after (the 10,000 MNIST test images), samples, folds, fit_s.
-        """
-        for update in _fit(name, model_name, token, request):
-            if isinstance(update, Fitted):
-                return {"saved_as": update.saved_as, **update.figures}
-        raise user_error("The fit ended without a result.")
-
-    def _fit(name, model_name, token, request):
-        who = person(name, request)
-        if not model_name:
-            raise user_error(NO_MODEL)
-        secrets = owner_keys(token, request)
-        try:
-            images, labels = store.images(who, secrets)
-        except PermissionError as err:
-            raise user_error(str(err)) from None
-        needed = samples_needed(labels)
-        if needed:
-            raise user_error(f"Not yet: {needed_message(needed)}")
-        order = FitOrder(
-            model_name,
-            who,
-            images,
-            labels,
-            library.weights_dir,
-            owner_secret=owner(token, request),
-        )
-        try:
-            yield from fit_in_process(order, library.data())
-        except (ValueError, TrainingProcessDied) as err:
-            raise user_error(str(err)) from None
-
-    def fit_from_page(name, model_name, token, request: gr.Request):
-        yield _progress_html("Starting", 0.0), "", gr.skip()
-        try:
-            for update in _fit(name, model_name, token, request):
-                if isinstance(update, Progress):
-                    yield _progress_html(update.message, update.fraction), gr.skip(), gr.skip()
-                else:
-                    done = _progress_html(f"Saved as {update.saved_as}", 1.0, "done")
-                    choices = gr.update(choices=library.choices(), value=update.saved_as)
-                    yield done, _result_markdown(update), choices
-        except gr.Error as err:  # said where the result would be, not as a passing toast
-            yield "", f"⚠ {err.message}", gr.skip()
-
-    fit_button.click(
-        fit_from_page,
-        [name, model, owner_token],
-        [progress, result, model],
-        api_visibility="private",
-        concurrency_limit=1,
-        concurrency_id="personal-fit",
-    )
-
-    def remember(name: str):
-        return name
-
-    name.change(remember, name, remembered_name, api_visibility="private", queue=False)
-    name.blur(show, [name, owner_token], view_outputs, api_visibility="private")
-    name.submit(show, [name, owner_token], view_outputs, api_visibility="private")
-
-    # The API: the same, for a drawing sent as an image.
+def _build_api(handlers: PersonalHandlers, limits: Limits) -> None:
+    """The API: the same, for a drawing sent as an image."""
     with gr.Group(visible=False):
         image = guarded_image_input(gr.Image(type="pil", image_mode=None), limits.max_pixels)
         api_name, api_digit, api_token, api_model = (
@@ -389,67 +566,17 @@ def build_personal_panel(
         )
         api_answer, api_set = gr.Textbox(), gr.JSON()
         api_only = gr.Button()
-
-    def collect(
-        image: Any, digit: str, name: str, model_name: str, token: str, request: gr.Request
-    ) -> str:
-        """Keep one of your drawings in your personal set, with its true digit.
-
-        Args:
-            image: the drawing: PNG or JPEG, any size; dark ink on light or on transparent.
-            digit: its true digit, "0" to "9"; or "right" for what `model_name` reads
-                (an error where it reads "not a digit": nothing to confirm).
-            name: your set's name, e.g. "ada" (ignored when login is on).
-            model_name: the model whose reading "right" confirms, e.g. "resnet_mini".
-            token: a secret of yours: whoever starts a set with it owns the set.
-
-        Returns:
-            What was kept, e.g. "Kept as a 7 in ada's set."
-        """
-        if digit != RIGHT and not (
-            isinstance(digit, str) and digit in "0123456789" and len(digit) == 1
-        ):
-            raise user_error(f'The digit must be "0" to "9", or "right"; not {digit!r}.')
-        try:
-            stages = read_drawing(image)
-        except NotADigit as err:
-            raise user_error(f"Not kept: {not_a_digit(err)}.") from None
-        except (ValueError, OSError) as err:
-            raise user_error(f"Could not read that image: {err}") from None
-        return keep(stages, digit, name, model_name, token, request)[0].replace("**", "")
-
-    def personal_set(name: str, token: str, request: gr.Request) -> dict:
-        """Your set of drawings.
-
-        Args:
-            name: your set's name (ignored when login is on).
-            token: the secret the set was started with (see collect).
-
-        Returns:
-            counts (drawings per digit, "0" to "9"), needed (how many more of each digit
-            a fit needs), and drawings: [{"id", "digit"}], by digit.
-        """
-        who = person(name, request)
-        try:
-            samples = store.samples(who, owner_keys(token, request))
-        except PermissionError as err:
-            raise user_error(str(err)) from None
-        labels = [s.label for s in samples]
-        return {
-            "name": who,
-            "counts": {str(d): labels.count(d) for d in range(10)},
-            "needed": {str(d): n for d, n in samples_needed(labels).items()},
-            "drawings": [{"id": s.id, "digit": s.label} for s in samples],
-        }
-
     api_only.click(
-        collect, [image, api_digit, api_name, api_model, api_token], api_answer, api_name="collect"
+        handlers.collect,
+        [image, api_digit, api_name, api_model, api_token],
+        api_answer,
+        api_name="collect",
     )
-    api_only.click(personal_set, [api_name, api_token], api_set, api_name="personal_set")
-    gr.api(delete_drawing, api_name="delete_drawing")
-    gr.api(delete_personal_set, api_name="delete_personal_set")
+    api_only.click(handlers.personal_set, [api_name, api_token], api_set, api_name="personal_set")
+    gr.api(handlers.delete_drawing, api_name="delete_drawing")
+    gr.api(handlers.delete_personal_set, api_name="delete_personal_set")
     api_only.click(
-        fit,
+        handlers.fit,
         [api_name, api_model, api_token],
         api_set,
         api_name="fit_personal",
@@ -457,22 +584,21 @@ def build_personal_panel(
         concurrency_id="personal-fit",
     )
 
-    def connect(demo: gr.Blocks) -> None:
-        """On page load: the login user's name (fixed) or the one this browser used last,
-        and that set."""
 
-        def who(saved: str | None, request: gr.Request):
-            username = getattr(request, "username", None)
-            if username:
-                return gr.update(value=person(None, request), interactive=False, info="your login")
-            return gr.update(value=saved) if saved else gr.skip()  # keep what was typed
-
-        demo.load(None, js=HIDE_MESSAGE_ON_PEN_CHANGE)
-        demo.load(who, remembered_name, name, api_visibility="private", queue=False).then(
-            show, [name, owner_token], view_outputs, api_visibility="private"
-        )
-
-    return connect
+def _connect(
+    demo: gr.Blocks,
+    *,
+    handlers: PersonalHandlers,
+    panel: Panel,
+    remembered_name: gr.BrowserState,
+    owner_token: gr.BrowserState,
+) -> None:
+    """On page load: the login user's name (fixed) or the one this browser used last,
+    and that set."""
+    demo.load(None, js=HIDE_MESSAGE_ON_PEN_CHANGE)
+    demo.load(
+        name_on_load, remembered_name, panel.name, api_visibility="private", queue=False
+    ).then(handlers.show, [panel.name, owner_token], panel.view, api_visibility="private")
 
 
 def _progress_html(message: str, fraction: float, state: str = "running") -> str:
