@@ -4,13 +4,17 @@ the API as MCP tools, each described by its docstring."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
 
+import httpx
 import pytest
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
 from tests.conftest import MNIST_DIR
 from tests.harness.server import MODEL, launched_app
+from tests.harness.sketches import pen_drawing
 
 
 def test_models_lists_each_model_with_its_facts_best_first(client):
@@ -57,3 +61,54 @@ def test_mcp_serves_predict_explain_mistakes_and_models_with_their_docstrings(
     ]:
         assert described in tools[name], (name, tools.get(name))
     assert all(tools.values()), "every tool says what it does"
+
+
+@contextlib.asynccontextmanager
+async def mcp_session(url: str, cookies=None):
+    """A real MCP client session (its own mcp-session-id); `answer(tool, arguments)`
+    gives a tool's answer as text."""
+    async with (
+        httpx.AsyncClient(cookies=cookies, timeout=120) as http,
+        streamable_http_client(url + "gradio_api/mcp/", http_client=http) as (read, write, _),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+
+        async def answer(tool: str, arguments: dict) -> str:
+            result = await session.call_tool(tool, arguments)
+            return " ".join(getattr(part, "text", "") for part in result.content)
+
+        yield answer
+
+
+def drawing_data_url(tmp_path) -> str:
+    png, _ = pen_drawing(0, tmp_path / "pen.png")
+    return "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode()
+
+
+async def two_agents(url: str, drawing: str) -> dict[str, str]:
+    keep = {"image": drawing, "digit": "7", "name": "agent", "model_name": MODEL}
+    mine, no_token = {"name": "agent", "token": "a's secret"}, {"name": "agent", "token": ""}
+    async with mcp_session(url) as a, mcp_session(url) as b:
+        return {
+            "kept without a token": await a("collect", {**keep, "token": ""}),
+            "kept": await a("collect", {**keep, "token": "a's secret"}),
+            "a sees": await a("personal_set", mine),
+            "b sees": await b("personal_set", no_token),
+            "b deletes": await b("delete_personal_set", no_token),
+            "b guesses": await b("delete_personal_set", {**no_token, "token": "guess"}),
+            "a still sees": await a("personal_set", mine),
+        }
+
+
+@pytest.mark.slow
+def test_through_mcp_drawings_are_owned_by_a_token_not_the_shared_session(app_weights, tmp_path):
+    """Gradio runs every MCP client's tools in one session of its own: that session made
+    each agent the owner of every other agent's drawings and models."""
+    with launched_app(app_weights, MNIST_DIR, tmp_path / "app.log", {"MNIST_APP_MCP": "1"}) as url:
+        answers = asyncio.run(two_agents(url, drawing_data_url(tmp_path)))
+    assert "pass a token" in answers["kept without a token"], answers
+    assert "Kept as a 7" in answers["kept"], answers
+    assert "'digit': 7" in answers["a sees"] and "'digit': 7" in answers["a still sees"], answers
+    assert "'digit': 7" not in answers["b sees"], answers
+    assert "Deleted" not in answers["b deletes"] + answers["b guesses"], answers

@@ -96,9 +96,11 @@ class RequestGuard:
     async def _guarded(self, scope: dict, receive: Any, send: Any, client: str) -> None:
         path = scope["path"].rstrip("/")
         headers = dict(scope.get("headers") or [])
-        if self.auth and "/heartbeat/" in path and not _logged_in(scope, headers):
-            # Gradio streams heartbeats to anyone: held open, they cost memory and sockets.
-            return await _refuse(send, 401, "Log in first.")
+        needs_login = "/heartbeat/" in path or "/gradio_api/mcp" in path
+        if self.auth and needs_login and not _logged_in(scope, headers):
+            # Gradio streams heartbeats, and serves MCP tools, to anyone: log in first
+            # (POST /login, then send its cookie; MCP passes it on to the tools it runs).
+            return await _refuse(send, 401, "Log in first: POST /login, then send its cookie.")
         if b"content-length" in headers:
             try:
                 length = int(headers[b"content-length"])
