@@ -23,8 +23,9 @@ from pathlib import Path
 import numpy as np
 from playwright.sync_api import Page, sync_playwright
 
-from mnist_app.core.paths import WEIGHTS_DIR, pendigits_file, shared_mnist_dir
+from mnist_app.core.paths import WEIGHTS_DIR, shared_mnist_dir
 from mnist_app.pen.replay import parse
+from mnist_app.pen.sources import pendigits_path
 from tests.harness.browser import launch_chromium, stroke_on_canvas
 from tests.harness.server import launched_app, launched_server
 
@@ -44,7 +45,7 @@ RECORDER = """() => {
 
 def strokes(count: int) -> list[list[tuple[float, float]]]:
     """The first stroke of the first `count` test-writer digits, fitted to the canvas."""
-    digits = parse(pendigits_file("test"))[:count]
+    digits = parse(pendigits_path("test"))[:count]
     return [digit.fit(280, 170, (140, 140))[0] for digit in digits]
 
 

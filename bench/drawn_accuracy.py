@@ -1,8 +1,8 @@
 """Drawn-digit accuracy: real pen-drawn digits replayed as canvas sketches.
 
-Replays ../shared/handwriting/pendigits/ strokes (test writers by default; --split train
-for tuning) into 280x280 sketches at several brush radii, digit size 35-75% of the canvas
-and random position, then classifies them two ways:
+Replays pendigits strokes (test writers by default; --split train for tuning; found or
+downloaded by mnist_app/pen/sources.py, docs/data.md) into 280x280 sketches at several
+brush radii, digit size 35-75% of the canvas and random position, then classifies them two ways:
   naive     whole canvas resized to 28x28 (what most demo apps do)
   pipeline  the app's own preprocessing (pen/drawn_accuracy.py, as the Models tab does)
 for every shipped checkpoint (or those named).
@@ -31,10 +31,10 @@ import numpy as np
 from PIL import Image
 
 from mnist_app.core.checkpoint import list_checkpoints
-from mnist_app.core.paths import pendigits_file
 from mnist_app.core.predict import load_predictor
 from mnist_app.pen.drawn_accuracy import model_input, share_read
 from mnist_app.pen.replay import parse, random_sketches
+from mnist_app.pen.sources import pendigits_path
 from mnist_app.pen.styles import STYLES, in_style
 
 
@@ -63,7 +63,7 @@ def main() -> None:
     parser.add_argument("--styles", action="store_true", help="a table per writing style")
     args = parser.parse_args()
 
-    source = args.file or pendigits_file(args.split)
+    source = args.file or pendigits_path(args.split)
     digits = parse(source)
     if args.limit:
         digits = digits[: args.limit]

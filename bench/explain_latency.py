@@ -2,7 +2,7 @@
 
 For real pen-drawn digits (the pendigits test writers replayed as the Sketchpad sends
 them), one at a time on one thread, as the canvas's server function does:
-  - explain: Integrated Gradients of the answer's lead (mnist_app.explain), 16 steps;
+  - explain: Integrated Gradients of the answer's lead (mnist_app.analysis.explain), 16 steps;
   - pictures: the two maps coloured and encoded as PNG data URLs (ui.explain_view);
   - predict: the answer itself, for comparison.
 Target: explain <= 50 ms p50 for resnet_mini on 2 CPU cores. Also checks completeness:

@@ -25,10 +25,10 @@ import torch
 
 from mnist_app.core.checkpoint import load_checkpoint, locate
 from mnist_app.core.data import Mnist, load_mnist
-from mnist_app.core.paths import pendigits_file
 from mnist_app.core.predict import Predictor
 from mnist_app.pen.drawn_accuracy import BRUSHES, model_input
 from mnist_app.pen.replay import parse, random_sketches
+from mnist_app.pen.sources import pendigits_path
 from mnist_app.personal.fit import FitSettings, PersonalFit, fit_personal, mnist_features
 from mnist_app.service.child_process import prepare as prepare_child_processes
 from mnist_app.service.personal_jobs import FitOrder, Fitted, fit_in_process
@@ -80,7 +80,7 @@ def main() -> None:
     if args.validation:
         train, held_out = data.split(5000, seed=0)
         data = Mnist(train.images, train.labels, held_out.images, held_out.labels, data.source)
-    source = args.file or pendigits_file("test")
+    source = args.file or pendigits_path("test")
     digits = parse(source)
     writers = sorted({d.writer for d in digits})
     print(

@@ -24,9 +24,10 @@ import torch
 
 from mnist_app.core.data import load_mnist
 from mnist_app.core.evaluation import predict_logits
-from mnist_app.core.paths import PROJECT_ROOT, pendigits_file
+from mnist_app.core.paths import PROJECT_ROOT
 from mnist_app.core.settings import TrainConfig
 from mnist_app.pen.drawn_accuracy import drawn_set
+from mnist_app.pen.sources import pendigits_path
 from mnist_app.training import run
 from mnist_app.training.recipes import RECIPES, make_config
 
@@ -103,7 +104,7 @@ def split_writers() -> None:
     .COMMENT line after its .SEGMENT)."""
     VAL_DIR.mkdir(parents=True, exist_ok=True)
     blocks, header = [], []
-    for line in pendigits_file("train").read_text().splitlines(keepends=True):
+    for line in pendigits_path("train").read_text().splitlines(keepends=True):
         if line.startswith(".SEGMENT"):
             blocks.append([line])
         elif blocks:

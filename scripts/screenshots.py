@@ -22,8 +22,9 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-from mnist_app.core.paths import PROJECT_ROOT, WEIGHTS_DIR, pendigits_file
+from mnist_app.core.paths import PROJECT_ROOT, WEIGHTS_DIR
 from mnist_app.pen.replay import parse
+from mnist_app.pen.sources import pendigits_path
 from mnist_app.service.library import ModelLibrary
 from mnist_app.service.model_files import SHIPPED_MANIFEST
 from mnist_app.service.personal_store import PersonalStore
@@ -126,7 +127,7 @@ def take_screenshots(url: str, out: Path) -> None:
 
 def personal_screenshot(url: str, out: Path) -> None:
     """A writer's drawings kept with the answer buttons, then resnet_mini fitted to them."""
-    writer = [d for d in parse(pendigits_file("train")) if d.writer == 11]
+    writer = [d for d in parse(pendigits_path("train")) if d.writer == 11]
     three_of_each = [d for n in range(10) for d in [x for x in writer if x.label == n][:3]]
     with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
         context = launch_chromium(playwright, profile, height=1300)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from mnist_app.core import paths
 from mnist_app.core.evaluation import predict_logits
 from mnist_app.core.paths import pendigits_file
 from mnist_app.nondigit.negatives import negative_images
@@ -140,6 +141,8 @@ def test_a_recipe_on_the_shared_pen_drawn_digits_says_where_they_are_missing(
     small_mnist, tmp_path, monkeypatch
 ):
     monkeypatch.setenv("MNIST_APP_SHARED", str(tmp_path))
+    monkeypatch.setenv("PENDIGITS_DIR", "")  # nor in the other places they are looked for
+    monkeypatch.setattr(paths, "PEN_CACHE", tmp_path / "cache")
     config = make_config("speedrun_drawn", steps=1)
     assert config.drawn_data == "pendigits"
     with pytest.raises(ValueError, match=r"pen-drawn digits .*set MNIST_APP_SHARED"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import signal
 import sys
 import threading
@@ -21,7 +22,9 @@ from tqdm import tqdm
 from ..core.checkpoint import checkpoint_path, locate
 from ..core.data import MnistFormatError, MnistNotFoundError, load_mnist
 from ..core.device import describe_device, pick_device
+from ..core.paths import PEN_DATA_ENV, PENDIGITS_TRAIN
 from ..core.settings import SETTINGS, Setting, describe_range, parse_bool
+from ..pen.sources import pendigits_path
 from ..training import EpochEvent, Evaluating, Finished, RunOrder, StepEvent, TrainingDiverged
 from ..training.distributed import local_batch_size, world
 from ..training.recipes import DEFAULT_RECIPE, RECIPES, make_config
@@ -42,6 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--weights-dir", type=Path, help="where to save (default: weights/)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing checkpoint")
     parser.add_argument("--data-dir", help="folder with the four MNIST IDX files (or MNIST_DIR)")
+    parser.add_argument(
+        "--pendigits-dir",
+        type=Path,
+        metavar="FOLDER",
+        help="folder with pendigits-orig.tra, for --drawn-data pendigits (or PENDIGITS_DIR; "
+        "default: ../shared/handwriting/pendigits, else data/handwriting/pendigits, else "
+        "downloaded there)",
+    )
     settings = parser.add_argument_group("training settings (default: the recipe's)")
     for spec in SETTINGS:
         settings.add_argument(spec.flag, dest=spec.name, help=_help(spec), **_value_kind(spec))
@@ -78,8 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         print(list_recipes())
         return 0
+    if args.pendigits_dir:  # the environment: the training code and torchrun's ranks see it
+        os.environ[PEN_DATA_ENV["pendigits"]] = str(args.pendigits_dir)
     try:
         config = make_config(args.recipe, **{s.name: getattr(args, s.name) for s in SETTINGS})
+        if config.drawn_data == PENDIGITS_TRAIN:
+            pendigits_path("train")  # found, or downloaded into the cache
         if config.start_from and args.weights_dir:  # a name is looked up where this run saves
             start = locate(config.start_from, args.weights_dir)
             config = dataclasses.replace(config, start_from=str(start))

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.paths import pendigits_file
 from ..core.predict import Predictor
 from ..preprocess import NotADigit, to_mnist
 from .replay import parse, random_sketches
+from .sources import pendigits_path
 
 BRUSHES = (6.0, 12.0, 20.0)  # fine pen, the canvas's default, a thick marker
 
@@ -45,8 +45,9 @@ def drawn_set(
 ) -> DrawnSet:
     """The pendigits `split` writers' digits (or a UNIPEN file `source`), each rendered at
     every brush radius with a random size (35-75% of the canvas) and position. About 2.5 ms
-    a digit and brush (FileNotFoundError without the pendigits files)."""
-    path = source or pendigits_file(split)
+    a digit and brush (the pendigits files are downloaded if need be; FileNotFoundError
+    where they cannot be had)."""
+    path = source or pendigits_path(split)
     digits = parse(path)[: limit or None]
     inputs = {
         float(brush): np.stack(

@@ -7,6 +7,7 @@ one stream; an included file may include others) and cuts characters out of that
 with ``.SEGMENT CHARACTER <delineation> <quality> "<label>"`` lines. Sections: ``1a``
 digits, ``1b`` upper-case letters, ``1c`` lower-case letters.
 
+    >>> digits = UnipenReader().read_section("1a")  # found or downloaded: sources.unipen_dir
     >>> digits = UnipenReader("../shared/handwriting/unipen").read_section("1a")
     >>> digits.samples[0].label, digits.samples[0].institution     # "1", "aga"
     >>> digits.skipped                        # Counter({"all points at one place": 3})
@@ -37,6 +38,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .replay import PenDigit, Stroke
+from .sources import unipen_dir
 
 SECTIONS = {"1a": "digits", "1b": "upper-case letters", "1c": "lower-case letters"}
 
@@ -145,12 +147,13 @@ class _Stream:
 
 class UnipenReader:
     """Reads a distribution folder (the one holding data/ and include/, or the folder
-    above it holding train_r01_v07/). Each file is split into statements once per reader
-    and kept: one reader reads several sections without reading their shared include files
-    again (a CEDAR writer's one file serves 1a, 1b and 1c). Drop the reader to free them."""
+    above it holding train_r01_v07/; left out, `sources.unipen_dir()` finds or downloads
+    one). Each file is split into statements once per reader and kept: one reader reads
+    several sections without reading their shared include files again (a CEDAR writer's
+    one file serves 1a, 1b and 1c). Drop the reader to free them."""
 
-    def __init__(self, folder: str | Path):
-        folder = Path(folder)
+    def __init__(self, folder: str | Path | None = None):
+        folder = Path(folder) if folder is not None else unipen_dir()
         if not (folder / "data").is_dir() and (folder / "train_r01_v07" / "data").is_dir():
             folder = folder / "train_r01_v07"
         self.folder = folder
