@@ -112,3 +112,18 @@ def test_through_mcp_drawings_are_owned_by_a_token_not_the_shared_session(app_we
     assert "'digit': 7" in answers["a sees"] and "'digit': 7" in answers["a still sees"], answers
     assert "'digit': 7" not in answers["b sees"], answers
     assert "Deleted" not in answers["b deletes"] + answers["b guesses"], answers
+
+
+async def models_through_mcp(url: str, cookies) -> str:
+    async with mcp_session(url, cookies) as agent:
+        return await agent("models", {})
+
+
+@pytest.mark.slow
+def test_with_a_login_mcp_needs_it_and_works_for_a_logged_in_agent(app_weights, tmp_path):
+    env = {"MNIST_APP_MCP": "1", "MNIST_APP_USERNAME": "ada", "MNIST_APP_PASSWORD": "s3cret-pw"}
+    with launched_app(app_weights, MNIST_DIR, tmp_path / "app.log", env) as url:
+        assert httpx.post(url + "gradio_api/mcp/", json={}).status_code == 401
+        login = httpx.post(url + "login", data={"username": "ada", "password": "s3cret-pw"})
+        answer = asyncio.run(models_through_mcp(url, login.cookies))
+    assert MODEL in answer and "test_accuracy" in answer, answer

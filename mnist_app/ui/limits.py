@@ -16,6 +16,9 @@ from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
 
+import anyio
+from gradio_client import Client
+
 from ..preprocess.ink import MAX_PIXELS
 from .login_throttle import LoginThrottle
 from .upload_cache import UploadCache
@@ -96,11 +99,13 @@ class RequestGuard:
     async def _guarded(self, scope: dict, receive: Any, send: Any, client: str) -> None:
         path = scope["path"].rstrip("/")
         headers = dict(scope.get("headers") or [])
-        needs_login = "/heartbeat/" in path or "/gradio_api/mcp" in path
-        if self.auth and needs_login and not _logged_in(scope, headers):
+        mcp = "/gradio_api/mcp" in path
+        if self.auth and ("/heartbeat/" in path or mcp) and not _logged_in(scope, headers):
             # Gradio streams heartbeats, and serves MCP tools, to anyone: log in first
             # (POST /login, then send its cookie; MCP passes it on to the tools it runs).
             return await _refuse(send, 401, "Log in first: POST /login, then send its cookie.")
+        if self.auth and mcp:
+            await self._logged_in_mcp_client(scope)
         if b"content-length" in headers:
             try:
                 length = int(headers[b"content-length"])
@@ -163,6 +168,28 @@ class RequestGuard:
             self.logins.succeeded(client)
         elif 400 <= status < 500:
             self.logins.failed(client)
+
+    async def _logged_in_mcp_client(self, scope: dict) -> None:
+        """Gradio's MCP server runs tools through a gradio_client of its own, made without
+        the login: with one, it failed ("credentials were not provided"). It is made here,
+        logged in, before the first tool call needs it (in a thread: it calls this server)."""
+        blocks = getattr(scope.get("app"), "get_blocks", lambda: None)()
+        server = getattr(blocks, "mcp_server_obj", None)
+        if server is None or server._client_instance is not None or not server.local_url:
+            return
+
+        def logged_in_client() -> Client:
+            return Client(
+                server.local_url,
+                auth=self.auth,
+                download_files=False,
+                verbose=False,
+                analytics_enabled=False,
+                headers={"x-gradio-user": "mcp"},
+            )
+
+        client = await anyio.to_thread.run_sync(logged_in_client)
+        server._client_instance = server._client_instance or client
 
     async def _right_password_in_turn(self, body: bytes) -> bool:
         """Whether a locked-out address's login is right, checked in its turn."""
