@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import re
 
 import httpx
 import pytest
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
+from mnist_app.core.paths import PROJECT_ROOT
 from tests.conftest import MNIST_DIR
 from tests.harness.server import MODEL, launched_app
 from tests.harness.sketches import pen_drawing
@@ -61,6 +63,10 @@ def test_mcp_serves_predict_explain_mistakes_and_models_with_their_docstrings(
     ]:
         assert described in tools[name], (name, tools.get(name))
     assert all(tools.values()), "every tool says what it does"
+    mcp_section = (PROJECT_ROOT / "docs" / "api.md").read_text().split("## For agents (MCP)")[1]
+    tool_list = mcp_section.split("tools:")[1].split("They keep")[0]
+    documented = set(re.findall(r"`([a-z_]+)`", tool_list))
+    assert documented == set(tools), "docs/api.md lists exactly the tools served"
 
 
 @contextlib.asynccontextmanager
