@@ -24,6 +24,7 @@ LAYERS = [
     "ui",
     "cli",
 ]
+LONGEST_FUNCTION = 120
 RANK = {name: min(rank, len(LAYERS) - 2) for rank, name in enumerate(LAYERS)}
 
 
@@ -78,6 +79,17 @@ def test_only_the_web_faces_import_gradio():
         if module.split(".")[0] in ("gradio", "gradio_client")
     ]
     assert not wrong, f"Gradio imported outside mnist_app/ui: {wrong}"
+
+
+def test_no_function_in_the_package_is_too_long_to_read():
+    long = []
+    for path in package_modules():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > LONGEST_FUNCTION:
+                    long.append(f"{path.relative_to(PROJECT_ROOT)}:{node.lineno} {node.name}")
+    assert not long, f"functions over {LONGEST_FUNCTION} lines: {long}"
 
 
 def test_nothing_edits_sys_path():

@@ -335,17 +335,28 @@ class Probe:
     call: Callable[[nn.Module, int, float], None]
 
 
-def train(
-    config: TrainConfig,
-    data: Mnist,
-    stop: threading.Event | None = None,
-    probe: Probe | None = None,
-) -> Iterator[Event]:
-    """Train per `config`, yielding events; the last one is a DoneEvent.
+@dataclass(frozen=True)
+class _Setup:
+    """What a run has in hand before its first step."""
 
-    Setting `stop` ends the run after the current step; the model trained so far is
-    still evaluated and returned. Raises TrainingDiverged on a NaN/inf loss.
-    """
+    device: torch.device
+    place: distributed.World
+    train_split: Split
+    val_split: Split
+    batches: _Batches
+    model: nn.Module  # the model itself, under any data-parallel wrapper
+    channels_last: bool  # the batches go in channels_last like the model
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None
+    step_gradients: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+    steps_per_epoch: int
+    total_steps: int
+    report_every: int
+
+
+def _set_up(config: TrainConfig, data: Mnist) -> _Setup:
+    """The device (joining the other processes under torchrun), the data on it, the model,
+    the optimizer and its schedule, and the step that computes the gradients."""
     config.validate()
     device = pick_device(config.device)
     place = distributed.world()
@@ -358,30 +369,89 @@ def train(
     if place.size > 1:
         train_split = distributed.shard(train_split, place, config.seed)
     batches = _Batches(train_split, config, device, batch_size, config.seed + place.rank)
-    model = starting_model(config).to(device)
-    conv = is_convolutional(model)
-    # channels_last speeds convolutions up on CPU (oneDNN) and on CUDA tensor cores alike.
-    channels_last = conv and device.type in ("cpu", "cuda")
-    if channels_last:
-        model = model.to(memory_format=torch.channels_last)
-    stepped = model  # what takes the steps: the model, or its data-parallel wrapper
-    if place.size > 1:
-        stepped = distributed.data_parallel(model, device)
-        model = stepped.module
-    autocast = _autocast(device, conv)
-    chunk = CONV_CHUNK if conv else None
+    model, stepped, conv = _placed_model(config, device, place)
     steps_per_epoch, total_steps, report_every = schedule(config, batches.n, batches.batch_size)
     optimizer = _optimizer(model, config)
     scheduler = _scheduler(optimizer, config, total_steps, steps_per_epoch)
+    step_gradients = _gradient_step(stepped, optimizer, config, device, place, conv, batches)
+    return _Setup(
+        device=device,
+        place=place,
+        train_split=train_split,
+        val_split=val_split,
+        batches=batches,
+        model=model,
+        channels_last=_channels_last(conv, device),
+        optimizer=optimizer,
+        scheduler=scheduler,
+        step_gradients=step_gradients,
+        steps_per_epoch=steps_per_epoch,
+        total_steps=total_steps,
+        report_every=report_every,
+    )
+
+
+def _channels_last(conv: bool, device: torch.device) -> bool:
+    # channels_last speeds convolutions up on CPU (oneDNN) and on CUDA tensor cores alike.
+    return conv and device.type in ("cpu", "cuda")
+
+
+def _placed_model(
+    config: TrainConfig, device: torch.device, place: distributed.World
+) -> tuple[nn.Module, nn.Module, bool]:
+    """The starting model on `device`, what takes the steps (the model, or its
+    data-parallel wrapper), and whether it is a conv net."""
+    model = starting_model(config).to(device)
+    conv = is_convolutional(model)
+    if _channels_last(conv, device):
+        model = model.to(memory_format=torch.channels_last)
+    stepped = model
+    if place.size > 1:
+        stepped = distributed.data_parallel(model, device)
+        model = stepped.module
+    return model, stepped, conv
+
+
+def _gradient_step(
+    stepped: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    config: TrainConfig,
+    device: torch.device,
+    place: distributed.World,
+    conv: bool,
+    batches: _Batches,
+) -> Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
+    """`(images, labels) -> (logits, loss)`, the gradients left in the parameters: a CUDA
+    graph replayed on one GPU (unless MNIST_APP_CUDA_GRAPHS=0), else eager."""
+    autocast = _autocast(device, conv)
+    chunk = CONV_CHUNK if conv else None
 
     def forward_backward(images: torch.Tensor, labels: torch.Tensor):
         return _forward_backward(stepped, images, labels, config, autocast, chunk)
 
     graphs = os.environ.get("MNIST_APP_CUDA_GRAPHS", "1") != "0" and place.size == 1
     if device.type == "cuda" and graphs:
-        step_gradients = GraphedStep(forward_backward, optimizer, batches.batch_size)
-    else:
-        step_gradients = eager_step(forward_backward, optimizer)
+        return GraphedStep(forward_backward, optimizer, batches.batch_size)
+    return eager_step(forward_backward, optimizer)
+
+
+def train(
+    config: TrainConfig,
+    data: Mnist,
+    stop: threading.Event | None = None,
+    probe: Probe | None = None,
+) -> Iterator[Event]:
+    """Train per `config`, yielding events; the last one is a DoneEvent.
+
+    Setting `stop` ends the run after the current step; the model trained so far is
+    still evaluated and returned. Raises TrainingDiverged on a NaN/inf loss.
+    """
+    setup = _set_up(config, data)
+    # Plain locals for the hot loop below.
+    device, place, batches, model = setup.device, setup.place, setup.batches, setup.model
+    optimizer, scheduler, step_gradients = setup.optimizer, setup.scheduler, setup.step_gradients
+    steps_per_epoch, total_steps = setup.steps_per_epoch, setup.total_steps
+    report_every, channels_last = setup.report_every, setup.channels_last
 
     history: list[EpochEvent] = []
     step, train_time, stopped = 0, 0.0, False
@@ -429,19 +499,8 @@ def train(
             eta_s=(total_steps - step) * wall / step,
         )
         if step % report_every == 0 or step == total_steps:
-            totals = loss_sum, correct, torch.tensor(seen, device=device), digits_seen
-            if place.size > 1:
-                totals = distributed.sum_over_processes(*totals)
-            train_loss = (totals[0] / totals[2]).item()
-            train_acc = (totals[1] / totals[3].clamp(min=1)).item()
-            # Rank 0 reports; the others measure nothing.
-            validation = (
-                val_split if place.main else Split(val_split.images[:0], val_split.labels[:0])
-            )
             history.append(
-                _report(
-                    model, config, step / steps_per_epoch, step, validation, train_loss, train_acc
-                )
+                _period_report(setup, config, step, (loss_sum, correct, seen, digits_seen))
             )
             yield history[-1]
             loss_sum.zero_(), correct.zero_(), digits_seen.zero_()
@@ -451,24 +510,64 @@ def train(
         tick = time.perf_counter()
 
     yield Evaluating(steps=step)
+    yield _finish(setup, config, data, step, train_time, stopped, history)
+
+
+def _period_report(
+    setup: _Setup,
+    config: TrainConfig,
+    step: int,
+    sums: tuple[torch.Tensor, torch.Tensor, int, torch.Tensor],
+) -> EpochEvent:
+    """The report at `step`: the training loss and accuracy since the last one, from
+    `sums` (loss sum, right answers, images seen, digits among them), added up over the
+    processes; and the validation set's, measured by rank 0 alone."""
+    loss_sum, correct, seen, digits_seen = sums
+    totals = loss_sum, correct, torch.tensor(seen, device=setup.device), digits_seen
+    if setup.place.size > 1:
+        totals = distributed.sum_over_processes(*totals)
+    train_loss = (totals[0] / totals[2]).item()
+    train_acc = (totals[1] / totals[3].clamp(min=1)).item()
+    # Rank 0 reports; the others measure nothing.
+    val_split = setup.val_split
+    validation = (
+        val_split if setup.place.main else Split(val_split.images[:0], val_split.labels[:0])
+    )
+    epoch = step / setup.steps_per_epoch
+    return _report(setup.model, config, epoch, step, validation, train_loss, train_acc)
+
+
+def _finish(
+    setup: _Setup,
+    config: TrainConfig,
+    data: Mnist,
+    steps: int,
+    train_time: float,
+    stopped: bool,
+    history: list[EpochEvent],
+) -> DoneEvent:
+    """The run's end: the test set evaluated, the detector fitted (config.detector_refuse),
+    both on rank 0 alone."""
+    model, place = setup.model, setup.place
     test_accuracy = float("nan")  # other processes than rank 0 leave it to rank 0
     detector = None
     if place.main:
         test = evaluate(model, data.test_images, data.test_labels, config.mean, config.std)
         test_accuracy = test.accuracy
-        if config.detector_refuse and step:
-            digits = train_split.images[train_split.labels < NOT_A_DIGIT]
+        if config.detector_refuse and steps:
+            split = setup.train_split
+            digits = split.images[split.labels < NOT_A_DIGIT]
             detector = fit_model_detector(model.eval(), config, digits)
-    yield DoneEvent(
+    return DoneEvent(
         model=model.eval(),
         config=config,
         test_accuracy=test_accuracy,
         train_time_s=train_time,
-        steps=step,
+        steps=steps,
         stopped=stopped,
-        train_images=batches.n * place.size,
+        train_images=setup.batches.n * place.size,
         history=history,
-        device=describe_device(device),
+        device=describe_device(setup.device),
         processes=place.size,
         detector=detector,
     )

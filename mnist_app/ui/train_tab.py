@@ -8,9 +8,11 @@ import inspect
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import gradio as gr
+from gradio.events import Dependency
 
 from ..core.device import available_devices, describe_device, pick_device
 from ..core.messages import quoted
@@ -136,273 +138,6 @@ def config_from_form(recipe: str, values: dict[str, Any], blank_means_recipe: bo
     return make_config(recipe, **values)
 
 
-def build_train_tab(
-    jobs: TrainingJobs, owner_token: gr.BrowserState
-) -> Callable[[gr.Blocks, Callable, list, list], None]:
-    """Lay the tab out; return `connect(demo, offer_new_model, inputs, outputs)`, to be
-    called once the other tabs exist (see its docstring). `owner_token` is the browser's
-    own id: who started a run, so that a reload or a second tab reattaches to it."""
-    library = jobs.library
-    default = RECIPES[DEFAULT_RECIPE].config
-    inputs: dict[str, gr.components.Component] = {}
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=2, min_width=340):
-            # Recipe, name and the buttons first: Train is in sight without scrolling.
-            with gr.Row():
-                # Side by side where both fit, one under the other on a phone.
-                recipe = gr.Dropdown(
-                    list(RECIPES), value=DEFAULT_RECIPE, label="Recipe", min_width=220
-                )
-                name = gr.Textbox(
-                    library.free_name(DEFAULT_RECIPE),
-                    label="Save as (model name)",
-                    min_width=220,
-                    info="letters, digits, '_', '-', '.'; never overwrites a model",
-                )
-            if jobs.trains_at:
-                link = f"[{html.escape(jobs.trains_at)}]({jobs.trains_at})"
-                gr.Markdown(trains_elsewhere(link), elem_id="train-elsewhere")
-            with gr.Row():
-                start = gr.Button(
-                    "Train",
-                    variant="primary",
-                    interactive=not jobs.trains_at,
-                    elem_id="train-button",
-                )
-                stop_button = gr.Button("Stop", variant="stop", elem_id="stop-button")
-            estimate = gr.Markdown(elem_id="train-estimate")
-            stop_message = gr.Markdown(elem_id="stop-message")
-            description = gr.Markdown(recipe_text(DEFAULT_RECIPE), elem_classes="recipe-text")
-            with gr.Row():
-                for spec in WEB_SETTINGS:
-                    if spec.ui == MAIN:
-                        inputs[spec.name] = setting_input(spec, getattr(default, spec.name))
-            device_text = gr.Textbox(_device_label("auto"), label="Trains on", interactive=False)
-            with gr.Accordion("More settings", open=False), gr.Row():
-                for spec in WEB_SETTINGS:
-                    if spec.ui == MORE:
-                        inputs[spec.name] = setting_input(spec, getattr(default, spec.name))
-        with gr.Column(scale=3, min_width=420):
-            progress = gr.HTML(progress_html(None), label="Progress", elem_id="train-progress")
-            result = gr.Markdown(label="Result", elem_id="train-result")
-            loss_plot = gr.LinePlot(
-                None,
-                x="step",
-                y="loss",
-                color="series",
-                color_map={"per step": "#cbd5e1", "smoothed": "#ea580c"},
-                title="Training loss",
-                height=260,
-            )
-            accuracy_plot = gr.LinePlot(
-                None,
-                x="epoch",
-                y="accuracy",
-                color="series",
-                color_map={"train": "#2563eb", "validation": "#16a34a"},
-                title="Accuracy per epoch (%)",
-                height=260,
-            )
-    settings = [inputs[spec.name] for spec in WEB_SETTINGS]
-    saved = gr.State(None)
-    shown = [progress, loss_plot, accuracy_plot, result, name, saved]
-
-    def fill_recipe(recipe_name: str):
-        return [
-            recipe_text(recipe_name),
-            *recipe_values(recipe_name),
-            library.free_name(recipe_name),
-        ]
-
-    # select, not change: picking the same recipe again resets its values too.
-    recipe_picked = recipe.select(
-        fill_recipe, recipe, [description, *settings, name], api_visibility="private", queue=False
-    )
-    inputs["device"].change(
-        _device_label, inputs["device"], device_text, api_visibility="private", queue=False
-    )
-
-    def estimate_run(recipe_name: str, *values: Any):
-        """The time the run in the form will take, next to Train (a settings error shows
-        when Train is pressed)."""
-        try:
-            config = config_from_form(
-                recipe_name,
-                {spec.name: v for spec, v in zip(WEB_SETTINGS, values, strict=True)},
-                False,
-            )
-        except ValueError:
-            yield ""
-            return
-        yield "Estimating how long it takes: a few seconds of trial steps…"
-        try:
-            yield jobs.estimate(config).describe()
-        except (TrainingBusy, TrainingElsewhere) as err:
-            yield str(err)
-        except Exception as err:  # no data, a dead process: Train will say so itself
-            log.warning("estimating %s failed: %s", recipe_name, err)
-            yield ""
-
-    def start_run(recipe_name: str, name: str, values: dict[str, Any], owner: str, api: bool):
-        try:
-            config = config_from_form(recipe_name, values, blank_means_recipe=api)
-            name = (name or "").strip()
-            if api and not name:  # an API caller may leave the name to us
-                name = library.free_name(recipe_name)
-            return jobs.start(recipe_name, config, name, owner=owner)
-        except (ValueError, TrainingBusy, TrainingElsewhere) as err:
-            raise user_error(str(err)) from None
-
-    async def train_from_page(form: dict, request: gr.Request):
-        values = {spec.name: form[inputs[spec.name]] for spec in WEB_SETTINGS}
-        job = start_run(
-            form[recipe], form[name], values, owner_of(form[owner_token], request), False
-        )
-        async for update in follow(job):
-            yield update
-
-    async def follow(job: Job):
-        """The run's progress, curves and at the end its result, as the page shows them."""
-        shown_epochs = -1  # the first update clears the previous run's plot
-        async for snapshot in _watch(jobs, job):
-            progress_text, losses = progress_html(snapshot), loss_frame(snapshot)
-            if snapshot.finished:
-                yield (
-                    progress_text,
-                    losses,
-                    accuracy_frame(snapshot),
-                    result_markdown(snapshot),
-                    library.free_name(snapshot.recipe),
-                    snapshot.saved_as,
-                )
-                return
-            # Each plot sent costs the server a JSON round trip of all its points: the
-            # accuracy plot goes out only when an epoch has added one.
-            changed = len(snapshot.epochs) != shown_epochs
-            shown_epochs = len(snapshot.epochs)
-            accuracy = accuracy_frame(snapshot) if changed else gr.skip()
-            yield progress_text, losses, accuracy, "", gr.skip(), gr.skip()
-
-    async def train_from_api(*args):
-        """Train a recipe, streaming progress; every setting left out takes the recipe's
-        value. Saves weights/<name>.pt (default name: the recipe's, or the next free one)."""
-        call = API_SIGNATURE.bind(*args).arguments
-        request = call.pop("request")
-        recipe_name, name = call.pop("recipe"), call.pop("name")
-        job = start_run(recipe_name, name, call, owner_of(None, request), api=True)
-        async for snapshot in _watch(jobs, job):
-            yield {**progress_record(snapshot), "stop_token": job.stop_token}
-
-    train_from_api.__signature__ = API_SIGNATURE
-    train_from_api.__annotations__ = {
-        **{p.name: p.annotation for p in API_SIGNATURE.parameters.values()},
-        "return": dict,
-    }
-
-    # A new run starts with no message of the last one on screen. Registered first: the
-    # page runs a trigger's listeners one after the other, and after the run's stream
-    # this would wipe out its result.
-    start.click(
-        lambda: ("", ""), None, [stop_message, result], api_visibility="private", queue=False
-    )
-    run = start.click(
-        train_from_page,
-        {recipe, name, owner_token, *settings},
-        shown,
-        api_visibility="private",
-        concurrency_limit=None,  # a second user must get the busy message, not a queue slot
-        show_progress="hidden",
-    )
-    # concurrency_limit=None: a second caller must get the busy message, not a queue slot.
-    gr.api(train_from_api, api_name="train", concurrency_limit=None)
-
-    def stop_from_page(token: str | None, request: gr.Request) -> str:
-        return jobs.stop(owner=owner_of(token, request))
-
-    def stop(stop_token: str = "", request: gr.Request = None) -> str:
-        """Stop your training run after its current step; the model so far is saved.
-        `stop_token`: the one in your /train call's updates (not needed from the same
-        gradio_client session that started it)."""
-        return jobs.stop(owner=owner_of(None, request), token=stop_token)
-
-    async def stopped(message: str):
-        """ "Stopping after the current step…" is over with the run. After the stop's own
-        answer, not in the run's stream: that answer may reach the page after the stream's
-        last update."""
-        job = jobs.current()
-        if not message.startswith(STOPPING) or job is None:
-            return gr.skip()
-        async for _snapshot in _watch(jobs, job):
-            pass
-        return ""
-
-    stop_button.click(
-        stop_from_page, owner_token, stop_message, api_visibility="private", queue=False
-    ).then(
-        stopped,
-        stop_message,
-        stop_message,
-        api_visibility="private",
-        concurrency_limit=None,  # waits asleep, as a watching page does
-        show_progress="hidden",
-    )
-    gr.api(stop, api_name="stop", queue=False)
-
-    def remember_browser(token: str | None) -> str:
-        return token or uuid.uuid4().hex
-
-    async def follow_current_run():
-        """On page load, anyone sees the run in progress as it goes; otherwise the page
-        gets a model name that is free now (a run may have taken the one it was built with)."""
-        job = jobs.current()
-        if job is None or jobs.snapshot(job).finished:
-            free = library.free_name(DEFAULT_RECIPE)
-            yield progress_html(None), gr.skip(), gr.skip(), gr.skip(), free, gr.skip()
-            return
-        async for update in follow(job):
-            yield update
-
-    def connect(demo: gr.Blocks, offer_new_model: Callable, inputs: list, outputs: list) -> None:
-        """Wire what needs the whole page: reattaching on load, and offering a new model
-        to the other tabs: `offer_new_model(saved_as, *inputs)` gives `outputs`' updates."""
-        # always_last: a recipe picked while the last one's estimate runs is estimated
-        # after it (the default, "once", dropped it and left the last recipe's on screen).
-        estimating = dict(
-            api_visibility="private",
-            concurrency_id="estimate",
-            concurrency_limit=1,
-            show_progress="hidden",
-            trigger_mode="always_last",
-        )
-        # .input, not .change: a picked recipe fills every setting at once, and each
-        # .change would calibrate a mix of the old recipe's settings and the new one's.
-        gr.on(
-            [demo.load, *(setting.input for setting in settings)],
-            estimate_run,
-            [recipe, *settings],
-            estimate,
-            **estimating,
-        )
-        # After the recipe's values are in the form: on its own change, the estimate would
-        # read the previous recipe's settings (a run of 7,272 steps for a 3,400-step recipe).
-        recipe_picked.then(estimate_run, [recipe, *settings], estimate, **estimating)
-        demo.load(remember_browser, owner_token, owner_token, api_visibility="private", queue=False)
-        watching = demo.load(
-            follow_current_run,
-            None,
-            shown,
-            api_visibility="private",
-            concurrency_limit=None,
-            show_progress="hidden",
-        )
-        for event in (run, watching):
-            event.then(offer_new_model, [saved, *inputs], outputs, api_visibility="private")
-            # While a run trains the estimate says it waits for it; once it is over, estimate.
-            event.then(estimate_run, [recipe, *settings], estimate, **estimating)
-
-    return connect
-
-
 def _api_parameter(spec: Setting) -> inspect.Parameter:
     return inspect.Parameter(
         spec.name,
@@ -432,6 +167,390 @@ API_SIGNATURE = inspect.Signature(
     ],
     return_annotation=dict,  # each update: progress_record(snapshot)
 )
+
+
+def _with_api_signature(method: Callable) -> Callable:
+    """`method`, showing API_SIGNATURE once bound (a bound method's signature is its
+    function's, less `self`): gr.api reads /train's parameters and their types from it."""
+    self_parameter = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    parameters = [self_parameter, *API_SIGNATURE.parameters.values()]
+    method.__signature__ = API_SIGNATURE.replace(parameters=parameters)
+    method.__annotations__ = {
+        **{p.name: p.annotation for p in API_SIGNATURE.parameters.values()},
+        "return": dict,
+    }
+    return method
+
+
+class TrainForm(NamedTuple):
+    """The components whose values the Train button hands over, as one dict."""
+
+    recipe: gr.Dropdown
+    name: gr.Textbox
+    owner_token: gr.BrowserState
+    settings: dict[str, gr.components.Component]  # by setting name
+
+
+class TrainHandlers:
+    """The Train tab's handlers: what they need is the training jobs (and their library),
+    and for train_from_page the form's components (None where no page is built)."""
+
+    def __init__(self, jobs: TrainingJobs, form: TrainForm | None = None):
+        self.jobs = jobs
+        self.library = jobs.library
+        self.form = form
+
+    def fill_recipe(self, recipe_name: str) -> list[Any]:
+        """A picked recipe's description, values and a model name that is free now."""
+        return [
+            recipe_text(recipe_name),
+            *recipe_values(recipe_name),
+            self.library.free_name(recipe_name),
+        ]
+
+    def estimate_run(self, recipe_name: str, *values: Any):
+        """The time the run in the form will take, next to Train (a settings error shows
+        when Train is pressed)."""
+        try:
+            config = config_from_form(
+                recipe_name,
+                {spec.name: v for spec, v in zip(WEB_SETTINGS, values, strict=True)},
+                False,
+            )
+        except ValueError:
+            yield ""
+            return
+        yield "Estimating how long it takes: a few seconds of trial steps…"
+        try:
+            yield self.jobs.estimate(config).describe()
+        except (TrainingBusy, TrainingElsewhere) as err:
+            yield str(err)
+        except Exception as err:  # no data, a dead process: Train will say so itself
+            log.warning("estimating %s failed: %s", recipe_name, err)
+            yield ""
+
+    def start_run(
+        self, recipe_name: str, name: str, values: dict[str, Any], owner: str, api: bool
+    ) -> Job:
+        """The run started, or a gr.Error that says why not."""
+        try:
+            config = config_from_form(recipe_name, values, blank_means_recipe=api)
+            name = (name or "").strip()
+            if api and not name:  # an API caller may leave the name to us
+                name = self.library.free_name(recipe_name)
+            return self.jobs.start(recipe_name, config, name, owner=owner)
+        except (ValueError, TrainingBusy, TrainingElsewhere) as err:
+            raise user_error(str(err)) from None
+
+    async def train_from_page(self, form: dict, request: gr.Request):
+        fields = self.form
+        values = {spec.name: form[fields.settings[spec.name]] for spec in WEB_SETTINGS}
+        owner = owner_of(form[fields.owner_token], request)
+        job = self.start_run(form[fields.recipe], form[fields.name], values, owner, False)
+        async for update in self.follow(job):
+            yield update
+
+    async def follow(self, job: Job):
+        """The run's progress, curves and at the end its result, as the page shows them."""
+        shown_epochs = -1  # the first update clears the previous run's plot
+        async for snapshot in _watch(self.jobs, job):
+            progress_text, losses = progress_html(snapshot), loss_frame(snapshot)
+            if snapshot.finished:
+                yield (
+                    progress_text,
+                    losses,
+                    accuracy_frame(snapshot),
+                    result_markdown(snapshot),
+                    self.library.free_name(snapshot.recipe),
+                    snapshot.saved_as,
+                )
+                return
+            # Each plot sent costs the server a JSON round trip of all its points: the
+            # accuracy plot goes out only when an epoch has added one.
+            changed = len(snapshot.epochs) != shown_epochs
+            shown_epochs = len(snapshot.epochs)
+            accuracy = accuracy_frame(snapshot) if changed else gr.skip()
+            yield progress_text, losses, accuracy, "", gr.skip(), gr.skip()
+
+    @_with_api_signature
+    async def train_from_api(self, *args):
+        """Train a recipe, streaming progress; every setting left out takes the recipe's
+        value. Saves weights/<name>.pt (default name: the recipe's, or the next free one)."""
+        call = API_SIGNATURE.bind(*args).arguments
+        request = call.pop("request")
+        recipe_name, name = call.pop("recipe"), call.pop("name")
+        job = self.start_run(recipe_name, name, call, owner_of(None, request), api=True)
+        async for snapshot in _watch(self.jobs, job):
+            yield {**progress_record(snapshot), "stop_token": job.stop_token}
+
+    def stop_from_page(self, token: str | None, request: gr.Request) -> str:
+        return self.jobs.stop(owner=owner_of(token, request))
+
+    def stop(self, stop_token: str = "", request: gr.Request = None) -> str:
+        """Stop your training run after its current step; the model so far is saved.
+        `stop_token`: the one in your /train call's updates (not needed from the same
+        gradio_client session that started it)."""
+        return self.jobs.stop(owner=owner_of(None, request), token=stop_token)
+
+    async def stopped(self, message: str):
+        """ "Stopping after the current step…" is over with the run. After the stop's own
+        answer, not in the run's stream: that answer may reach the page after the stream's
+        last update."""
+        job = self.jobs.current()
+        if not message.startswith(STOPPING) or job is None:
+            return gr.skip()
+        async for _snapshot in _watch(self.jobs, job):
+            pass
+        return ""
+
+    async def follow_current_run(self):
+        """On page load, anyone sees the run in progress as it goes; otherwise the page
+        gets a model name that is free now (a run may have taken the one it was built with)."""
+        job = self.jobs.current()
+        if job is None or self.jobs.snapshot(job).finished:
+            free = self.library.free_name(DEFAULT_RECIPE)
+            yield progress_html(None), gr.skip(), gr.skip(), gr.skip(), free, gr.skip()
+            return
+        async for update in self.follow(job):
+            yield update
+
+
+def remember_browser(token: str | None) -> str:
+    return token or uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class TrainView:
+    """The tab's components."""
+
+    recipe: gr.Dropdown
+    name: gr.Textbox
+    start: gr.Button
+    stop_button: gr.Button
+    estimate: gr.Markdown
+    stop_message: gr.Markdown
+    description: gr.Markdown
+    inputs: dict[str, gr.components.Component]  # by setting name
+    device_text: gr.Textbox
+    progress: gr.HTML
+    result: gr.Markdown
+    loss_plot: gr.LinePlot
+    accuracy_plot: gr.LinePlot
+    saved: gr.State  # the name the last run saved its model as
+
+    @property
+    def settings(self) -> list[gr.components.Component]:
+        """The settings' inputs, in WEB_SETTINGS order."""
+        return [self.inputs[spec.name] for spec in WEB_SETTINGS]
+
+    @property
+    def shown(self) -> list[gr.components.Component]:
+        """What a run's updates go to (TrainHandlers.follow)."""
+        return [
+            self.progress,
+            self.loss_plot,
+            self.accuracy_plot,
+            self.result,
+            self.name,
+            self.saved,
+        ]
+
+
+def lay_out_train_tab(jobs: TrainingJobs) -> TrainView:
+    """The tab's components, laid out: the form on the left, the run on the right."""
+    default = RECIPES[DEFAULT_RECIPE].config
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=2, min_width=340):
+            # Recipe, name and the buttons first: Train is in sight without scrolling.
+            with gr.Row():
+                # Side by side where both fit, one under the other on a phone.
+                recipe = gr.Dropdown(
+                    list(RECIPES), value=DEFAULT_RECIPE, label="Recipe", min_width=220
+                )
+                name = gr.Textbox(
+                    jobs.library.free_name(DEFAULT_RECIPE),
+                    label="Save as (model name)",
+                    min_width=220,
+                    info="letters, digits, '_', '-', '.'; never overwrites a model",
+                )
+            if jobs.trains_at:
+                link = f"[{html.escape(jobs.trains_at)}]({jobs.trains_at})"
+                gr.Markdown(trains_elsewhere(link), elem_id="train-elsewhere")
+            with gr.Row():
+                start = gr.Button(
+                    "Train",
+                    variant="primary",
+                    interactive=not jobs.trains_at,
+                    elem_id="train-button",
+                )
+                stop_button = gr.Button("Stop", variant="stop", elem_id="stop-button")
+            estimate = gr.Markdown(elem_id="train-estimate")
+            stop_message = gr.Markdown(elem_id="stop-message")
+            description = gr.Markdown(recipe_text(DEFAULT_RECIPE), elem_classes="recipe-text")
+            with gr.Row():
+                inputs = _setting_inputs(MAIN, default)
+            device_text = gr.Textbox(_device_label("auto"), label="Trains on", interactive=False)
+            with gr.Accordion("More settings", open=False), gr.Row():
+                inputs |= _setting_inputs(MORE, default)
+        with gr.Column(scale=3, min_width=420):
+            progress = gr.HTML(progress_html(None), label="Progress", elem_id="train-progress")
+            result = gr.Markdown(label="Result", elem_id="train-result")
+            loss_plot, accuracy_plot = _plots()
+    return TrainView(
+        recipe=recipe,
+        name=name,
+        start=start,
+        stop_button=stop_button,
+        estimate=estimate,
+        stop_message=stop_message,
+        description=description,
+        inputs=inputs,
+        device_text=device_text,
+        progress=progress,
+        result=result,
+        loss_plot=loss_plot,
+        accuracy_plot=accuracy_plot,
+        saved=gr.State(None),
+    )
+
+
+def _setting_inputs(group: str, default: TrainConfig) -> dict[str, gr.components.Component]:
+    """The inputs of one group of settings (MAIN or MORE), set to the default recipe's."""
+    return {
+        spec.name: setting_input(spec, getattr(default, spec.name))
+        for spec in WEB_SETTINGS
+        if spec.ui == group
+    }
+
+
+def _plots() -> tuple[gr.LinePlot, gr.LinePlot]:
+    """The training loss per step, and the accuracy per epoch."""
+    loss_plot = gr.LinePlot(
+        None,
+        x="step",
+        y="loss",
+        color="series",
+        color_map={"per step": "#cbd5e1", "smoothed": "#ea580c"},
+        title="Training loss",
+        height=260,
+    )
+    accuracy_plot = gr.LinePlot(
+        None,
+        x="epoch",
+        y="accuracy",
+        color="series",
+        color_map={"train": "#2563eb", "validation": "#16a34a"},
+        title="Accuracy per epoch (%)",
+        height=260,
+    )
+    return loss_plot, accuracy_plot
+
+
+def build_train_tab(
+    jobs: TrainingJobs, owner_token: gr.BrowserState
+) -> Callable[[gr.Blocks, Callable, list, list], None]:
+    """Lay the tab out; return `connect(demo, offer_new_model, inputs, outputs)`, to be
+    called once the other tabs exist (see its docstring). `owner_token` is the browser's
+    own id: who started a run, so that a reload or a second tab reattaches to it."""
+    view = lay_out_train_tab(jobs)
+    handlers = TrainHandlers(jobs, TrainForm(view.recipe, view.name, owner_token, view.inputs))
+    return _TrainTab.wire(view, handlers, owner_token).connect
+
+
+@dataclass(frozen=True)
+class _TrainTab:
+    """The tab's events; those that need the whole page are wired by `connect`."""
+
+    view: TrainView
+    handlers: TrainHandlers
+    owner_token: gr.BrowserState
+    recipe_picked: Dependency
+    run: Dependency
+
+    @classmethod
+    def wire(
+        cls, view: TrainView, handlers: TrainHandlers, owner_token: gr.BrowserState
+    ) -> _TrainTab:
+        """The tab's own events wired: picking a recipe, the device, Train and Stop, and
+        the /train and /stop API."""
+        private = dict(api_visibility="private", queue=False)
+        # select, not change: picking the same recipe again resets its values too.
+        recipe_picked = view.recipe.select(
+            handlers.fill_recipe,
+            view.recipe,
+            [view.description, *view.settings, view.name],
+            **private,
+        )
+        device = view.inputs["device"]
+        device.change(_device_label, device, view.device_text, **private)
+        # A new run starts with no message of the last one on screen. Registered first: the
+        # page runs a trigger's listeners one after the other, and after the run's stream
+        # this would wipe out its result.
+        view.start.click(lambda: ("", ""), None, [view.stop_message, view.result], **private)
+        run = view.start.click(
+            handlers.train_from_page,
+            {view.recipe, view.name, owner_token, *view.settings},
+            view.shown,
+            api_visibility="private",
+            concurrency_limit=None,  # a second user must get the busy message, not a queue slot
+            show_progress="hidden",
+        )
+        # concurrency_limit=None: a second caller must get the busy message, not a queue slot.
+        gr.api(handlers.train_from_api, api_name="train", concurrency_limit=None)
+        view.stop_button.click(
+            handlers.stop_from_page, owner_token, view.stop_message, **private
+        ).then(
+            handlers.stopped,
+            view.stop_message,
+            view.stop_message,
+            api_visibility="private",
+            concurrency_limit=None,  # waits asleep, as a watching page does
+            show_progress="hidden",
+        )
+        gr.api(handlers.stop, api_name="stop", queue=False)
+        return cls(view, handlers, owner_token, recipe_picked, run)
+
+    def connect(
+        self, demo: gr.Blocks, offer_new_model: Callable, inputs: list, outputs: list
+    ) -> None:
+        """Wire what needs the whole page: reattaching on load, and offering a new model
+        to the other tabs: `offer_new_model(saved_as, *inputs)` gives `outputs`' updates."""
+        view, handlers, owner_token = self.view, self.handlers, self.owner_token
+        form = [view.recipe, *view.settings]
+        # always_last: a recipe picked while the last one's estimate runs is estimated
+        # after it (the default, "once", dropped it and left the last recipe's on screen).
+        estimating = dict(
+            api_visibility="private",
+            concurrency_id="estimate",
+            concurrency_limit=1,
+            show_progress="hidden",
+            trigger_mode="always_last",
+        )
+        # .input, not .change: a picked recipe fills every setting at once, and each
+        # .change would calibrate a mix of the old recipe's settings and the new one's.
+        gr.on(
+            [demo.load, *(setting.input for setting in view.settings)],
+            handlers.estimate_run,
+            form,
+            view.estimate,
+            **estimating,
+        )
+        # After the recipe's values are in the form: on its own change, the estimate would
+        # read the previous recipe's settings (a run of 7,272 steps for a 3,400-step recipe).
+        self.recipe_picked.then(handlers.estimate_run, form, view.estimate, **estimating)
+        demo.load(remember_browser, owner_token, owner_token, api_visibility="private", queue=False)
+        watching = demo.load(
+            handlers.follow_current_run,
+            None,
+            view.shown,
+            api_visibility="private",
+            concurrency_limit=None,
+            show_progress="hidden",
+        )
+        for event in (self.run, watching):
+            event.then(offer_new_model, [view.saved, *inputs], outputs, api_visibility="private")
+            # While a run trains the estimate says it waits for it; once it is over, estimate.
+            event.then(handlers.estimate_run, form, view.estimate, **estimating)
 
 
 async def _watch(jobs: TrainingJobs, job: Job) -> AsyncIterator[Snapshot]:
