@@ -28,7 +28,7 @@ from mnist_app.service import library as library_module
 from mnist_app.service import personal_jobs
 from mnist_app.service.library import ModelLibrary
 from mnist_app.service.personal_jobs import FitOrder, FitsBusy, fit_and_save, fit_in_process
-from mnist_app.service.personal_store import PersonalStore
+from mnist_app.service.personal_store import SETS_PER_ADDRESS, SETS_PER_OWNER, PersonalStore
 from mnist_app.ui import build_app
 from tests.harness.rest import call, train_data
 from tests.harness.server import MODEL, quick_checkpoint, weights_with_quick_model
@@ -197,3 +197,37 @@ def test_one_person_fits_one_model_at_a_time(monkeypatch):
         next(fit_in_process(FitOrder("quick", "ada", None, None, owner_secret="ada's"), None))
     release.set()
     thread.join(10)
+
+
+def a_drawing() -> tuple[np.ndarray, np.ndarray]:
+    image = np.zeros((28, 28), np.float32)
+    image[4:24, 13:15] = 1.0
+    return image, image
+
+
+def test_one_client_cannot_take_every_personal_set(tmp_path):
+    store = PersonalStore(tmp_path, max_sets=500)
+    image, ink = a_drawing()
+    for k in range(SETS_PER_OWNER):
+        store.add(f"mine{k}", ["one browser"], image, ink, 1, "192.0.2.1")
+    with pytest.raises(ValueError, match=f"You keep {SETS_PER_OWNER} sets already"):
+        store.add("one-more", ["one browser"], image, ink, 1, "192.0.2.1")
+    for k in range(SETS_PER_ADDRESS - SETS_PER_OWNER):  # new browser ids, one address
+        store.add(f"theirs{k}", [f"browser {k}"], image, ink, 1, "192.0.2.1")
+    with pytest.raises(ValueError, match="started from your network"):
+        store.add("yet-another", ["fresh browser"], image, ink, 1, "192.0.2.1")
+    store.add("elsewhere", ["fresh browser"], image, ink, 1, "198.51.100.9")  # another place
+
+
+def test_a_full_server_makes_room_by_dropping_idle_small_sets(tmp_path):
+    store = PersonalStore(tmp_path, max_sets=3)
+    image, ink = a_drawing()
+    for k in range(3):
+        store.add(f"set{k}", [f"browser {k}"], image, ink, 1, f"192.0.2.{k}")
+    with pytest.raises(ValueError, match="no more personal sets"):
+        store.add("newcomer", ["newcomer"], image, ink, 1, "192.0.2.9")
+    long_ago = time.time() - 2 * 24 * 3600
+    for path in (tmp_path / "set1").rglob("*"):
+        os.utime(path, (long_ago, long_ago))
+    store.add("newcomer", ["newcomer"], image, ink, 1, "192.0.2.9")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["newcomer", "set0", "set2"]

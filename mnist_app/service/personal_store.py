@@ -31,6 +31,15 @@ _NAME = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9_.-]{{0,{MAX_NAME - 1}}}$")
 _SAMPLE_ID = re.compile(r"^[0-9a-f]{1,32}-[0-9a-f]{6}$")
 # Ink is kept at most this large (its longer side): preprocessing brings it to 20x20 anyway.
 INK_SIDE = 560
+# Who may start how many sets, so that one client cannot take the server's room: a person
+# needs one; a class behind one school address, about 30.
+SETS_PER_OWNER = 3
+SETS_PER_ADDRESS = 40
+# When the server is full, idle sets make room: one too small to fit a model on (under 30
+# drawings) after a day untouched, any set after 90 days.
+SMALL_SET = 30
+SMALL_IDLE_S = 24 * 3600
+ANY_IDLE_S = 90 * 24 * 3600
 
 
 def check_set_name(name: str | None) -> str:
@@ -70,14 +79,21 @@ class PersonalStore:
         self._lock = threading.Lock()
 
     def add(
-        self, name: str, owner_secrets: list[str], image: np.ndarray, ink: np.ndarray, label: int
+        self,
+        name: str,
+        owner_secrets: list[str],
+        image: np.ndarray,
+        ink: np.ndarray,
+        label: int,
+        address: str = "",
     ) -> Sample:
         """Keep one drawing of `label`: its 28x28 `image` and its `ink`, both float 0-1.
-        Starts the set, owned by `owner_secrets[0]`, if there is none of that name."""
+        Starts the set, owned by `owner_secrets[0]`, if there is none of that name (within
+        SETS_PER_OWNER, SETS_PER_ADDRESS from the client `address`, and the server's room)."""
         if not (isinstance(label, int) and 0 <= label <= 9):
             raise ValueError(f"a digit is 0 to 9, not {label!r}")
         with self._lock:
-            folder = self._claim(name, owner_secrets)
+            folder = self._claim(name, owner_secrets, address)
             if len(self.samples(name, owner_secrets)) >= self.max_samples:
                 raise ValueError(
                     f"Your set is full ({self.max_samples} drawings): delete some to add more."
@@ -127,10 +143,7 @@ class PersonalStore:
             if folder is None:
                 return 0
             count = len(self.samples(name, owner_secrets))
-            # Renamed away first (atomic): the set is gone at once even if removal is slow.
-            doomed = self.root / f".deleted-{name}-{secrets.token_hex(4)}"
-            folder.rename(doomed)
-        shutil.rmtree(doomed, ignore_errors=True)
+            _remove_set(folder)
         return count
 
     def _folder(self, name: str, owner_secrets: list[str]) -> Path | None:
@@ -147,21 +160,65 @@ class PersonalStore:
             )
         return folder
 
-    def _claim(self, name: str, owner_secrets: list[str]) -> Path:
+    def _claim(self, name: str, owner_secrets: list[str], address: str) -> Path:
         folder = self._folder(name, owner_secrets)
         if folder is not None:
             return folder
         main = next((s for s in owner_secrets if s), None)
         if main is None:
             raise PermissionError("Cannot tell who you are: reload the page and try again.")
-        if self.root.is_dir():
-            started = sum(1 for p in self.root.iterdir() if not p.name.startswith("."))
-            if started >= self.max_sets:
-                raise ValueError("The server keeps no more personal sets: ask its operator.")
+        owner, place = owner_key(main), owner_key(f"address:{address}")
+        sets = self._sets()
+        if sum(owner in record.get("owners", []) for record in sets.values()) >= SETS_PER_OWNER:
+            raise ValueError(
+                f"You keep {SETS_PER_OWNER} sets already: add to one of them, or delete one."
+            )
+        if address and sum(r.get("from") == place for r in sets.values()) >= SETS_PER_ADDRESS:
+            raise ValueError(
+                f"{SETS_PER_ADDRESS} sets were started from your network already: add to one "
+                "of them."
+            )
+        if len(sets) >= self.max_sets and not self._expire_idle(sets):
+            raise ValueError("The server keeps no more personal sets: ask its operator.")
         folder = self.root / name
-        payload = json.dumps({"owners": [owner_key(main)]})
+        payload = json.dumps({"owners": [owner], "from": place if address else None})
         write_atomically(folder / OWNERS, lambda tmp: tmp.write_text(payload))
         return folder
+
+    def _sets(self) -> dict[Path, dict]:
+        """Every set's folder and its owners record."""
+        sets = {}
+        for folder in self.root.iterdir() if self.root.is_dir() else []:
+            if not folder.name.startswith("."):
+                try:
+                    sets[folder] = json.loads((folder / OWNERS).read_text())
+                except (OSError, ValueError):
+                    sets[folder] = {}  # being started or removed: it still takes room
+        return sets
+
+    def _expire_idle(self, sets: dict[Path, dict]) -> bool:
+        """Remove the longest-idle set that has been idle too long; whether one went."""
+        now = time.time()
+        idle = []
+        for folder in sets:
+            drawings = list(folder.glob("[0-9]/*.ink.png"))
+            touched = max(
+                (p.stat().st_mtime for p in [folder / OWNERS, *drawings] if p.exists()), default=0.0
+            )
+            limit = SMALL_IDLE_S if len(drawings) < SMALL_SET else ANY_IDLE_S
+            if now - touched > limit:
+                idle.append((touched, folder))
+        if not idle:
+            return False
+        _remove_set(min(idle)[1])
+        return True
+
+
+def _remove_set(folder: Path) -> None:
+    """Renamed away first (atomic): the set is gone at once even if removal is slow."""
+    doomed = folder.parent / f".deleted-{folder.name}-{secrets.token_hex(4)}"
+    folder.rename(doomed)
+    shutil.rmtree(doomed, ignore_errors=True)
 
 
 def _smaller(ink: np.ndarray) -> np.ndarray:

@@ -120,7 +120,8 @@ class PersonalHandlers:
         who = person(name, request)
         secrets = owner_keys(token, request)
         try:
-            self.store.add(who, secrets, stages.image, stages.ink, int(label))
+            address = getattr(getattr(request, "client", None), "host", "") or ""
+            self.store.add(who, secrets, stages.image, stages.ink, int(label), address)
         except (PermissionError, ValueError) as err:
             raise user_error(str(err)) from None
         text, thumbnails, ids = self.set_view(who, secrets)
