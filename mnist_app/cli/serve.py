@@ -80,7 +80,42 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--password", help="the login's password (better: MNIST_APP_PASSWORD, unseen by others)"
     )
-    positive = []  # options that must be positive numbers
+    positive = _limit_options(parser, env)
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=env("MNIST_APP_CACHE_DIR"),
+        help="the upload cache, emptied at start (default: a folder per port under the "
+        "system's temporary folder; MNIST_APP_CACHE_DIR)",
+    )
+    parser.add_argument(
+        "--personal-dir",
+        type=Path,
+        default=env("MNIST_APP_PERSONAL_DIR"),
+        help="where people's own drawings are kept, for fitting models to their handwriting "
+        "(default: data/personal/; MNIST_APP_PERSONAL_DIR)",
+    )
+    _door_options(parser, env)
+    parser.add_argument(
+        "--training-url",
+        default=env("MNIST_APP_TRAINING_URL", ""),
+        help="this server does not train: the address of the one that does, shown in the "
+        "Train tab (several replicas, one training server; MNIST_APP_TRAINING_URL)",
+    )
+    args = parser.parse_args(argv)
+    args.password = args.password or env("MNIST_APP_PASSWORD")
+    if bool(args.username) != bool(args.password):
+        parser.error("a login needs both a username and a password")
+    for flag in positive:
+        if not 0 < getattr(args, flag[2:].replace("-", "_")) < float("inf"):
+            parser.error(f"{flag} must be a positive number")
+    args.cache_dir = args.cache_dir or Path(tempfile.gettempdir()) / f"mnist_app-cache-{args.port}"
+    return args
+
+
+def _limit_options(parser: argparse.ArgumentParser, env) -> list[str]:
+    """The limits that must be positive numbers; their flags."""
+    positive = []
 
     def positive_number(flag: str, variable: str, default: str, what: str) -> None:
         parser.add_argument(
@@ -112,20 +147,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "60",
         "a run started from the web stops after this long and saves what it learnt",
     )
-    parser.add_argument(
-        "--cache-dir",
-        type=Path,
-        default=env("MNIST_APP_CACHE_DIR"),
-        help="the upload cache, emptied at start (default: a folder per port under the "
-        "system's temporary folder; MNIST_APP_CACHE_DIR)",
-    )
-    parser.add_argument(
-        "--personal-dir",
-        type=Path,
-        default=env("MNIST_APP_PERSONAL_DIR"),
-        help="where people's own drawings are kept, for fitting models to their handwriting "
-        "(default: data/personal/; MNIST_APP_PERSONAL_DIR)",
-    )
+    return positive
+
+
+def _door_options(parser: argparse.ArgumentParser, env) -> None:
+    """What the server lets in from outside: fetched URLs, forwarded addresses."""
     parser.add_argument(
         "--fetch-urls",
         action="store_true",
@@ -140,21 +166,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="comma-separated addresses of reverse proxies whose X-Forwarded-For is believed "
         "(default: none, every client is its own address; MNIST_APP_TRUSTED_PROXIES)",
     )
-    parser.add_argument(
-        "--training-url",
-        default=env("MNIST_APP_TRAINING_URL", ""),
-        help="this server does not train: the address of the one that does, shown in the "
-        "Train tab (several replicas, one training server; MNIST_APP_TRAINING_URL)",
-    )
-    args = parser.parse_args(argv)
-    args.password = args.password or env("MNIST_APP_PASSWORD")
-    if bool(args.username) != bool(args.password):
-        parser.error("a login needs both a username and a password")
-    for flag in positive:
-        if not 0 < getattr(args, flag[2:].replace("-", "_")) < float("inf"):
-            parser.error(f"{flag} must be a positive number")
-    args.cache_dir = args.cache_dir or Path(tempfile.gettempdir()) / f"mnist_app-cache-{args.port}"
-    return args
 
 
 def main(argv: list[str] | None = None) -> int:
