@@ -326,3 +326,36 @@ def test_session_state_is_capped_so_memory_levels_off(mnist, tmp_path):
         assert len(demo.state_holder.session_data) == 3
     finally:
         demo.close()
+
+
+def test_a_flood_of_canvas_requests_from_one_address_leaves_others_their_turn():
+    async def drawing_app(scope, receive, send):
+        await asyncio.sleep(0.05)  # one answer's work
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    limits = Limits(canvas_slots=1, canvas_waiting_per_address=40)
+    guard = RequestGuard(drawing_app, limits, None, LoginThrottle())
+
+    async def draw(address: str) -> tuple[int, float]:
+        sent, started = [], time.perf_counter()
+
+        async def send(message):
+            sent.append(message)
+
+        path = "/gradio_api/component_server"
+        await guard(
+            {"type": "http", "method": "POST", "path": path, "client": (address, 1)}, None, send
+        )
+        return sent[0]["status"], time.perf_counter() - started
+
+    async def flood_then_a_person() -> tuple[list, tuple[int, float]]:
+        flood = [asyncio.create_task(draw("192.0.2.66")) for _ in range(45)]
+        await asyncio.sleep(0.12)  # the flood's first answers are being worked on
+        person = await draw("198.51.100.7")
+        return await asyncio.gather(*flood), person
+
+    flood, (status, waited) = asyncio.run(flood_then_a_person())
+    assert status == 200 and waited < 0.2  # its turn came next, not after 40 others (2 s)
+    statuses = sorted(s for s, _ in flood)
+    assert statuses.count(429) == 4 and statuses.count(200) == 41  # 1 running + 40 waiting

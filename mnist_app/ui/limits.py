@@ -20,6 +20,7 @@ import anyio
 from gradio_client import Client
 
 from ..preprocess.ink import MAX_PIXELS
+from .fair_turns import FairTurns, TurnsFull
 from .login_throttle import LoginThrottle
 from .upload_cache import UploadCache
 
@@ -48,6 +49,9 @@ class Limits:
     fetch_urls: bool = False  # whether a file input may be a URL the server fetches
     connections_per_address: int = 300  # requests open at once from one address (a page
     # holds 2-4; a class behind one school address, 30 pages)
+    canvas_slots: int = 4  # pen canvas requests (and Sketchpad blobs) running at once; more
+    # wait, their turns shared fairly between addresses
+    canvas_waiting_per_address: int = 64  # ... and at most this many waiting per address
 
     @property
     def component_body_bytes(self) -> int:
@@ -81,6 +85,7 @@ class RequestGuard:
         self._turn: asyncio.Lock | None = None  # made in the server's event loop
         self._waiting = 0
         self._open: Counter[str] = Counter()  # requests in progress per address
+        self._canvas = FairTurns(limits.canvas_slots, limits.canvas_waiting_per_address)
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -132,6 +137,12 @@ class RequestGuard:
                 return await _refuse(send, 507 if full else 429, refusal)
         if path.endswith("/login") and scope["method"] == "POST":
             return await self._login(scope, receive, send, client)
+        if path.endswith("/component_server"):
+            try:
+                async with self._canvas.turn(client):
+                    return await self.app(scope, receive, send)
+            except TurnsFull:
+                return await _refuse(send, 429, "Too many drawings waiting from this address.")
         await self.app(scope, receive, send)
 
     def _body_cap(self, path: str) -> int:
