@@ -11,6 +11,8 @@ a copy of its weights/ and an upload cache of its own, then replays, as raw HTTP
   F5  /predict with a valid sketch and a model name of 2 MB, then of 100 MB
   F7  1,000, then 2,000 more requests, each from a new session
   F6  1,500 wrong passwords on /login, 8 at a time (last: it locks this address out)
+  F12 the pen canvas flooded from one address (50 at once, 20 s, with Why?), while a
+      person on another address (127.0.0.2) lifts the pen every 0.5 s: their p50/p95/max
 
 Prints per row the server's memory kept (RSS after - before), its peak over the row (VmHWM,
 reset before each row), the upload cache on disk, the time taken and what happened.
@@ -25,6 +27,7 @@ import argparse
 import io
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -34,9 +37,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import numpy as np
 from PIL import Image
 
 from mnist_app.core.paths import PROJECT_ROOT, shared_mnist_dir
+from mnist_app.ui.pen_canvas import png_data_url
 from tests.harness.hostile import blob_upload
 from tests.harness.rest import call, train_data
 from tests.harness.server import free_port
@@ -246,7 +251,57 @@ def f7(server: Server, client: httpx.Client) -> str:
 
 
 # F6 last: it locks this machine's address out of logging in.
-ROWS = {"F1": f1, "F2": f2, "F3": f3, "F4": f4, "F5": f5, "F7": f7, "F6": f6}
+def canvas_frame(client: httpx.Client, why: bool) -> dict:
+    """A pen-drawn digit as the page's canvas posts it to component_server."""
+    png, _ = pen_drawing(0, Path(tempfile.mkdtemp()) / "pen.png")
+    rgb = np.asarray(Image.open(png).convert("L"))
+    drawing = np.zeros((280, 280, 4), np.uint8)
+    drawing[..., 3] = 255 - rgb  # black strokes on a transparent canvas
+    request = {"image": png_data_url(drawing), "kind": "canvas", "why": why}
+    return {
+        "session_hash": secrets.token_hex(8),
+        "component_id": component_id(client, "html", "pen"),
+        "fn_name": "read_pen",
+        "data": request,
+    }
+
+
+def f12(server: Server, client: httpx.Client) -> str:
+    flood_frame, person_frame = canvas_frame(client, why=True), canvas_frame(client, why=False)
+    cookies, until = client.cookies, time.perf_counter() + 20
+    sent = []
+
+    def flood(_: int) -> None:
+        with httpx.Client(base_url=server.url, cookies=cookies, timeout=60) as flooder:
+            while time.perf_counter() < until:
+                status = flooder.post("gradio_api/component_server", json=flood_frame)
+                sent.append(status.status_code)
+
+    def person() -> list[float]:
+        waits = []
+        other_address = httpx.HTTPTransport(local_address="127.0.0.2")
+        with httpx.Client(base_url=server.url, cookies=cookies, transport=other_address) as me:
+            while time.perf_counter() < until:
+                started = time.perf_counter()
+                me.post("gradio_api/component_server", json=person_frame).raise_for_status()
+                waits.append(time.perf_counter() - started)
+                time.sleep(0.5)
+        return waits
+
+    with ThreadPoolExecutor(51) as pool:
+        flooding = [pool.submit(flood, k) for k in range(50)]
+        waits = sorted(person())
+        for job in flooding:
+            job.result()
+    p = [waits[int(q * (len(waits) - 1))] * 1000 for q in (0.5, 0.95)]
+    refused = sum(s == 429 for s in sent)
+    return (
+        f"the person's {len(waits)} pen-ups: p50 {p[0]:.0f} ms, p95 {p[1]:.0f} ms, max "
+        f"{waits[-1] * 1000:.0f} ms; the flood: {len(sent)} requests, {refused} refused (429)"
+    )
+
+
+ROWS = {"F1": f1, "F2": f2, "F3": f3, "F4": f4, "F5": f5, "F7": f7, "F6": f6, "F12": f12}
 
 
 def main() -> None:

@@ -359,3 +359,30 @@ def test_a_flood_of_canvas_requests_from_one_address_leaves_others_their_turn():
     assert status == 200 and waited < 0.2  # its turn came next, not after 40 others (2 s)
     statuses = sorted(s for s, _ in flood)
     assert statuses.count(429) == 4 and statuses.count(200) == 41  # 1 running + 40 waiting
+
+
+def test_images_sent_as_data_urls_count_towards_the_upload_quota(tmp_path):
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    uploads = UploadCache(tmp_path, 10 * 2**20, client_bytes=2**20, client_files=1000)
+    guard = RequestGuard(app, Limits(), uploads, LoginThrottle())
+
+    def post(path: str, size: int) -> int:
+        sent = []
+
+        async def send(message):
+            sent.append(message)
+
+        headers = [(b"content-length", str(size).encode())]
+        scope = {"type": "http", "method": "POST", "path": path, "headers": headers}
+        asyncio.run(guard({**scope, "client": ("192.0.2.5", 1)}, None, send))
+        return sent[0]["status"]
+
+    frames = [post("/gradio_api/component_server", 15_000) for _ in range(200)]  # 3 MB
+    assert set(frames) == {200}, "a drawing's frames are not uploads"
+    big = [post("/gradio_api/component_server", 300_000) for _ in range(4)]
+    assert big == [200, 200, 200, 429]  # a 981 kB data URL flood is held to 1 MB an hour
+    assert post("/gradio_api/call/predict_image", 300_000) == 429
+    assert post("/gradio_api/upload", 300_000) == 429  # one quota for every route

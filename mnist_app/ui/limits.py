@@ -25,6 +25,12 @@ from .login_throttle import LoginThrottle
 from .upload_cache import UploadCache
 
 MB = 2**20
+# Routes whose body may carry an image as a data URL (the pen canvas's upload, a drawing
+# kept from the page, an image passed to /call/ or the queue): one bigger than a drawing
+# counts towards the client's upload quota like a file sent to /upload. A canvas frame is
+# about 15 kB: a class drawing behind one address never reaches the quota.
+IMAGE_ROUTES = ("/component_server", "/queue/join", "/call/", "/run/")
+DRAWING_BYTES = 128 * 1024
 
 
 @dataclass(frozen=True)
@@ -130,8 +136,13 @@ class RequestGuard:
                 f"Request too large: {length:,} bytes; the maximum allowed size here is "
                 f"{cap:,} bytes.",
             )
-        if path.endswith("/upload") and scope["method"] == "POST" and self.uploads:
-            refusal = self.uploads.admit(client, length)
+        carries_image = length > DRAWING_BYTES and any(r in path + "/" for r in IMAGE_ROUTES)
+        if (
+            scope["method"] == "POST"
+            and self.uploads
+            and (path.endswith("/upload") or carries_image)
+        ):
+            refusal = self.uploads.admit(client, length, kept_on_disk=not carries_image)
             if refusal:
                 full = refusal.startswith("The server's upload space")
                 return await _refuse(send, 507 if full else 429, refusal)

@@ -56,11 +56,13 @@ class UploadCache:
         with self._lock:
             self._used = 0
 
-    def admit(self, client: str, size: int) -> str | None:
-        """Reserve `size` bytes for an upload by `client`, or say why it is refused."""
+    def admit(self, client: str, size: int, kept_on_disk: bool = True) -> str | None:
+        """Reserve `size` bytes for an upload by `client`, or say why it is refused. Image
+        bytes sent another way (a data URL in a request) count towards the client's hourly
+        quota too, but not towards the folder's (`kept_on_disk=False`)."""
         now = time.monotonic()
         with self._lock:
-            if self._used + size > self.total_bytes:
+            if kept_on_disk and self._used + size > self.total_bytes:
                 return (
                     "The server's upload space is full; please try again later "
                     f"(at most {self.total_bytes / 2**20:,.0f} MB of uploads are kept)."
@@ -81,7 +83,8 @@ class UploadCache:
             self._clients.move_to_end(client)
             while len(self._clients) > self.max_clients:
                 self._clients.popitem(last=False)
-            self._used += size
+            if kept_on_disk:
+                self._used += size
             return None
 
     def sweep(self) -> None:
