@@ -11,6 +11,10 @@ a copy of its weights/ and an upload cache of its own, then replays, as raw HTTP
   F5  /predict with a valid sketch and a model name of 2 MB, then of 100 MB
   F7  1,000, then 2,000 more requests, each from a new session
   F6  1,500 wrong passwords on /login, 8 at a time (last: it locks this address out)
+  F8  26 /mistakes calls cycling through 14 models (each queues the training images'
+      features of its model), then one /inspect: how long it waits
+  F10 personal sets started from one address with a new token and name each time, until
+      refused (every newcomer was refused for good once 500 were taken)
   F12 the pen canvas flooded from one address (50 at once, 20 s, with Why?), while a
       person on another address (127.0.0.2) lifts the pen every 0.5 s: their p50/p95/max
 
@@ -251,6 +255,37 @@ def f7(server: Server, client: httpx.Client) -> str:
 
 
 # F6 last: it locks this machine's address out of logging in.
+def f8(server: Server, client: httpx.Client) -> str:
+    for k in range(3):  # 14 models: the 11 shipped and three copies
+        shutil.copy2(server.weights / "t4_lenet5.pt", server.weights / f"lenet-copy{k}.pt")
+    models = [name["name"] for name in call_json(client, "models", [])][:14]
+    with ThreadPoolExecutor(4) as pool:
+        list(
+            pool.map(lambda k: call(client, "mistakes", [models[k % 14], "any", "any"]), range(26))
+        )
+    started = time.perf_counter()
+    answer = call(client, "inspect", ["resnet_drawn", 0])
+    waited = time.perf_counter() - started
+    return f"{len(models)} models; then /inspect answered in {waited:.1f} s ({answer[-1][0]})"
+
+
+def f10(server: Server, client: httpx.Client) -> str:
+    png, digit = pen_drawing(0, server.work / "pen.png")
+    image = file_ref(client, png)
+    started = 0
+    for k in range(100):
+        answer = call(client, "collect", [image, str(digit), f"taker{k}", "resnet_drawn", f"t{k}"])
+        if answer[-1][0] != "complete":
+            return f"{started} sets started, then: {json.loads(answer[-1][1])[:90]}"
+        started += 1
+    return f"all {started} sets started"
+
+
+def call_json(client: httpx.Client, api: str, data: list):
+    """A named endpoint's final answer, decoded."""
+    return json.loads(call(client, api, data)[-1][1])[0]
+
+
 def canvas_frame(client: httpx.Client, why: bool) -> dict:
     """A pen-drawn digit as the page's canvas posts it to component_server."""
     png, _ = pen_drawing(0, Path(tempfile.mkdtemp()) / "pen.png")
@@ -301,7 +336,18 @@ def f12(server: Server, client: httpx.Client) -> str:
     )
 
 
-ROWS = {"F1": f1, "F2": f2, "F3": f3, "F4": f4, "F5": f5, "F7": f7, "F6": f6, "F12": f12}
+ROWS = {
+    "F1": f1,
+    "F2": f2,
+    "F3": f3,
+    "F4": f4,
+    "F5": f5,
+    "F7": f7,
+    "F6": f6,
+    "F8": f8,
+    "F10": f10,
+    "F12": f12,
+}
 
 
 def main() -> None:
