@@ -1,3 +1,7 @@
 """Moved: `python -m mnist_app.export` is now `python -m mnist_app export`."""
 
-raise SystemExit("python -m mnist_app.export is now: python -m mnist_app export (see --help)")
+MOVED = "python -m mnist_app.export is now: python -m mnist_app export (see --help)"
+
+if __name__ == "__main__":
+    raise SystemExit(MOVED)
+raise ImportError(MOVED)

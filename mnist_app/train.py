@@ -1,3 +1,7 @@
 """Moved: `python -m mnist_app.train` is now `python -m mnist_app train`."""
 
-raise SystemExit("python -m mnist_app.train is now: python -m mnist_app train (see --help)")
+MOVED = "python -m mnist_app.train is now: python -m mnist_app train (see --help)"
+
+if __name__ == "__main__":
+    raise SystemExit(MOVED)
+raise ImportError(MOVED)

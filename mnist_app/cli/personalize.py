@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
             samples.labels,
             args.weights_dir,
             overwrite=args.overwrite,
-            base_dir=base.parent if is_path else None,
+            base_file=base if is_path else None,
         )
         data = load_mnist(args.data_dir)
         for event in fit_and_save(order, data):

@@ -162,9 +162,10 @@ def _door_options(parser: argparse.ArgumentParser, env) -> None:
     parser.add_argument(
         "--trusted-proxies",
         type=lambda text: [part.strip() for part in text.split(",") if part.strip()],
-        default=env("MNIST_APP_TRUSTED_PROXIES", ""),
+        default=env("MNIST_APP_TRUSTED_PROXIES", env("FORWARDED_ALLOW_IPS", "")),
         help="comma-separated addresses of reverse proxies whose X-Forwarded-For is believed "
-        "(default: none, every client is its own address; MNIST_APP_TRUSTED_PROXIES)",
+        "(default: none, every client is its own address; MNIST_APP_TRUSTED_PROXIES, or "
+        "uvicorn's FORWARDED_ALLOW_IPS)",
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -44,6 +45,10 @@ def remove_leftovers(folder: str | os.PathLike, older_than_s: float = LEFTOVER_A
     `folder` and its subfolders, caches included; returns how many."""
     removed = 0
     cutoff = time.time() - older_than_s
+    for doomed in Path(folder).glob(".deleted-*"):  # a removal the crash cut short
+        if doomed.is_dir() and doomed.stat().st_mtime < cutoff:
+            shutil.rmtree(doomed, ignore_errors=True)
+            removed += 1
     for tmp in Path(folder).rglob(".*.tmp"):
         try:
             if tmp.is_file() and tmp.stat().st_mtime < cutoff:

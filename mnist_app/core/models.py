@@ -197,6 +197,7 @@ ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
 # Twenty times the largest network a recipe trains (t3_cnn, 0.99M): a checkpoint's arguments
 # asking for more are refused before any memory is taken (a crafted file asked for 517M).
 MAX_PARAMETERS = 20_000_000
+MAX_LAYERS = 64
 
 
 def build_model(arch: str, **kwargs) -> nn.Module:
@@ -204,6 +205,9 @@ def build_model(arch: str, **kwargs) -> nn.Module:
     is checked first on the meta device (no memory): over MAX_PARAMETERS is a ValueError."""
     if arch not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {arch!r}; known: {', '.join(ARCHITECTURES)}")
+    for key, value in kwargs.items():  # a list of layers is built even on the meta device
+        if isinstance(value, list | tuple) and len(value) > MAX_LAYERS:
+            raise ValueError(f"{arch}: {key} lists {len(value):,} layers; at most {MAX_LAYERS}")
     with torch.device("meta"):
         size = count_parameters(ARCHITECTURES[arch](**kwargs))
     if size > MAX_PARAMETERS:

@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 
 # Training-set features of this many models stay in memory (up to 90 MB each).
 FEATURE_MODELS = 3
+FEATURE_RETRIES = 5  # a request whose job others' requests dropped asks again this often
 # Loaded models kept in memory, least recently used dropped first: a server with hundreds
 # of personal models must not hold them all (10 fits added 1 GB that stayed).
 MODEL_MEMORY_BYTES = 512 * 2**20
@@ -275,11 +276,12 @@ class ModelLibrary:
     def features(self, name: str) -> FeatureIndex:
         """The 60,000 training images in the model's feature space (computed once, in the
         background if `prefetch_features` asked for it earlier)."""
-        while True:
+        for _ in range(FEATURE_RETRIES):
             try:
                 return self.prefetch_features(name).result()
             except CancelledError:  # dropped by other models' requests: asked for again
                 continue
+        raise RuntimeError("The server is busy with other models' images: try again soon.")
 
     def prefetch_features(self, name: str) -> Future[FeatureIndex]:
         key = self._key(name)
@@ -295,9 +297,11 @@ class ModelLibrary:
                     data.train_images,
                     data.train_labels,
                 )
-                while len(self._features) > FEATURE_MODELS:
-                    # Nobody waits for a dropped model's features: unstarted, it never runs.
-                    self._features.popitem(last=False)[1].cancel()
+                # Over the cache, the oldest job not running goes; unstarted, it never runs
+                # (a running one is kept: its minute of work is nearly done).
+                idle = [k for k, job in self._features.items() if not job.running()]
+                for old in idle[: max(0, len(self._features) - FEATURE_MODELS)]:
+                    self._features.pop(old).cancel()
             self._features.move_to_end(key)
             return self._features[key]
 

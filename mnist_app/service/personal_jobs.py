@@ -52,9 +52,9 @@ class FitOrder:
     owner_secret: str = ""  # whoever may replace, rename or delete the result in the app
     overwrite: bool = False  # replace a checkpoint of that name whoever made it
     settings: FitSettings = field(default_factory=FitSettings)
-    # Where `base` is read from, when not the weights folder: set by whoever runs the
-    # server or the command line, never by a request.
-    base_dir: str | os.PathLike | None = None
+    # The operator's own checkpoint file to start from instead of `base` (the command
+    # line's --base path); never set from a request.
+    base_file: str | os.PathLike | None = None
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,8 @@ def fit_and_save(order: FitOrder, data: Mnist, stop=None) -> Iterator[Progress |
     earlier fit of the same base is replaced; any other model of that name is kept and the
     result saved under a free name (<name>-2, ...). `stop` is accepted for the training
     process's protocol; a fit takes seconds and is not stopped half-way."""
-    path, base = _base_of(checkpoint_path(order.base, order.base_dir or order.weights_dir))
+    path = Path(order.base_file) if order.base_file else None
+    path, base = _base_of(path or checkpoint_path(order.base, order.weights_dir))
     reference = _cached_reference(path, order.settings)
     if reference is None:
         yield Progress("Reading 18,000 MNIST images (once for this model)", 0.0)

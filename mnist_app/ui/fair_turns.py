@@ -1,12 +1,13 @@
-"""Turns taken fairly between client addresses: a few requests run at once, and when more
-wait, the next turn goes to the address that waited longest for one, not to whoever sent
-the most. One address flooding the pen canvas then gets its share, and another person's
-pen-up answer waits behind at most one of its requests per slot (bench/exhaust.py F12)."""
+"""Turns taken fairly between client addresses: a few requests run at once, at most a
+couple per address, and when more wait, the next turn goes to the address that waited
+longest for one, not to whoever sent the most. One address flooding the pen canvas then
+gets its share, and another person's pen-up answer waits behind at most one of its
+requests per slot (bench/exhaust.py F12)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,9 +17,10 @@ class TurnsFull(Exception):
 
 
 class FairTurns:
-    def __init__(self, slots: int, waiting_per_address: int):
-        self.slots, self.waiting_per_address = slots, waiting_per_address
-        self._busy = 0
+    def __init__(self, slots: int, per_address: int, waiting_per_address: int):
+        self.slots, self.per_address = slots, per_address
+        self.waiting_per_address = waiting_per_address
+        self._running: Counter[str] = Counter()
         self._waiting: OrderedDict[str, deque[asyncio.Future]] = OrderedDict()
 
     @asynccontextmanager
@@ -28,11 +30,11 @@ class FairTurns:
         try:
             yield
         finally:
-            self._release()
+            self._release(address)
 
     async def _acquire(self, address: str) -> None:
-        if self._busy < self.slots and not self._waiting:
-            self._busy += 1
+        if not self._waiting and self._free_for(address):
+            self._running[address] += 1
             return
         queue = self._waiting.setdefault(address, deque())
         if len(queue) >= self.waiting_per_address:
@@ -45,25 +47,40 @@ class FairTurns:
             await ticket
         except asyncio.CancelledError:
             if ticket.done() and not ticket.cancelled():
-                self._release()  # handed a slot just as its client left: pass it on
+                self._release(address)  # granted just as its client left: pass it on
             else:
                 self._forget(address, ticket)
             raise
 
-    def _release(self) -> None:
-        """The slot goes to the first waiter of the address first in line, which then goes
-        to the back of the line: round robin between addresses, in order within one."""
-        while self._waiting:
-            address, queue = next(iter(self._waiting.items()))
-            ticket = queue.popleft()
-            if queue:
-                self._waiting.move_to_end(address)
-            else:
-                del self._waiting[address]
-            if not ticket.cancelled():
-                ticket.set_result(None)
-                return
-        self._busy -= 1
+    def _free_for(self, address: str) -> bool:
+        busy = sum(self._running.values())
+        return busy < self.slots and self._running[address] < self.per_address
+
+    def _release(self, address: str) -> None:
+        self._running[address] -= 1
+        if not self._running[address]:
+            del self._running[address]
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        """Free slots go round robin to the addresses waiting: the first one in line that
+        may run another, which then goes to the back of the line."""
+        granted = True
+        while granted:
+            granted = False
+            for address, queue in list(self._waiting.items()):
+                if not self._free_for(address):
+                    continue
+                ticket = queue.popleft()
+                if queue:
+                    self._waiting.move_to_end(address)
+                else:
+                    del self._waiting[address]
+                if not ticket.cancelled():
+                    self._running[address] += 1
+                    ticket.set_result(None)
+                granted = True
+                break
 
     def _forget(self, address: str, ticket: asyncio.Future) -> None:
         queue = self._waiting.get(address)

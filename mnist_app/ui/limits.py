@@ -12,12 +12,11 @@ import asyncio
 import hmac
 from collections import Counter
 from dataclasses import dataclass
-from http.cookies import CookieError, SimpleCookie
 from typing import Any
-from urllib.parse import parse_qs
 
 import anyio
 from gradio_client import Client
+from starlette.requests import Request, cookie_parser
 
 from ..preprocess.ink import MAX_PIXELS
 from .fair_turns import FairTurns, TurnsFull
@@ -47,8 +46,9 @@ class Limits:
     sketch_blob_bytes: int = 64 * MB  # ... bytes held for all sessions together
     free_logins: int = 5  # failed logins in a row before the address is locked out
     max_login_lock_s: float = 900.0  # the longest lockout
-    locked_login_s: float = 1.0  # a locked-out address's logins: one a second, in turn
-    locked_logins_waiting: int = 5  # ... and at most this many waiting their turn
+    locked_login_s: float = 1.0  # a locked-out address's logins: checked in turn, each
+    # after 1 s, doubling with the account's failures up to 8 s
+    locked_logins_waiting: int = 16  # ... and at most this many waiting (503 beyond)
     max_run_s: float = 3600.0  # a training run started from the web stops after this
     personal_drawings: int = 300  # drawings in one person's set
     personal_sets: int = 500  # people's sets on the server
@@ -57,7 +57,9 @@ class Limits:
     # holds 2-4; a class behind one school address, 30 pages)
     canvas_slots: int = 4  # pen canvas requests (and Sketchpad blobs) running at once; more
     # wait, their turns shared fairly between addresses
+    canvas_per_address: int = 2  # ... of them from one address
     canvas_waiting_per_address: int = 64  # ... and at most this many waiting per address
+    body_deadline_s: float = 30.0  # a canvas request's body arrives within this
 
     @property
     def component_body_bytes(self) -> int:
@@ -75,8 +77,9 @@ class RequestGuard:
 
     A locked-out address is not shut out: someone else's failures there (a shared
     address, or an attacker's) must not keep its owner out. Its logins wait their turn,
-    one a second for the whole server whatever the address, and only a right password
-    gets through, so that guessing from there is slower than ever, never faster."""
+    one at a time for the whole server, each after a delay that grows with the account's
+    failures, and a right password gets through: guessing is held to one guess per 8 s
+    for the account, however many addresses it comes from."""
 
     def __init__(
         self,
@@ -90,8 +93,12 @@ class RequestGuard:
         self.auth = auth
         self._turn: asyncio.Lock | None = None  # made in the server's event loop
         self._waiting = 0
+        self._account_failures = 0  # failed logins in a row, whatever the address
+        self._address_logins: dict[str, tuple[asyncio.Lock, int]] = {}  # lock, its users
         self._open: Counter[str] = Counter()  # requests in progress per address
-        self._canvas = FairTurns(limits.canvas_slots, limits.canvas_waiting_per_address)
+        self._canvas = FairTurns(
+            limits.canvas_slots, limits.canvas_per_address, limits.canvas_waiting_per_address
+        )
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -149,11 +156,7 @@ class RequestGuard:
         if path.endswith("/login") and scope["method"] == "POST":
             return await self._login(scope, receive, send, client)
         if path.endswith("/component_server"):
-            try:
-                async with self._canvas.turn(client):
-                    return await self.app(scope, receive, send)
-            except TurnsFull:
-                return await _refuse(send, 429, "Too many drawings waiting from this address.")
+            return await self._canvas_request(scope, receive, send, client)
         await self.app(scope, receive, send)
 
     def _body_cap(self, path: str) -> int:
@@ -163,12 +166,48 @@ class RequestGuard:
             return self.limits.component_body_bytes
         return self.limits.json_body_bytes
 
+    async def _canvas_request(self, scope: dict, receive: Any, send: Any, client: str) -> None:
+        """The body first, within a deadline, then a turn: a request trickling in its body
+        must not hold a slot that others wait for."""
+        try:
+            with anyio.fail_after(self.limits.body_deadline_s):
+                body = await _body(receive)
+        except TimeoutError:
+            return await _refuse(send, 408, "The drawing took too long to arrive.")
+        try:
+            async with self._canvas.turn(client):
+                await self.app(scope, _replay(body), send)
+        except TurnsFull:
+            await _refuse(send, 429, "Too many drawings waiting from this address.")
+
     async def _login(self, scope: dict, receive: Any, send: Any, client: str) -> None:
+        # One login at a time per address: a burst as a lock-out ends is checked in turn,
+        # each failure locking the address again before the next is looked at.
+        lock, users = self._address_logins.get(client, (asyncio.Lock(), 0))
+        self._address_logins[client] = (lock, users + 1)
+        try:
+            async with lock:
+                await self._login_in_turn(scope, receive, send, client)
+        finally:
+            lock, users = self._address_logins[client]
+            if users > 1:
+                self._address_logins[client] = (lock, users - 1)
+            else:
+                del self._address_logins[client]
+
+    async def _login_in_turn(self, scope: dict, receive: Any, send: Any, client: str) -> None:
         wait_s = self.logins.wait_s(client)
         if wait_s > 0:
             body = await _body(receive)
-            if not await self._right_password_in_turn(body):
+            receive = _replay(body)
+            right = await self._right_password_in_turn(scope, body)
+            if right is None:  # too many waiting: not a guess, so not a failure
+                return await _refuse(
+                    send, 503, "Logins are busy: try again in a minute.", [(b"retry-after", b"60")]
+                )
+            if not right:
                 self.logins.failed(client)
+                self._account_failures += 1
                 return await _refuse(
                     send,
                     429,
@@ -176,7 +215,6 @@ class RequestGuard:
                     f"{wait_s:.0f} s, the right one gets in.",
                     [(b"retry-after", str(max(1, round(wait_s))).encode())],
                 )
-            receive = _replay(body)
         status = 0
 
         async def watched_send(message: dict) -> None:
@@ -188,8 +226,10 @@ class RequestGuard:
         await self.app(scope, receive, watched_send)
         if status == 200:
             self.logins.succeeded(client)
+            self._account_failures = 0
         elif 400 <= status < 500:
             self.logins.failed(client)
+            self._account_failures += 1
 
     async def _logged_in_mcp_client(self, scope: dict) -> None:
         """Gradio's MCP server runs tools through a gradio_client of its own, made without
@@ -201,31 +241,41 @@ class RequestGuard:
             return
 
         def logged_in_client() -> Client:
-            return Client(
+            return Client(  # as Gradio makes it (gradio/mcp.py), with the login
                 server.local_url,
                 auth=self.auth,
                 download_files=False,
                 verbose=False,
                 analytics_enabled=False,
+                ssl_verify=False,
+                _skip_components=False,
                 headers={"x-gradio-user": "mcp"},
             )
 
         client = await anyio.to_thread.run_sync(logged_in_client)
         server._client_instance = server._client_instance or client
 
-    async def _right_password_in_turn(self, body: bytes) -> bool:
-        """Whether a locked-out address's login is right, checked in its turn."""
-        if self.auth is None or self._waiting >= self.limits.locked_logins_waiting:
+    async def _right_password_in_turn(self, scope: dict, body: bytes) -> bool | None:
+        """Whether a locked-out address's login is right, checked in the account's turn:
+        one check at a time for the whole server, each after a delay that doubles with
+        the account's failures in a row (1 s to 8 s, so at most ~10,800 guesses a day
+        whatever the addresses). None when too many wait already."""
+        if self.auth is None:
             return False
+        if self._waiting >= self.limits.locked_logins_waiting:
+            return None
         self._turn = self._turn or asyncio.Lock()
         self._waiting += 1
         try:
             async with self._turn:
-                await asyncio.sleep(self.limits.locked_login_s)
+                doublings = min(max(self._account_failures - self.limits.free_logins, 0), 3)
+                await asyncio.sleep(self.limits.locked_login_s * 2**doublings)
         finally:
             self._waiting -= 1
-        form = parse_qs(body.decode("utf-8", "replace"))
-        user, password = form.get("username", [""])[0], form.get("password", [""])[0]
+        # The login page sends multipart form data, a script often a urlencoded one.
+        form = await Request(scope, _replay(body)).form()
+        user = str(form.get("username") or "").strip()  # Gradio strips it too
+        password = str(form.get("password") or "")
         right_user = hmac.compare_digest(user.encode(), self.auth[0].encode())
         return hmac.compare_digest(password.encode(), self.auth[1].encode()) & right_user
 
@@ -236,15 +286,11 @@ def _logged_in(scope: dict, headers: dict) -> bool:
     tokens, cookie_id = getattr(app, "tokens", None), getattr(app, "cookie_id", None)
     if tokens is None or cookie_id is None:
         return False
-    cookies = SimpleCookie()
-    try:
-        cookies.load(headers.get(b"cookie", b"").decode("latin-1"))
-    except CookieError:
-        return False
-    for name in (f"access-token-{cookie_id}", f"access-token-unsecure-{cookie_id}"):
-        if name in cookies and cookies[name].value in tokens:
-            return True
-    return False
+    # Starlette's parser, as Gradio reads them: the standard library's stops at the first
+    # malformed cookie (another app on the same host can set one).
+    cookies = cookie_parser(headers.get(b"cookie", b"").decode("latin-1"))
+    names = (f"access-token-{cookie_id}", f"access-token-unsecure-{cookie_id}")
+    return any(cookies.get(name) in tokens for name in names if cookies.get(name))
 
 
 async def _body(receive: Any) -> bytes:

@@ -23,7 +23,7 @@ from ..personal.fit import MIN_PER_DIGIT, Progress, needed_message, samples_need
 from ..preprocess import NotADigit, Preprocessed
 from ..service.child_process import TrainingProcessDied
 from ..service.library import ModelLibrary
-from ..service.personal_jobs import FitOrder, Fitted, fit_in_process
+from ..service.personal_jobs import MAX_FITS, FitOrder, Fitted, fit_in_process
 from ..service.personal_store import PersonalStore, check_set_name
 from .errors import user_error
 from .identity import owner, owner_keys
@@ -32,6 +32,8 @@ from .limits import Limits
 from .pen_canvas import read_page_drawing
 from .sketch import read_drawing
 from .text import NO_MODEL, not_a_digit
+
+FIT_EVENTS = 4 * MAX_FITS
 
 # Every button that answers in the message line brings it back for its answer.
 SHOW_MESSAGE = 'document.getElementById("personal-message")?.classList.remove("stale");'
@@ -422,7 +424,9 @@ def build_personal_panel(
         [panel.name, model, owner_token],
         [panel.progress, panel.result, model],
         api_visibility="private",
-        concurrency_limit=1,
+        # More than the fits that run: those beyond MAX_FITS are answered "busy" at once
+        # (personal_jobs.fit_in_process) instead of waiting in Gradio's queue.
+        concurrency_limit=FIT_EVENTS,
         concurrency_id="personal-fit",
     )
     name, view = panel.name, panel.view
@@ -581,7 +585,9 @@ def _build_api(handlers: PersonalHandlers, limits: Limits) -> None:
         [api_name, api_model, api_token],
         api_set,
         api_name="fit_personal",
-        concurrency_limit=1,
+        # More than the fits that run: those beyond MAX_FITS are answered "busy" at once
+        # (personal_jobs.fit_in_process) instead of waiting in Gradio's queue.
+        concurrency_limit=FIT_EVENTS,
         concurrency_id="personal-fit",
     )
 
