@@ -19,21 +19,41 @@ characters; fetch them first with scripts/fetch_stroke_fonts.sh.
     python -m bench.reject                          # the shipped models that refuse
     python -m bench.reject --models resnet_drawn resnet_mini --per-kind 1000
     python -m bench.reject --models resnet_drawn --stroke-fonts
+    python -m bench.reject --models resnet_drawn speedrun_drawn --unipen --per-institution 1000
+
+With --unipen, also real pen non-digits: the UNIPEN 1b upper-case and 1c lower-case
+letters, and the UNIPEN 1a digits to set them against, all drawn with the pen and at the
+sizes of the generated kinds (brush 4-28 px, 35-80% of the canvas). Letters a digit looks
+like (DIGIT_LIKE: those the project's non-digits leave out) are reported apart and kept out
+of the main figure. --per-institution N draws at most N samples of each institution and
+section (seeded by --seed); --institutions chooses which.
 """
 
 from __future__ import annotations
 
 import argparse
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from bench.drawn_accuracy import institution_seed, unipen_arguments, unipen_sections
 from mnist_app.core.checkpoint import list_checkpoints
 from mnist_app.core.data import load_mnist
 from mnist_app.core.predict import load_predictor
 from mnist_app.nondigit import stroke_fonts
+from mnist_app.nondigit.negatives import model_input, on_canvas, pen_brush
 from mnist_app.nondigit.refusal import auroc, hand_made_set, non_digit_sets, stroke_font_sets
 from mnist_app.pen.drawn_accuracy import BRUSHES, drawn_set
+from mnist_app.pen.unipen import UnipenSample
+
+# Letters a digit looks like, which a person may fairly read as one (O o Q as 0, I l i j J
+# as 1, Z z as 2, S s as 5, b G as 6, L as a 4 or a 7 turned, B as 8, g q as 9, p d as a
+# mirrored 9 or 6): the ones the project's own non-digits leave out (the pen and typeset
+# letters of nondigit/negatives.py, the stroke-font letters of stroke_fonts.py), so that the
+# main figure counts only letters of the kinds the shipped model was taught to refuse.
+DIGIT_LIKE = "BGIJLOQSZbdgijlopqsz"
 
 
 def main() -> None:
@@ -43,6 +63,11 @@ def main() -> None:
     parser.add_argument("--split", choices=["test", "val"], default="test")
     parser.add_argument("--weights-dir", type=Path)
     parser.add_argument("--stroke-fonts", action="store_true", help="also stroke-font kinds")
+    parser.add_argument(
+        "--unipen", action="store_true", help="also UNIPEN's real letters against its digits"
+    )
+    unipen_arguments(parser)
+    parser.add_argument("--seed", type=int, default=0, help="the UNIPEN draw and pens")
     args = parser.parse_args()
     if args.stroke_fonts and not stroke_fonts.available():
         raise SystemExit("no stroke fonts yet: run scripts/fetch_stroke_fonts.sh first")
@@ -64,8 +89,11 @@ def main() -> None:
         f"{len(mnist.test_labels)} MNIST test; non-digits ({args.split} split): "
         + ", ".join(f"{s.sketches} {s.kind}" for s in non_digits)
     )
+    unipen = unipen_pen_set(args) if args.unipen else None
     for predictor in predictors:
         report(predictor, drawn, mnist, non_digits)
+        if unipen is not None:
+            unipen_report(predictor, unipen)
 
 
 def report(predictor, drawn, mnist, non_digits) -> None:
@@ -105,6 +133,113 @@ def report(predictor, drawn, mnist, non_digits) -> None:
             f"{s.refused_by_preprocessing} (dots, fills)"
         )
     print(f"  {'all':<16}{sketches_all:>9}{'':>9}{answered_all / sketches_all:>10.1%}")
+
+
+@dataclass
+class PenSamples:
+    """UNIPEN samples drawn on the canvas: the model inputs of those the app's
+    preprocessing let through (`kept`), in order."""
+
+    samples: list[UnipenSample]
+    inputs: np.ndarray
+    kept: np.ndarray
+
+    @classmethod
+    def drawn(cls, samples: list[UnipenSample], seed: int) -> PenSamples:
+        """Each institution's samples with a pen and places of its own seed."""
+        rngs: dict[str, np.random.Generator] = {}
+        inputs, kept = [], []
+        for sample in samples:
+            rng = rngs.get(sample.institution)
+            if rng is None:
+                rng = rngs[sample.institution] = np.random.default_rng(
+                    institution_seed(seed, sample.institution)
+                )
+            image = model_input("letters", on_canvas(sample.strokes, rng, pen_brush(rng)))
+            kept.append(image is not None)
+            if image is not None:
+                inputs.append(image)
+        stacked = np.stack(inputs) if inputs else np.zeros((0, 28, 28), np.float32)
+        return cls(samples, stacked, np.array(kept, dtype=bool))
+
+    def answer(self, predictor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per sample: answered with a digit, which digit (-1 where refused before any
+        model), and the top probability of those kept."""
+        answered = np.zeros(len(self.samples), bool)
+        guess = np.full(len(self.samples), -1)
+        if len(self.inputs):
+            probs, said = predictor.answer(self.inputs)
+            answered[self.kept], guess[self.kept] = said, probs.argmax(1)
+            return answered, guess, probs.max(1)
+        return answered, guess, np.zeros(0)
+
+
+def unipen_pen_set(args) -> tuple[PenSamples, PenSamples]:
+    """The UNIPEN 1a digits and the 1b + 1c letters the options choose, drawn."""
+    digits, upper, lower = unipen_sections(args, "1a", "1b", "1c")
+    letters = upper + lower
+    print(
+        f"UNIPEN, drawn as the generated kinds are (brush 4-28 px, 35-80% of the canvas): "
+        f"{len(digits)} 1a digits, {len(upper)} 1b and {len(lower)} 1c letters "
+        f"({'at most ' + str(args.per_institution) if args.per_institution else 'all'} per "
+        f"institution and section; digit-like: {DIGIT_LIKE})",
+        flush=True,
+    )
+    return PenSamples.drawn(digits, args.seed), PenSamples.drawn(letters, args.seed + 1)
+
+
+def unipen_report(predictor, unipen: tuple[PenSamples, PenSamples]) -> None:
+    """UNIPEN letters answered with a digit: by case, per institution, per letter."""
+    digits, letters = unipen
+    said, guess, digit_top = digits.answer(predictor)
+    labels = np.array([int(s.label) for s in digits.samples])
+    answered, letter_guess, letter_top = letters.answer(predictor)
+    chars = np.array([s.label for s in letters.samples])
+    places = np.array([s.institution for s in letters.samples])
+    like = np.isin(chars, list(DIGIT_LIKE))
+    upper = np.char.isupper(chars)
+    print(f"  {'UNIPEN, the same pen':<40}{'sketches':>9}{'AUROC':>9}{'answered':>10}")
+    right = (guess == labels) & said
+    print(
+        f"  {'1a digits':<40}{len(labels):>9}{'':>9}{said.mean():>10.1%}  "
+        f"({right.mean():.2%} right counting refusals)"
+    )
+    rows = [
+        ("1b upper-case letters, not digit-like", upper & ~like),
+        ("1c lower-case letters, not digit-like", ~upper & ~like),
+        ("letters, not digit-like (main)", ~like),
+        ("1b digit-like " + "".join(c for c in DIGIT_LIKE if c.isupper()), upper & like),
+        ("1c digit-like " + "".join(c for c in DIGIT_LIKE if c.islower()), ~upper & like),
+    ]
+    for name, chosen in rows:
+        tops = letter_top[chosen[letters.kept]]
+        separation = auroc(digit_top, tops) if len(tops) and len(digit_top) else float("nan")
+        share = answered[chosen].mean() if chosen.any() else float("nan")
+        print(f"  {name:<40}{chosen.sum():>9}{separation:>9.4f}{share:>10.1%}")
+    if predictor.reject_below <= 0 and predictor.detector is None:
+        return  # it answers every sketch the preprocessing lets through: no table to show
+    print(
+        f"  {'institution':<12}{'1a refused':>11}{'1b letters':>11}{'answered':>9}"
+        f"{'1c letters':>11}{'answered':>9}{'digit-like':>11}{'answered':>9}"
+    )
+    digit_places = np.array([s.institution for s in digits.samples])
+    for place in sorted(set(places) | set(digit_places)):
+        mine = places == place
+        ours = digit_places == place
+        cells = f"{1 - said[ours].mean():>11.2%}" if ours.any() else f"{'':>11}"
+        for chosen in (mine & upper & ~like, mine & ~upper & ~like, mine & like):
+            share = f"{answered[chosen].mean():.1%}" if chosen.any() else ""
+            cells += f"{chosen.sum():>11}{share:>9}"
+        print(f"  {place:<12}{cells}")
+    print("  per letter: sketches, answered with a digit, the commonest digit answered")
+    entries = []
+    for char in sorted(set(chars), key=lambda c: (c.islower(), c)):
+        mine = chars == char
+        said_digits = Counter(letter_guess[mine & answered].tolist())
+        top = f"{said_digits.most_common(1)[0][0]}" if said_digits else "-"
+        entries.append(f"{char} {mine.sum():>5} {answered[mine].mean():>6.1%} {top}")
+    for start in range(0, len(entries), 4):
+        print("  " + "   ".join(f"{e:<20}" for e in entries[start : start + 4]))
 
 
 if __name__ == "__main__":

@@ -30,12 +30,15 @@ from __future__ import annotations
 
 import math
 import re
+import zlib
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
 from typing import NamedTuple
+
+import numpy as np
 
 from .replay import PenDigit, Stroke
 from .sources import unipen_dir
@@ -72,6 +75,8 @@ class UnipenSample:
     # Pen-down points, y pointing up and y in x's unit, as in PenDigit (whose `fit` turns
     # them into canvas pixels, y down).
     strokes: list[Stroke]
+    # The .SEGMENT's delineation, the components it cuts out: "938", "849-850", "3,5".
+    delineation: str = ""
 
 
 @dataclass
@@ -209,13 +214,19 @@ class UnipenReader:
             try:
                 if stream.broken:
                     raise _Skip(stream.broken)
-                label, quality, strokes = _segment(text, stream.components)
+                label, quality, strokes, delineation = _segment(text, stream.components)
             except _Skip as skip:
                 reading.skipped[str(skip)] += 1
                 continue
             samples.append(
                 UnipenSample(
-                    label, writer or path.stem, institution, "/".join(parts), quality, strokes
+                    label,
+                    writer or path.stem,
+                    institution,
+                    "/".join(parts),
+                    quality,
+                    strokes,
+                    delineation,
                 )
             )
         return samples
@@ -274,6 +285,35 @@ def pen_digits(samples: Iterable[UnipenSample]) -> list[PenDigit]:
     return digits
 
 
+def per_institution(
+    samples: Sequence[UnipenSample],
+    cap: int = 0,
+    institutions: Iterable[str] | None = None,
+    seed: int = 0,
+) -> list[UnipenSample]:
+    """The samples of `institutions` (all where None), at most `cap` of each (all where 0),
+    kept in reading order. Which ones is drawn at random, seeded by `seed` and the
+    institution's name: one institution's draw does not depend on which others are asked
+    for. ValueError for an institution none of the samples is from."""
+    by_institution: dict[str, list[int]] = {}
+    for index, sample in enumerate(samples):
+        by_institution.setdefault(sample.institution, []).append(index)
+    wanted = sorted(by_institution) if institutions is None else list(dict.fromkeys(institutions))
+    unknown = [name for name in wanted if name not in by_institution]
+    if unknown:
+        raise ValueError(
+            f"no samples from {', '.join(unknown)}: there are {', '.join(sorted(by_institution))}"
+        )
+    kept: list[int] = []
+    for name in wanted:
+        indices = by_institution[name]
+        if cap and len(indices) > cap:
+            rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
+            indices = rng.choice(indices, size=cap, replace=False).tolist()
+        kept += indices
+    return [samples[i] for i in sorted(kept)]
+
+
 def _positive(word: str) -> bool:
     try:
         return float(word) > 0
@@ -296,8 +336,8 @@ def _ink_sits_high(strokes: list[Stroke]) -> bool:
     return centre > middle
 
 
-def _segment(text: str, components: list[_Component]) -> tuple[str, str, list[Stroke]]:
-    """A CHARACTER .SEGMENT statement's label, quality and pen-down strokes."""
+def _segment(text: str, components: list[_Component]) -> tuple[str, str, list[Stroke], str]:
+    """A CHARACTER .SEGMENT statement's label, quality, pen-down strokes and delineation."""
     match = _SEGMENT.fullmatch(text)
     if not match:
         raise _Skip("unparseable .SEGMENT line")
@@ -318,7 +358,8 @@ def _segment(text: str, components: list[_Component]) -> tuple[str, str, list[St
         # ibm's place-holder blocks (0 0), a few one-point "letters" (mot, val): a
         # single place is no character, nor can PenDigit.fit scale it.
         raise _Skip("all points at one place")
-    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m[1], m[1]), label), quality, strokes
+    label = re.sub(r"\\(.)", lambda m: _ESCAPES.get(m[1], m[1]), label)
+    return label, quality, strokes, delineation
 
 
 def _delineation(text: str, count: int) -> list[tuple[int, int, int | None]]:
