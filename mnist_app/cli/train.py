@@ -3,7 +3,7 @@
 python -m mnist_app train --recipe t1_mlp_mse
 python -m mnist_app train --recipe resnet_mini --epochs 3 --lr 0.002 --name my_model
 python -m mnist_app train --list
-torchrun --nproc_per_node 2 -m mnist_app train --recipe t5_mlp_bn   # data-parallel
+torchrun --nproc_per_node 2 -m mnist_app train --recipe t5_mlp_bn --name t5_ddp  # data-parallel
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Data-parallel training over processes that torchrun starts:
 
-    torchrun --nproc_per_node 2 -m mnist_app train --recipe t5_mlp_bn
+    torchrun --nproc_per_node 2 -m mnist_app train --recipe t5_mlp_bn --name t5_ddp
 
 Each process holds its own shard of the training set on its device and takes its share
 of every batch; DistributedDataParallel adds the gradients up, so a step sees the same
