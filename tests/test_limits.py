@@ -193,23 +193,45 @@ async def empty_body() -> dict:
     return {"type": "http.request", "body": b"", "more_body": False}
 
 
-def test_requests_open_at_once_from_one_address_are_capped():
-    async def slow_app(scope, receive, send):
-        await asyncio.sleep(0.2)
+def answering_app(work_s: float = 0.0):
+    """What stands behind the guard in these tests: each request answered 200 after
+    `work_s` of (simulated) work."""
+
+    async def app(scope, receive, send):
+        await asyncio.sleep(work_s)
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"ok"})
 
-    guard = RequestGuard(slow_app, Limits(connections_per_address=3), None, LoginThrottle())
+    return app
+
+
+async def through(
+    guard: RequestGuard,
+    address: str,
+    path: str = "/gradio_api/component_server",
+    method: str = "POST",
+    size: int = 0,
+    receive=empty_body,
+) -> tuple[int, float]:
+    """One request from `address` through `guard`: its status, and how long it took."""
+    sent, started = [], time.perf_counter()
+
+    async def send(message):
+        sent.append(message)
+
+    headers = [(b"content-length", str(size).encode())] if size else []
+    scope = {"type": "http", "method": method, "path": path, "client": (address, 1)}
+    await guard({**scope, "headers": headers}, receive, send)
+    return sent[0]["status"], time.perf_counter() - started
+
+
+def test_requests_open_at_once_from_one_address_are_capped():
+    limits = Limits(connections_per_address=3)
+    guard = RequestGuard(answering_app(0.2), limits, None, LoginThrottle())
 
     async def request(address: str) -> int:
-        sent = []
-
-        async def send(message):
-            sent.append(message)
-
-        scope = {"type": "http", "method": "GET", "path": "/", "client": (address, 1)}
-        await guard(scope, empty_body, send)
-        return sent[0]["status"]
+        status, _ = await through(guard, address, path="/", method="GET")
+        return status
 
     async def crowd() -> list[int]:
         return await asyncio.gather(*[request("192.0.2.1") for _ in range(5)], request("::1"))
@@ -335,29 +357,13 @@ def test_session_state_is_capped_so_memory_levels_off(mnist, tmp_path):
 
 
 def test_a_flood_of_canvas_requests_from_one_address_leaves_others_their_turn():
-    async def drawing_app(scope, receive, send):
-        await asyncio.sleep(0.05)  # one answer's work
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b"ok"})
-
     limits = Limits(canvas_slots=1, canvas_waiting_per_address=40)
-    guard = RequestGuard(drawing_app, limits, None, LoginThrottle())
-
-    async def draw(address: str) -> tuple[int, float]:
-        sent, started = [], time.perf_counter()
-
-        async def send(message):
-            sent.append(message)
-
-        path = "/gradio_api/component_server"
-        scope = {"type": "http", "method": "POST", "path": path, "client": (address, 1)}
-        await guard(scope, empty_body, send)
-        return sent[0]["status"], time.perf_counter() - started
+    guard = RequestGuard(answering_app(0.05), limits, None, LoginThrottle())  # 50 ms an answer
 
     async def flood_then_a_person() -> tuple[list, tuple[int, float]]:
-        flood = [asyncio.create_task(draw("192.0.2.66")) for _ in range(45)]
+        flood = [asyncio.create_task(through(guard, "192.0.2.66")) for _ in range(45)]
         await asyncio.sleep(0.12)  # the flood's first answers are being worked on
-        person = await draw("198.51.100.7")
+        person = await through(guard, "198.51.100.7")
         return await asyncio.gather(*flood), person
 
     flood, (status, waited) = asyncio.run(flood_then_a_person())
@@ -367,23 +373,12 @@ def test_a_flood_of_canvas_requests_from_one_address_leaves_others_their_turn():
 
 
 def test_images_sent_as_data_urls_count_towards_the_upload_quota(tmp_path):
-    async def app(scope, receive, send):
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b"ok"})
-
     uploads = UploadCache(tmp_path, 10 * 2**20, client_bytes=2**20, client_files=1000)
-    guard = RequestGuard(app, Limits(), uploads, LoginThrottle())
+    guard = RequestGuard(answering_app(), Limits(), uploads, LoginThrottle())
 
     def post(path: str, size: int) -> int:
-        sent = []
-
-        async def send(message):
-            sent.append(message)
-
-        headers = [(b"content-length", str(size).encode())]
-        scope = {"type": "http", "method": "POST", "path": path, "headers": headers}
-        asyncio.run(guard({**scope, "client": ("192.0.2.5", 1)}, empty_body, send))
-        return sent[0]["status"]
+        status, _ = asyncio.run(through(guard, "192.0.2.5", path=path, size=size))
+        return status
 
     frames = [post("/gradio_api/component_server", 15_000) for _ in range(200)]  # 3 MB
     assert set(frames) == {200}, "a drawing's frames are not uploads"
@@ -394,32 +389,20 @@ def test_images_sent_as_data_urls_count_towards_the_upload_quota(tmp_path):
 
 
 def test_a_drawing_that_trickles_in_holds_no_turn_from_others():
-    async def drawing_app(scope, receive, send):
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b"ok"})
-
     limits = Limits(canvas_slots=2, body_deadline_s=0.5)
-    guard = RequestGuard(drawing_app, limits, None, LoginThrottle())
+    guard = RequestGuard(answering_app(), limits, None, LoginThrottle())
 
     async def never_ends() -> dict:
         await asyncio.sleep(3600)  # a body sent a byte at a time, for ever
         return {}
 
-    async def draw(address: str, receive) -> tuple[int, float]:
-        sent, started = [], time.perf_counter()
-
-        async def send(message):
-            sent.append(message)
-
-        path = "/gradio_api/component_server"
-        scope = {"type": "http", "method": "POST", "path": path, "client": (address, 1)}
-        await guard(scope, receive, send)
-        return sent[0]["status"], time.perf_counter() - started
-
     async def trickle_then_a_person():
-        trickles = [asyncio.create_task(draw(f"192.0.2.{k}", never_ends)) for k in range(4)]
+        trickles = [
+            asyncio.create_task(through(guard, f"192.0.2.{k}", receive=never_ends))
+            for k in range(4)
+        ]
         await asyncio.sleep(0.05)
-        person = await draw("198.51.100.7", empty_body)
+        person = await through(guard, "198.51.100.7")
         return await asyncio.gather(*trickles), person
 
     trickled, (status, waited) = asyncio.run(trickle_then_a_person())
