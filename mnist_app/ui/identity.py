@@ -14,6 +14,8 @@ import gradio as gr
 
 from .errors import user_error
 
+# The header Gradio's MCP server puts on the calls it makes for agents (gradio/mcp.py).
+MCP_CALL_HEADERS = {"x-gradio-user": "mcp"}
 MCP_NEEDS_TOKEN = (
     "Through MCP, pass a token (a secret of yours, the same in every call): it is what makes "
     "drawings, runs and models yours, since all MCP clients share one session here."
@@ -46,4 +48,4 @@ def via_mcp(request: gr.Request | None) -> bool:
     """Whether the call comes from Gradio's MCP server (which marks its calls so; a client
     that claims it only gives up its own session as a key)."""
     headers = getattr(request, "headers", None) or {}
-    return headers.get("x-gradio-user") == "mcp"
+    return all(headers.get(key) == value for key, value in MCP_CALL_HEADERS.items())

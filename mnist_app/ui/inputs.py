@@ -18,6 +18,7 @@ from gradio.components.base import server
 from gradio_client.utils import is_http_url_like
 from PIL import Image
 
+from ..core.messages import first_line
 from ..preprocess.ink import unreadable_message
 from .errors import user_error
 
@@ -116,7 +117,9 @@ def answer_bad_input_in_one_line(demo: gr.Blocks) -> None:
         except gr.Error:
             raise
         except Exception as err:  # a file never uploaded here, a malformed file object
-            raise user_error(f"{where}: an input could not be used ({_short(err)}).") from None
+            # The error's first line, cut short: it may quote the input.
+            reason = first_line(err)[:120]
+            raise user_error(f"{where}: an input could not be used ({reason}).") from None
 
     demo.preprocess_data = checked
 
@@ -127,12 +130,6 @@ def _json_type(block: Any) -> str | None:
     except Exception:  # a component without a schema: anything goes, as in Gradio
         return None
     return kind if isinstance(kind, str) else None
-
-
-def _short(err: Exception) -> str:
-    """The error's first line, cut short: it may quote the input."""
-    line = (str(err).strip().splitlines() or [type(err).__name__])[0]
-    return line if len(line) <= 120 else line[:117] + "..."
 
 
 def _images(component: Any, payload: Any) -> Iterator[Any]:

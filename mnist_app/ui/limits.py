@@ -20,6 +20,7 @@ from starlette.requests import Request, cookie_parser
 
 from ..preprocess.ink import MAX_PIXELS
 from .fair_turns import FairTurns, TurnsFull
+from .identity import MCP_CALL_HEADERS
 from .login_throttle import LoginThrottle
 from .upload_cache import UploadCache
 
@@ -91,7 +92,7 @@ class RequestGuard:
     ):
         self.app, self.limits, self.uploads, self.logins = app, limits, uploads, logins
         self.auth = auth
-        self._turn: asyncio.Lock | None = None  # made in the server's event loop
+        self._turn = asyncio.Lock()  # a locked-out address's login checks, one at a time
         self._waiting = 0
         self._account_failures = 0  # failed logins in a row, whatever the address
         self._address_logins: dict[str, tuple[asyncio.Lock, int]] = {}  # lock, its users
@@ -249,7 +250,7 @@ class RequestGuard:
                 analytics_enabled=False,
                 ssl_verify=False,
                 _skip_components=False,
-                headers={"x-gradio-user": "mcp"},
+                headers=MCP_CALL_HEADERS,
             )
 
         client = await anyio.to_thread.run_sync(logged_in_client)
@@ -264,7 +265,6 @@ class RequestGuard:
             return False
         if self._waiting >= self.limits.locked_logins_waiting:
             return None
-        self._turn = self._turn or asyncio.Lock()
         self._waiting += 1
         try:
             async with self._turn:
