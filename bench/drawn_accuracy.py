@@ -47,6 +47,8 @@ from mnist_app.pen.replay import parse, random_sketches
 from mnist_app.pen.sources import pendigits_path, unipen_dir
 from mnist_app.pen.styles import STYLES, in_style
 from mnist_app.pen.unipen import UnipenReader, UnipenSample, pen_digits, per_institution
+from mnist_app.pen.unipen_labels import mislabelled
+from mnist_app.pen.writers import HELD_OUT
 
 
 def naive(sketch: np.ndarray) -> np.ndarray:
@@ -121,6 +123,12 @@ def unipen_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--institutions", nargs="*", help="UNIPEN institutions (default: all)")
     parser.add_argument(
+        "--held-out",
+        action="store_true",
+        help=f"the institutions no model trains on ({' '.join(HELD_OUT)}, pen.writers), "
+        "less the digits whose ink does not show their label (pen.unipen_labels)",
+    )
+    parser.add_argument(
         "--per-institution",
         type=int,
         default=0,
@@ -134,6 +142,8 @@ def unipen_sections(args: argparse.Namespace, *sections: str) -> list[list[Unipe
     """Each UNIPEN section's samples that the options choose (one reader: the sections
     share their include files). An institution asked for is taken from each section that
     has it; one that none has is an error."""
+    if args.held_out:
+        args.institutions = list(HELD_OUT)
     reader = UnipenReader(unipen_dir(args.unipen_dir))
     readings = [reader.read_section(section) for section in sections]
     present = [{s.institution for s in reading.samples} for reading in readings]
@@ -148,9 +158,10 @@ def unipen_sections(args: argparse.Namespace, *sections: str) -> list[list[Unipe
         skipped = f", {reading.skipped.total()} segments skipped" if reading.skipped else ""
         print(f"UNIPEN {section}: {len(reading.samples)} samples in {reader.folder}{skipped}")
         institutions = None if args.institutions is None else here & set(args.institutions)
-        chosen.append(
-            per_institution(reading.samples, args.per_institution, institutions, args.seed)
-        )
+        samples = per_institution(reading.samples, args.per_institution, institutions, args.seed)
+        if args.held_out:
+            samples = [s for s in samples if not mislabelled(s)]
+        chosen.append(samples)
     return chosen
 
 

@@ -47,13 +47,7 @@ from mnist_app.nondigit.negatives import model_input, on_canvas, pen_brush
 from mnist_app.nondigit.refusal import auroc, hand_made_set, non_digit_sets, stroke_font_sets
 from mnist_app.pen.drawn_accuracy import BRUSHES, drawn_set
 from mnist_app.pen.unipen import UnipenSample
-
-# Letters a digit looks like, which a person may fairly read as one (O o Q as 0, I l i j J
-# as 1, Z z as 2, S s as 5, b G as 6, L as a 4 or a 7 turned, B as 8, g q as 9, p d as a
-# mirrored 9 or 6): the ones the project's own non-digits leave out (the pen and typeset
-# letters of nondigit/negatives.py, the stroke-font letters of stroke_fonts.py), so that the
-# main figure counts only letters of the kinds the shipped model was taught to refuse.
-DIGIT_LIKE = "BGIJLOQSZbdgijlopqsz"
+from mnist_app.pen.writers import DIGIT_LIKE
 
 
 def main() -> None:

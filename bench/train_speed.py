@@ -36,7 +36,8 @@ from mnist_app.core.models import build_model
 from mnist_app.core.paths import PENDIGITS_TRAIN
 from mnist_app.pen.drawn_accuracy import drawn_set
 from mnist_app.training import Probe, run
-from mnist_app.training.loop import drawn_digits, schedule
+from mnist_app.training.loop import schedule
+from mnist_app.training.material import drawn_digits
 from mnist_app.training.recipes import make_config
 
 PLOT = Path(__file__).resolve().parent.parent / "docs" / "time-to-accuracy.png"

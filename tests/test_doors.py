@@ -34,11 +34,11 @@ from tests.harness.rest import call, train_data
 from tests.harness.server import MODEL, quick_checkpoint, weights_with_quick_model
 
 
-def fit_answer(mnist, base: str, weights) -> str:
+def fit_answer(mnist, base: str, weights, person: str = "attacker") -> str:
     """What fitting 30 drawings onto `base` answers: the error message, or 'fitted'."""
     images = mnist.test_images[:30].numpy().astype(np.float32) / 255
     labels = np.arange(30) % 10
-    order = FitOrder(base, "attacker", images, labels, weights, owner_secret="x")
+    order = FitOrder(base, person, images, labels, weights, owner_secret="x")
     try:
         for _ in fit_and_save(order, mnist):
             pass
@@ -68,6 +68,32 @@ def test_a_fit_answers_alike_whatever_exists_on_disk(mnist, tmp_path):
     assert answer("/etc/passwd") == answer("/etc/nonexistent")
     assert answer("nothing") == answer("broken")  # missing, and unreadable
     assert "index" not in answer("broken")
+
+
+def test_a_person_keeps_a_few_personal_models_and_everyone_a_bounded_disk(mnist, tmp_path):
+    weights = weights_with_quick_model(mnist, tmp_path / "weights")
+    fitted = weights / f"{MODEL}-attacker.pt"
+    assert fit_answer(mnist, MODEL, weights) == "fitted"
+    assert fit_answer(mnist, MODEL, weights) == "fitted"  # a fit again replaces its own
+    for n in range(personal_jobs.PERSONAL_MODELS_PER_OWNER - 1):  # as if fitted on other bases
+        shutil.copy2(fitted, weights / f"other{n}-attacker.pt")
+    assert fit_answer(mnist, MODEL, weights) == "fitted"  # at the most, one replaced: room
+    answer = fit_answer(mnist, MODEL, weights, person="another-set")  # one more: none
+    assert answer.startswith("You keep 4 personal models, the most one person may: delete one")
+    before = sorted(p.name for p in weights.glob("*.pt"))
+    # Someone else is bounded by everyone's disk, not by this person's count.
+    images, labels = mnist.test_images[:30].numpy() / 255, np.arange(30) % 10
+    other = FitOrder(MODEL, "bob", images.astype(np.float32), labels, weights, owner_secret="b")
+    personal_jobs.PERSONAL_BYTES, kept = 4 * fitted.stat().st_size, personal_jobs.PERSONAL_BYTES
+    try:
+        with pytest.raises(personal_jobs.NoRoomForPersonalModels, match="no room for more"):
+            list(fit_and_save(other, mnist))
+    finally:
+        personal_jobs.PERSONAL_BYTES = kept
+    assert sorted(p.name for p in weights.glob("*.pt")) == before  # nothing saved
+    # The operator's own fits (no owner: the command line) are not bounded.
+    operator = dataclasses.replace(other, owner_secret="", person="operator")
+    assert list(fit_and_save(operator, mnist))[-1].saved_as == f"{MODEL}-operator"
 
 
 def test_a_checkpoint_asking_for_a_giant_network_is_refused_before_it_is_built(mnist, tmp_path):

@@ -145,5 +145,5 @@ def test_a_recipe_on_the_shared_pen_drawn_digits_says_where_they_are_missing(
     monkeypatch.setattr(paths, "PEN_CACHE", tmp_path / "cache")
     config = make_config("speedrun_drawn", steps=1)
     assert config.drawn_data == "pendigits"
-    with pytest.raises(ValueError, match=r"pen-drawn digits .*set MNIST_APP_SHARED"):
+    with pytest.raises(ValueError, match=r"pen-drawn digits .*--pendigits-dir or PENDIGITS_DIR"):
         run(config, small_mnist)

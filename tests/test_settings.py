@@ -125,7 +125,7 @@ def test_a_value_set_on_the_command_line_reaches_the_trainer(spec, monkeypatch, 
     # Writing styles are made from drawn digits: a recipe that trains on some.
     recipe = "speedrun_drawn" if spec.name == "drawn_styles" else RECIPE
     args = ["--recipe", recipe, "--name", "x", "--overwrite", spec.flag, as_cli_text(value)]
-    if spec.name in ("script_negatives", "symbol_negatives", "detector_refuse"):
+    if spec.name in ("script_negatives", "symbol_negatives", "pen_letters", "detector_refuse"):
         # Counted among the non-digits, or fitted against them; fonts not needed here.
         args += ["--negatives", str(value if spec.type is int else 1000)]
         monkeypatch.setattr(stroke_fonts, "require", lambda folder=None: None)

@@ -18,7 +18,7 @@ from mnist_app.core.paths import WEIGHTS_DIR, shared_dir
 from mnist_app.core.predict import load_predictor
 from mnist_app.nondigit import stroke_fonts
 from mnist_app.pen.unipen import UnipenReader, UnipenSample, pen_digits, per_institution
-from research.unipen_labels import fragment
+from mnist_app.pen.unipen_labels import fragment
 
 UNIPEN = Path(os.environ.get("UNIPEN_DIR") or shared_dir() / "handwriting" / "unipen")
 real_data = pytest.mark.skipif(

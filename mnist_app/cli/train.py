@@ -22,11 +22,11 @@ from tqdm import tqdm
 from ..core.checkpoint import checkpoint_path, locate
 from ..core.data import MnistFormatError, MnistNotFoundError, load_mnist
 from ..core.device import describe_device, pick_device
-from ..core.paths import PEN_DATA_ENV, PENDIGITS_TRAIN
+from ..core.paths import PEN_DATA_ENV
 from ..core.settings import SETTINGS, Setting, describe_range, parse_bool
-from ..pen.sources import pendigits_path
 from ..training import EpochEvent, Evaluating, Finished, RunOrder, StepEvent, TrainingDiverged
 from ..training.distributed import local_batch_size, world
+from ..training.material import find_pen_data
 from ..training.recipes import DEFAULT_RECIPE, RECIPES, make_config
 from ..training.to_checkpoint import train_and_save
 
@@ -52,6 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder with pendigits-orig.tra, for --drawn-data pendigits (or PENDIGITS_DIR; "
         "default: ../shared/handwriting/pendigits, else data/handwriting/pendigits, else "
         "downloaded there)",
+    )
+    parser.add_argument(
+        "--unipen-dir",
+        type=Path,
+        metavar="FOLDER",
+        help="UNIPEN train_r01_v07 folder (data/ and include/), for --drawn-data unipen and "
+        "--pen-letters (or UNIPEN_DIR; default: ../shared/handwriting/unipen, else "
+        "data/handwriting/unipen, else downloaded there)",
     )
     settings = parser.add_argument_group("training settings (default: the recipe's)")
     for spec in SETTINGS:
@@ -89,12 +97,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         print(list_recipes())
         return 0
-    if args.pendigits_dir:  # the environment: the training code and torchrun's ranks see it
-        os.environ[PEN_DATA_ENV["pendigits"]] = str(args.pendigits_dir)
+    for name, folder in (("pendigits", args.pendigits_dir), ("unipen", args.unipen_dir)):
+        if folder:  # the environment: the training code and torchrun's ranks see it
+            os.environ[PEN_DATA_ENV[name]] = str(folder)
     try:
         config = make_config(args.recipe, **{s.name: getattr(args, s.name) for s in SETTINGS})
-        if config.drawn_data == PENDIGITS_TRAIN:
-            pendigits_path("train")  # found, or downloaded into the cache
+        find_pen_data(config, download=True)  # found, or downloaded into the cache
         if config.start_from and args.weights_dir:  # a name is looked up where this run saves
             start = locate(config.start_from, args.weights_dir)
             config = dataclasses.replace(config, start_from=str(start))

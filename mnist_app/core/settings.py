@@ -181,7 +181,8 @@ class TrainConfig:
     drawn_data: str = setting(
         "",
         "also train on pen-drawn digits replayed as sketches through the app's "
-        "preprocessing: a pendigits UNIPEN file (train writers)",
+        "preprocessing: pendigits (its train writers), unipen (the UNIPEN writers outside "
+        "pen.writers.HELD_OUT), both as pendigits+unipen, or a pendigits-format file",
         "Drawn digits file",
         ui=HIDDEN,
         metavar="FILE",
@@ -252,6 +253,15 @@ class TrainConfig:
         high=1_000_000,
         ui=HIDDEN,
     )
+    pen_letters: int = setting(
+        0,
+        "of the non-digits, how many are real pen letters by the UNIPEN writers outside "
+        "pen.writers.HELD_OUT (letters no one reads as a digit), replayed on the canvas",
+        "Pen-letter non-digits",
+        low=0,
+        high=1_000_000,
+        ui=HIDDEN,
+    )
     reject_below: float = setting(
         0.0,
         'answer "not a digit" when the top probability is below this (0 = always answer a '
@@ -279,8 +289,10 @@ class TrainConfig:
             raise ValueError("train for at least one epoch or one step")
         if self.drawn_styles and not self.drawn_data:
             raise ValueError("writing styles are made from drawn digits: name drawn data too")
-        if self.script_negatives + self.symbol_negatives > self.negatives:
-            raise ValueError("script-letter and symbol non-digits are counted in the non-digits")
+        if self.script_negatives + self.symbol_negatives + self.pen_letters > self.negatives:
+            raise ValueError(
+                "script-letter, symbol and pen-letter non-digits are counted in the non-digits"
+            )
         if self.detector_refuse and not self.negatives:
             raise ValueError("a digit detector is fitted on digits against non-digits: add some")
         if self.negatives and self.loss != "cross_entropy":

@@ -25,6 +25,7 @@ from ..core.checkpoint import (
     save_under_name,
 )
 from ..core.data import Mnist
+from ..core.paths import WEIGHTS_DIR
 from ..personal.fit import (
     FitSettings,
     MnistFeatures,
@@ -72,6 +73,12 @@ def fit_and_save(order: FitOrder, data: Mnist, stop=None) -> Iterator[Progress |
     process's protocol; a fit takes seconds and is not stopped half-way."""
     path = Path(order.base_file) if order.base_file else None
     path, base = _base_of(path or checkpoint_path(order.base, order.weights_dir))
+    if order.owner_secret:  # before the minutes of reading MNIST, not after
+        check_room(
+            personal_name(base.name, order.person),
+            [owner_key(order.owner_secret)],
+            order.weights_dir,
+        )
     reference = _cached_reference(path, order.settings)
     if reference is None:
         yield Progress("Reading 18,000 MNIST images (once for this model)", 0.0)
@@ -98,6 +105,50 @@ def fit_and_save(order: FitOrder, data: Mnist, stop=None) -> Iterator[Progress |
         lambda free: _renamed(fitted.checkpoint, free), name, order.weights_dir, replace
     )
     yield Fitted(saved_as, fitted.figures)
+
+
+class NoRoomForPersonalModels(ValueError):
+    """A fit from the app that would keep more personal models than the server allows."""
+
+
+# Each fit keeps a checkpoint (28.5 MB on a t4_cnnnet base): one person keeps at most
+# PERSONAL_MODELS_PER_OWNER, and everyone's together at most PERSONAL_BYTES of disk.
+PERSONAL_MODELS_PER_OWNER = 4
+PERSONAL_BYTES = 2 * 2**30
+
+
+def check_room(name: str, owners: list[str], weights_dir: str | os.PathLike | None) -> None:
+    """NoRoomForPersonalModels unless a personal model called `name`, owned by `owners`,
+    may be kept: a person's earlier fit of that name is replaced, and takes no more room."""
+    mine, everyone = 0, 0
+    for path in Path(weights_dir or WEIGHTS_DIR).glob("*.pt"):
+        kept_by = _personal_owners(path)
+        if kept_by is None or (path.stem == name and set(owners) & kept_by):
+            continue
+        everyone += path.stat().st_size
+        mine += bool(set(owners) & kept_by)
+    if mine >= PERSONAL_MODELS_PER_OWNER:
+        raise NoRoomForPersonalModels(
+            f"You keep {mine} personal models, the most one person may: delete one in the "
+            "Models tab, then fit again."
+        )
+    if everyone >= PERSONAL_BYTES:
+        raise NoRoomForPersonalModels(
+            "The server has no room for more personal models now: ask its operator, or try "
+            "again once some are deleted."
+        )
+
+
+def _personal_owners(path: Path) -> set[str] | None:
+    """The owners of the personal model at `path`, None for any other file. Read without
+    loading its weights (mmap), since this runs over every model before each fit."""
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception:  # not a checkpoint, or gone meanwhile: not a personal model
+        return None
+    if not isinstance(payload, dict) or not payload.get("personal_head"):
+        return None
+    return set(payload.get("owners") or ())
 
 
 def _base_of(path: Path) -> tuple[Path, Checkpoint]:

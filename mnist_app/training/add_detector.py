@@ -9,7 +9,7 @@ from ..core.checkpoint import Checkpoint, cpu_state
 from ..core.data import Mnist, Split
 from ..core.settings import TrainConfig
 from ..nondigit.detector_training import fit_model_detector
-from .loop import training_split
+from .material import training_split
 
 
 def with_detector(checkpoint: Checkpoint, data: Mnist, refuse: float) -> Checkpoint:

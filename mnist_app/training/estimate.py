@@ -30,10 +30,10 @@ from .loop import (
     EpochEvent,
     Evaluating,
     StepEvent,
-    drawn_digits,
     schedule,
     train,
 )
+from .material import drawn_digits
 
 WARM_UP_STEPS = 5  # the first steps choose kernels (and capture CUDA graphs): not timed
 MIN_TIMED_STEPS = 5

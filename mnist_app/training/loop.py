@@ -27,16 +27,12 @@ from ..core.device import cpu_has_native_bf16, describe_device, pick_device
 from ..core.digit_detector import DigitDetector
 from ..core.evaluation import evaluate
 from ..core.models import count_parameters, is_convolutional
-from ..core.paths import PENDIGITS_TRAIN, drawn_data_file
 from ..core.settings import TrainConfig
 from ..nondigit.detector_training import fit_model_detector
-from ..nondigit.negatives import negative_images
-from ..nondigit.stroke_fonts import stroke_font_images
-from ..pen.replay import PenDigit, parse, render_training_images
-from ..pen.styles import training_styles
 from . import distributed
 from .augment import random_affine, random_thickness
 from .cuda_graph import GraphedStep, eager_step
+from .material import NOT_A_DIGIT, training_split
 from .start import starting_model
 
 
@@ -187,10 +183,6 @@ def _accumulating(model: nn.Module, last: bool):
     return model.no_sync()
 
 
-# The label of a non-digit in the training set (config.negatives): no digit is its answer.
-NOT_A_DIGIT = 10
-
-
 def _loss(logits: torch.Tensor, labels: torch.Tensor, config: TrainConfig) -> torch.Tensor:
     if config.loss == "mse":
         return F.mse_loss(logits.float(), F.one_hot(labels, 10).float())
@@ -264,66 +256,6 @@ def schedule(config: TrainConfig, images: int, batch_size: int) -> tuple[int, in
     # Full-batch runs have one step per epoch: report every ~2% of the run instead.
     report_every = steps_per_epoch if steps_per_epoch > 1 else max(1, total_steps // 50)
     return steps_per_epoch, total_steps, report_every
-
-
-def training_split(config: TrainConfig, data: Mnist) -> tuple[Split, Split]:
-    """What a run of `config` trains on (MNIST less the validation images, plus drawn
-    digits and non-digits as configured) and validates on."""
-    train_split, val_split = data.split(config.val_size, seed=config.seed)
-    if config.drawn_data:
-        train_split = _with_drawn_digits(train_split, config)
-    if config.negatives:
-        train_split = _with_negatives(train_split, config)
-    return train_split, val_split
-
-
-def _with_drawn_digits(split: Split, config: TrainConfig) -> Split:
-    """The MNIST training images plus pen-drawn digits, and those digits edited into
-    writing styles (validation stays pure MNIST)."""
-    digits = drawn_digits(config)
-    jitter = config.drawn_jitter
-    images, labels = render_training_images(digits, config.drawn_copies, config.seed, jitter)
-    if config.drawn_styles:
-        styled = training_styles(digits, config.seed)
-        more = render_training_images(styled, config.drawn_styles, config.seed + 1, jitter)
-        images, labels = torch.cat([images, more[0]]), torch.cat([labels, more[1]])
-    repeats = config.drawn_repeats
-    return Split(
-        torch.cat([split.images, images.repeat(repeats, 1, 1)]),
-        torch.cat([split.labels, labels.repeat(repeats)]),
-    )
-
-
-def _with_negatives(split: Split, config: TrainConfig) -> Split:
-    """The training images plus generated non-digits, labelled NOT_A_DIGIT."""
-    generated = config.negatives - config.script_negatives - config.symbol_negatives
-    images = torch.from_numpy(negative_images(generated, "train", config.seed))
-    for kind, count in (
-        ("script letters", config.script_negatives),
-        ("symbols", config.symbol_negatives),
-    ):
-        if count:
-            drawn = stroke_font_images(kind, count, "train", config.seed)
-            images = torch.cat([images, torch.from_numpy(drawn)])
-    labels = torch.full((len(images),), NOT_A_DIGIT, dtype=torch.long)
-    return Split(torch.cat([split.images, images]), torch.cat([split.labels, labels]))
-
-
-def drawn_digits(config: TrainConfig) -> list[PenDigit]:
-    """The pen-drawn digits `config.drawn_data` names, or a ValueError that says why not."""
-    path = drawn_data_file(config.drawn_data)
-    try:
-        return parse(path)
-    except OSError as err:
-        if config.drawn_data == PENDIGITS_TRAIN:
-            message = (
-                f"this recipe also trains on pen-drawn digits (pendigits), which are not at "
-                f"{path}: set MNIST_APP_SHARED to the folder that holds handwriting/pendigits/, "
-                "or pick a recipe that trains on MNIST alone"
-            )
-        else:
-            message = f"cannot read drawn digits from {config.drawn_data}: {err.strerror or err}"
-        raise ValueError(message) from err
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,11 @@ from dataclasses import dataclass
 
 from ..core.checkpoint import check_free, check_name, make_checkpoint, save_under_name
 from ..core.data import Mnist
-from ..core.paths import PENDIGITS_TRAIN
 from ..core.settings import TrainConfig
 from ..nondigit import stroke_fonts
-from ..pen.sources import pendigits_path
 from .distributed import world
 from .loop import DoneEvent, EpochEvent, Evaluating, StepEvent, train
+from .material import find_pen_data
 from .start import starting_model
 
 
@@ -40,8 +39,7 @@ class RunOrder:
             or self.config.detector_refuse
         ):
             stroke_fonts.require()
-        if self.config.drawn_data == PENDIGITS_TRAIN:  # what to download, and where to put it
-            pendigits_path("train", download=False)
+        find_pen_data(self.config, download=False)  # else what to download, and where
         if self.config.start_from:  # a start that cannot be used says why, before any data
             starting_model(self.config)
         check_name(self.name)
