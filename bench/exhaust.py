@@ -13,8 +13,11 @@ a copy of its weights/ and an upload cache of its own, then replays, as raw HTTP
   F6  1,500 wrong passwords on /login, 8 at a time (last: it locks this address out)
   F8  26 /mistakes calls cycling through 14 models (each queues the training images'
       features of its model), then one /inspect: how long it waits
+  F9  12 personal fits asked at once (each a core for seconds), then one more: its time
   F10 personal sets started from one address with a new token and name each time, until
       refused (every newcomer was refused for good once 500 were taken)
+  F11 the login's set fitted on five bases in turn, /models listed after each: the
+      personal models kept, their disk, and the memory that stays
   F12 the pen canvas flooded from one address (50 at once, 20 s, with Why?), while a
       person on another address (127.0.0.2) lifts the pen every 0.5 s: their p50/p95/max
 
@@ -45,6 +48,7 @@ import numpy as np
 from PIL import Image
 
 from mnist_app.core.paths import PROJECT_ROOT, shared_mnist_dir
+from mnist_app.personal.fit import MIN_PER_DIGIT
 from mnist_app.ui.pen_canvas import png_data_url
 from tests.harness.hostile import blob_upload
 from tests.harness.rest import call, train_data
@@ -52,6 +56,7 @@ from tests.harness.server import free_port
 from tests.harness.sketches import pen_drawing
 
 USER, PASSWORD = "bench", "a long and secret passphrase"
+MODEL = "speedrun"  # a fit's base: small, its MNIST features quick to make
 MB = 2**20
 
 
@@ -285,6 +290,51 @@ def f10(server: Server, client: httpx.Client) -> str:
     return f"{k + 1} calls: {len(sets)} set(s) on disk{refusal}"
 
 
+def full_set(server: Server, client: httpx.Client) -> None:
+    """Collect pen drawings into the login's personal set until a fit has enough."""
+    counts = np.zeros(10, int)
+    for k in range(200):
+        png, digit = pen_drawing(k, server.work / "pen.png")
+        if counts[digit] < MIN_PER_DIGIT:
+            answer = call(client, "collect", [file_ref(client, png), str(digit), "me", MODEL, ""])
+            assert answer[-1][0] == "complete", answer[-1]
+            counts[digit] += 1
+        if counts.min() >= MIN_PER_DIGIT:
+            return
+
+
+def fit(client: httpx.Client, base: str) -> tuple[float, str]:
+    """One fit of the login's set onto `base`: seconds, and "fitted" or its refusal."""
+    started = time.perf_counter()
+    status, payload = call(client, "fit_personal", ["me", base, ""])[-1]
+    said = "fitted" if status == "complete" else str(json.loads(payload))[:80]
+    return time.perf_counter() - started, said
+
+
+def f9(server: Server, client: httpx.Client) -> str:
+    full_set(server, client)
+    fit(client, MODEL)  # the base's MNIST features, once: not what is measured
+    with ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(lambda _: fit(logged_in(server), MODEL), range(12)))
+    busy = [s for s, said in answers if said != "fitted"]
+    alone, said = fit(client, MODEL)
+    return (
+        f"12 at once: {12 - len(busy)} fitted, {len(busy)} answered busy in at most "
+        f"{max(busy, default=0):.1f} s ({answers[-1][1][:50]}...); one more: {alone:.1f} s, {said}"
+    )
+
+
+def f11(server: Server, client: httpx.Client) -> str:
+    full_set(server, client)
+    said = []
+    for base in ("speedrun", "t4_lenet5", "t5_mlp_bn", "t1_mlp_mse", "t2_fullbatch_mlp"):
+        said.append(fit(client, base)[1])
+        call_json(client, "models", [])
+    kept = [p for p in server.weights.glob("*-me.pt")]
+    disk = sum(p.stat().st_size for p in kept) / MB
+    return f"5 fits: {len(kept)} kept ({disk:.1f} MB); the last: {said[-1]}"
+
+
 def call_json(client: httpx.Client, api: str, data: list):
     """A named endpoint's final answer, decoded."""
     return json.loads(call(client, api, data)[-1][1])[0]
@@ -349,7 +399,9 @@ ROWS = {
     "F7": f7,
     "F6": f6,
     "F8": f8,
+    "F9": f9,
     "F10": f10,
+    "F11": f11,
     "F12": f12,
 }
 

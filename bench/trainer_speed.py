@@ -10,6 +10,7 @@ Run from a checkout's root, Python imports that checkout's mnist_app before any 
 
 from __future__ import annotations
 
+import argparse
 import os
 
 from mnist_app.core.data import load_mnist
@@ -32,9 +33,14 @@ RUNS = [
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--recipes", nargs="*", help="only these recipes' runs (default: all)")
+    args = parser.parse_args()
     data = load_mnist()
     print(f"checkout: {os.getcwd()}")
     for recipe, overrides in RUNS:
+        if args.recipes and recipe not in args.recipes:
+            continue
         done = run(make_config(recipe, val_size=0, **overrides), data)
         print(
             f"{recipe:<18} {overrides!s:<28} {done.train_time_s:7.2f} s  {done.test_accuracy:.2%}",

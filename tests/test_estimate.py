@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from mnist_app.pen import rendered
 from mnist_app.training.estimate import WARM_UP_STEPS, Calibration, calibrate, estimate
 from mnist_app.training.loop import EpochEvent, StepEvent, train
 from mnist_app.training.recipes import make_config
@@ -48,7 +49,8 @@ def test_the_estimate_says_what_it_is_made_of(mnist):
     assert longer.describe().startswith("About ") and "3,240 steps of " in longer.describe()
 
 
-def test_the_estimate_counts_rendering_styles_and_making_non_digits(mnist):
+def test_the_estimate_counts_rendering_styles_and_making_non_digits(mnist, tmp_path, monkeypatch):
+    monkeypatch.setattr(rendered, "CACHE", tmp_path)  # nothing kept rendered yet
     config = make_config("resnet_drawn")
     calibration = calibrate(config, mnist, budget_s=0.3)
     assert calibration.drawn_images > 2 * 7494  # two renderings of each, and their styles
@@ -58,3 +60,9 @@ def test_the_estimate_counts_rendering_styles_and_making_non_digits(mnist):
     making += config.negatives * calibration.negative_per_image_s
     assert guess.setup_s >= making > 30  # rendering and generating take most of a minute
     assert guess.steps == 8000 and "to set up" in guess.describe()
+    # A run that kept them rendered leaves the next nothing to make, the same images to see.
+    monkeypatch.setattr(rendered, "is_kept", lambda what, folder=None: True)
+    again = calibrate(config, mnist, budget_s=0.3)
+    assert again.drawn_per_image_s == 0 == again.negative_per_image_s
+    assert again.drawn_images == calibration.drawn_images
+    assert estimate(config, again, 60_000).setup_s < making

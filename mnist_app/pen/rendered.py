@@ -40,12 +40,20 @@ def data_stamp(path: Path) -> str:
     return f"{path}@{max(times)}"
 
 
+def _path(what: dict, folder: Path | None) -> tuple[str, Path]:
+    key = json.dumps({**what, "version": VERSION}, sort_keys=True)
+    return key, (folder or CACHE) / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.pt"
+
+
+def is_kept(what: dict, folder: Path | None = None) -> bool:
+    """Whether the renderings `what` describes are in the cache (an estimate's question)."""
+    return _path(what, folder)[1].is_file()
+
+
 def cached(what: dict, render: Callable[[], Renderings], folder: Path | None = None) -> Renderings:
     """The renderings `what` describes (a JSON-able dict of everything that decides them),
     from the cache (`folder`, else CACHE), else `render()`ed and kept."""
-    folder = folder or CACHE
-    key = json.dumps({**what, "version": VERSION}, sort_keys=True)
-    path = folder / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.pt"
+    key, path = _path(what, folder)
     try:
         kept = torch.load(path, weights_only=True)
         if kept["key"] == key:
@@ -59,5 +67,5 @@ def cached(what: dict, render: Callable[[], Renderings], folder: Path | None = N
     try:
         write_atomically(path, lambda tmp: torch.save(kept, tmp), overwrite=True)
     except OSError as err:  # a read-only checkout still trains, only slower next time
-        log.warning("could not keep the renderings in %s: %s", folder, err)
+        log.warning("could not keep the renderings in %s: %s", path.parent, err)
     return images, labels

@@ -10,6 +10,9 @@ and kept (`pen.rendered`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
@@ -68,12 +71,37 @@ def drawn_digits(config: TrainConfig) -> list[PenDigit]:
 def drawn_renderings(config: TrainConfig) -> rendered.Renderings:
     """The drawn digits rendered for training: `drawn_copies` renderings of each, plus
     `drawn_styles` of each edited into a writing style MNIST lacks."""
+    return _made(_drawn_pieces(config))
+
+
+def kept(config: TrainConfig) -> tuple[bool, bool]:
+    """Whether the drawn digits, and the non-digits, of a run of `config` are kept
+    rendered already (the run then spends no time making them)."""
+    drawn = _drawn_pieces(config) if config.drawn_data else []
+    non_digits = _non_digit_pieces(config) if config.negatives else []
+    return tuple(all(p.what and rendered.is_kept(p.what) for p in ps) for ps in (drawn, non_digits))
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """Renderings of one kind: `render()` makes them; `what` decides them, to keep them
+    by (None: a file of someone's own, rendered each time)."""
+
+    what: dict | None
+    render: Callable[[], rendered.Renderings]
+
+
+def _made(pieces: list[_Piece]) -> rendered.Renderings:
+    made = [rendered.cached(p.what, p.render) if p.what else p.render() for p in pieces]
+    return torch.cat([m[0] for m in made]), torch.cat([m[1] for m in made])
+
+
+def _drawn_pieces(config: TrainConfig) -> list[_Piece]:
     sources = drawn_sources(config.drawn_data)
-    parts = [_source_renderings(config, k, source) for k, source in enumerate(sources)]
-    return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
+    return [_source_piece(config, k, source) for k, source in enumerate(sources)]
 
 
-def _source_renderings(config: TrainConfig, index: int, source: str) -> rendered.Renderings:
+def _source_piece(config: TrainConfig, index: int, source: str) -> _Piece:
     seed = config.seed + index * _SOURCE_SEED_STEP
     jitter, copies, styles = config.drawn_jitter, config.drawn_copies, config.drawn_styles
 
@@ -86,47 +114,49 @@ def _source_renderings(config: TrainConfig, index: int, source: str) -> rendered
             images, labels = torch.cat([images, more[0]]), torch.cat([labels, more[1]])
         return images, labels
 
-    stamp = _stamp(source)
-    if not stamp:  # a file of someone's own, rendered each time; or missing: render() says so
-        return render()
-    what = {"digits": stamp, "copies": copies, "styles": styles}
-    return rendered.cached({**what, "seed": seed, "jitter": jitter}, render)
+    stamp = _stamp(source)  # "" for a file of someone's own, or missing: render() says so
+    what = {"digits": stamp, "copies": copies, "styles": styles, "seed": seed, "jitter": jitter}
+    return _Piece(what if stamp else None, render)
 
 
 def _non_digits(config: TrainConfig) -> rendered.Renderings:
     """Generated non-digits, stroke-font letters and symbols, and pen letters, labelled
     NOT_A_DIGIT."""
+    images = _made(_non_digit_pieces(config))[0]
+    return images, torch.full((len(images),), NOT_A_DIGIT, dtype=torch.long)
+
+
+def _non_digit_pieces(config: TrainConfig) -> list[_Piece]:
     generated = (
         config.negatives - config.script_negatives - config.symbol_negatives - config.pen_letters
     )
-    parts = [_generated("generated", generated, config.seed)]
+    pieces = [_generated("generated", generated, config.seed)]
     for kind, count in (
         ("script letters", config.script_negatives),
         ("symbols", config.symbol_negatives),
     ):
         if count:
-            parts.append(_generated(kind, count, config.seed))
+            pieces.append(_generated(kind, count, config.seed))
     if config.pen_letters:
-        parts.append(_pen_letters(config.pen_letters, config.seed, config.drawn_jitter))
-    images = torch.cat(parts)
-    return images, torch.full((len(images),), NOT_A_DIGIT, dtype=torch.long)
+        pieces.append(_pen_letters(config.pen_letters, config.seed, config.drawn_jitter))
+    return pieces
 
 
-def _generated(kind: str, count: int, seed: int) -> torch.Tensor:
+def _generated(kind: str, count: int, seed: int) -> _Piece:
     """`count` generated non-digits ("generated": nondigit.negatives) or stroke-font ones
-    of `kind`, made once and kept."""
+    of `kind`."""
 
     def render() -> rendered.Renderings:
         if kind == "generated":
             images = negative_images(count, "train", seed)
         else:
             images = stroke_font_images(kind, count, "train", seed)
-        return torch.from_numpy(images), torch.zeros(0)
+        return torch.from_numpy(images), torch.zeros(len(images), dtype=torch.long)
 
-    return rendered.cached({"non-digits": kind, "count": count, "seed": seed}, render)[0]
+    return _Piece({"non-digits": kind, "count": count, "seed": seed}, render)
 
 
-def _pen_letters(count: int, seed: int, jitter: float) -> torch.Tensor:
+def _pen_letters(count: int, seed: int, jitter: float) -> _Piece:
     """`count` renderings of the training writers' UNIPEN letters, each letter drawn
     about as often as the others (a letter is drawn again only when count asks for more
     than there are)."""
@@ -138,8 +168,9 @@ def _pen_letters(count: int, seed: int, jitter: float) -> torch.Tensor:
         order = np.concatenate([rng.permutation(len(letters)) for _ in range(rounds)])[:count]
         return render_training_images([letters[i] for i in order], 1, seed + 2, jitter)
 
-    what = {"letters": _unipen_stamp("1b", "1c"), "count": count, "seed": seed}
-    return rendered.cached({**what, "jitter": jitter}, render)[0]
+    stamp = _unipen_stamp("1b", "1c")  # "" where UNIPEN is missing: render() says so
+    what = {"letters": stamp, "count": count, "seed": seed, "jitter": jitter}
+    return _Piece(what if stamp else None, render)
 
 
 def _digits(source: str) -> list[PenDigit]:
@@ -163,20 +194,24 @@ def _digits(source: str) -> list[PenDigit]:
 def _stamp(source: str) -> str:
     """What a named source's renderings are kept by; "" for a file of someone's own, or
     data that is not there."""
-    try:
-        if source == UNIPEN:
-            return _unipen_stamp("1a")
-        if source == PENDIGITS_TRAIN:
+    if source == UNIPEN:
+        return _unipen_stamp("1a")
+    if source == PENDIGITS_TRAIN:
+        try:
             return rendered.data_stamp(drawn_data_file(source))
-    except (OSError, ValueError):
-        pass
+        except OSError:
+            pass
     return ""
 
 
 def _unipen_stamp(*sections: str) -> str:
-    """The UNIPEN sections' place and date, and who is held out and left out as mislabelled."""
-    data = unipen_dir(download=False) / "data"
-    stamps = [rendered.data_stamp(data / section) for section in sections]
+    """The UNIPEN sections' place and date, and who is held out and left out as
+    mislabelled; "" where UNIPEN is not at hand."""
+    try:
+        data = unipen_dir(download=False) / "data"
+        stamps = [rendered.data_stamp(data / section) for section in sections]
+    except (OSError, ValueError):
+        return ""
     return f"{stamps} held out {HELD_OUT}, {len(JUDGED_WRONG)} judged wrong"
 
 
