@@ -99,7 +99,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", nargs="+", required=True, help="checkpoint names")
     parser.add_argument("--weights-dir", type=Path, help="where the checkpoints are")
-    parser.add_argument("--refuse", type=float, default=0.005, help="digits refused at most")
+    parser.add_argument("--refuse", type=float, default=0.01, help="digits refused at most")
     parser.add_argument("--seed", type=int, default=0, help="sizes, places and pens")
     parser.add_argument("--keep", action="store_true", help="write the threshold chosen")
     args = parser.parse_args()
