@@ -330,9 +330,10 @@ def f11(server: Server, client: httpx.Client) -> str:
     for base in ("speedrun", "t4_lenet5", "t5_mlp_bn", "t1_mlp_mse", "t2_fullbatch_mlp"):
         said.append(fit(client, base)[1])
         call_json(client, "models", [])
-    kept = [p for p in server.weights.glob("*-me.pt")]
+    shipped = {p.stem for p in (server.root / "weights").glob("*.pt")}
+    kept = [p for p in server.weights.glob("*.pt") if p.stem not in shipped]
     disk = sum(p.stat().st_size for p in kept) / MB
-    return f"5 fits: {len(kept)} kept ({disk:.1f} MB); the last: {said[-1]}"
+    return f"5 fits: {len(kept)} personal models kept ({disk:.1f} MB); the last: {said[-1]}"
 
 
 def call_json(client: httpx.Client, api: str, data: list):
