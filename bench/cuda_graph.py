@@ -15,6 +15,7 @@ import sys
 
 import torch
 
+from bench import run_script
 from mnist_app.core.data import load_mnist
 from mnist_app.training import run
 from mnist_app.training.recipes import make_config
@@ -61,4 +62,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_script(main)

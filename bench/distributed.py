@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import run_script
 from mnist_app.core.checkpoint import checkpoint_path, load_checkpoint
 from mnist_app.core.paths import PROJECT_ROOT
 
@@ -58,4 +59,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from playwright.sync_api import Page, sync_playwright
 
+from bench import run_script
 from mnist_app.core.paths import WEIGHTS_DIR, shared_mnist_dir
 from mnist_app.pen.replay import parse
 from mnist_app.pen.sources import pendigits_path
@@ -110,4 +111,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from bench import run_script
 from mnist_app.core.checkpoint import list_checkpoints
 from mnist_app.core.predict import load_predictor
 from mnist_app.pen.drawn_accuracy import model_input, share_read
@@ -248,4 +249,4 @@ def style_table(digits, predictors, brushes: list[float], seed: int) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

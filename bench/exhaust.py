@@ -47,6 +47,7 @@ import httpx
 import numpy as np
 from PIL import Image
 
+from bench import run_script
 from mnist_app.core.paths import PROJECT_ROOT, shared_mnist_dir
 from mnist_app.personal.fit import MIN_PER_DIGIT
 from mnist_app.ui.pen_canvas import png_data_url
@@ -452,4 +453,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -19,6 +19,7 @@ import time
 
 import numpy as np
 
+from bench import run_script
 from mnist_app.analysis.explain import explain
 from mnist_app.service.library import ModelLibrary
 from mnist_app.ui.explain_view import input_map, strokes_map
@@ -67,4 +68,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import functools
 import shutil
-import sys
 import tempfile
 import threading
 import time
@@ -30,6 +29,7 @@ import httpx._transports.default
 import numpy as np
 from gradio_client import Client
 
+from bench import run_script
 from mnist_app.core.paths import WEIGHTS_DIR, shared_mnist_dir
 from tests.harness.server import launched_app, launched_server, train_args
 from tests.harness.sketches import composite_value, pen_drawing
@@ -184,4 +184,4 @@ def _accuracy(result: str) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_script(main)

@@ -13,6 +13,7 @@ import statistics
 import tempfile
 import time
 
+from bench import run_script
 from mnist_app.analysis.compare import confusion_difference, disagreements
 from mnist_app.analysis.explain import explain
 from mnist_app.analysis.onnx_export import export_onnx
@@ -76,4 +77,4 @@ def _export(predictor, folder: str) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from bench import run_script
 from mnist_app.core.checkpoint import load_checkpoint, locate
 from mnist_app.core.data import Mnist, load_mnist
 from mnist_app.core.predict import Predictor
@@ -161,4 +162,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

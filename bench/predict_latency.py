@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from bench import run_script
 from bench.trivial_server import trivial_app
 from mnist_app.service.library import ModelLibrary
 from mnist_app.ui.sketch import read_drawing
@@ -114,4 +115,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_script(main)

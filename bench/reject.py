@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench import run_script
 from bench.drawn_accuracy import institution_seed, unipen_arguments, unipen_sections
 from mnist_app.core.checkpoint import list_checkpoints
 from mnist_app.core.data import load_mnist
@@ -237,4 +238,4 @@ def unipen_report(predictor, unipen: tuple[PenSamples, PenSamples]) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -16,6 +16,7 @@ import tempfile
 import threading
 import time
 
+from bench import run_script
 from mnist_app.core.data import load_mnist
 from mnist_app.core.settings import SETTINGS
 from mnist_app.service.child_process import prepare, run_in_process, train_in_process
@@ -63,4 +64,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 from torchvision import datasets, transforms
 
+from bench import run_script
 from mnist_app.core.data import FILES, load_mnist
 from mnist_app.core.evaluation import evaluate, predict_logits
 from mnist_app.core.models import build_model
@@ -241,4 +242,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

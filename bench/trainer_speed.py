@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from bench import run_script
 from mnist_app.core.data import load_mnist
 from mnist_app.training import run
 from mnist_app.training.recipes import make_config
@@ -49,4 +50,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from bench import run_script
 from mnist_app.analysis.neighbours import penultimate_features
 from mnist_app.core.data import load_mnist
 from mnist_app.core.digit_detector import fit_detector
@@ -110,4 +111,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

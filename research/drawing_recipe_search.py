@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from bench import run_script
 from mnist_app.core.data import load_mnist
 from mnist_app.core.evaluation import predict_logits
 from mnist_app.core.paths import PROJECT_ROOT
@@ -172,4 +173,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

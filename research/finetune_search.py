@@ -23,6 +23,7 @@ from pathlib import Path
 
 import torch
 
+from bench import run_script
 from mnist_app.core.checkpoint import make_checkpoint, save_checkpoint
 from mnist_app.core.models import build_model
 from mnist_app.core.settings import TrainConfig
@@ -75,4 +76,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -22,6 +22,7 @@ from torch import nn
 
 import mnist_app.training.loop as loop
 import research.drawing_recipe_search as search
+from bench import run_script
 from mnist_app.core.data import load_mnist
 from mnist_app.core.settings import TrainConfig
 from mnist_app.pen.drawn_accuracy import drawn_set
@@ -103,4 +104,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

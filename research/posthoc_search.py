@@ -28,6 +28,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from bench import run_script
 from mnist_app.analysis.neighbours import penultimate_features
 from mnist_app.core.data import load_mnist
 from mnist_app.core.evaluation import predict_logits
@@ -200,4 +201,4 @@ def refusal_scores(model, config, data, sets, count: int) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

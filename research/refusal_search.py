@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from bench import run_script
 from mnist_app.core.data import load_mnist
 from mnist_app.core.evaluation import predict_logits
 from mnist_app.nondigit import stroke_fonts
@@ -143,4 +144,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

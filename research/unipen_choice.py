@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench import run_script
 from bench.drawn_accuracy import unipen_inputs
 from bench.reject import PenSamples
 from mnist_app.core.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
@@ -111,4 +112,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

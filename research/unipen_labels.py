@@ -43,6 +43,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from bench import run_script
 from mnist_app.core.paths import PROJECT_ROOT
 from mnist_app.core.predict import load_predictor
 from mnist_app.pen.drawn_accuracy import model_input
@@ -210,4 +211,4 @@ def sheets(out: Path, name: str, tiles: list[tuple[int, str]], samples, digits) 
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

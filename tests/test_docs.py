@@ -71,6 +71,18 @@ def test_each_benchmark_and_research_script_the_docs_name_exists():
     assert not missing, f"the docs name scripts that do not exist: {missing}"
 
 
+def test_a_benchmark_asked_for_a_model_that_is_not_there_says_so_in_one_line(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.reject", "--models", "nosuch", "--weights-dir", tmp_path],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"error: checkpoint not found: {tmp_path / 'nosuch.pt'}"
+
+
 def test_every_link_between_pages_lands_on_a_file():
     broken = []
     for page in PAGES:
