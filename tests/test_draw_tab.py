@@ -64,6 +64,17 @@ def canvas_request(model: str) -> dict:
     return {"image": pen_canvas.png_data_url(drawing), "kind": "canvas", "model": model}
 
 
+def test_while_the_pen_is_down_the_answer_comes_alone_and_at_pen_up_in_full(demo):
+    """A live frame gets the same answer, without the strip or the explanation (half the
+    work); the pen-up frame is answered exactly as before."""
+    read_pen = block(demo, "pen").read_pen
+    final = read_pen({**canvas_request(MODEL), "why": True})
+    live = read_pen({**canvas_request(MODEL), "why": True, "live": True})
+    assert live == {"html": final["html"], "state": final["state"], "stages": "", "live": True}
+    assert final["stages"].startswith("data:image/png;base64,") and "live" not in final
+    assert "why" in final
+
+
 def test_a_model_that_reads_no_digit_says_so_and_shows_its_best_guess_small(demo):
     answer = block(demo, "pen").read_pen(canvas_request("picky"))
     assert answer["state"] == "not-digit"

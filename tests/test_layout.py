@@ -5,6 +5,8 @@ read, and nothing edits sys.path."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 from mnist_app.core.paths import PROJECT_ROOT
@@ -115,3 +117,20 @@ def test_dev_code_is_not_in_the_package():
             assert module.split(".")[0] not in ("playwright", "pytest", "tests"), (
                 f"{path.relative_to(PROJECT_ROOT)}:{line} imports {module}"
             )
+
+
+def test_the_package_loads_its_api_on_first_use():
+    """`import mnist_app` loads no torch (every --help answers at once); each public name
+    still resolves, to the object its module defines."""
+    script = (
+        "import sys, mnist_app\n"
+        "assert 'torch' not in sys.modules, 'importing mnist_app loaded torch'\n"
+        "from mnist_app.core.predict import load_predictor\n"
+        "assert mnist_app.load_predictor is load_predictor\n"
+        "assert all(getattr(mnist_app, name) is not None for name in mnist_app.__all__)\n"
+        "assert set(mnist_app.__all__) <= set(dir(mnist_app))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr

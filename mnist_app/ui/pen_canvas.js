@@ -64,6 +64,7 @@ function show(result, sentAt = -1) {
   answer.dataset.state = result.state;
   answer.dataset.sentAt = sentAt; // when the request behind this answer left (benchmarks)
   answer.innerHTML = result.html;
+  if (result.live) return; // a glimpse while the pen is down: the strip and Why? follow at pen-up
   if (result.stages) {
     stages.src = result.stages;
     stages.hidden = false;
@@ -113,6 +114,7 @@ async function ask() {
     kind: uploaded ? "upload" : "canvas",
     model,
     why: whyBox.checked,
+    live,
   };
   const asked = generation;
   try {

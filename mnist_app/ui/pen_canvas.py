@@ -107,21 +107,24 @@ def read_page_drawing(request: dict, max_upload_bytes: int) -> Preprocessed | No
 
 
 Why = Callable[[Preprocessed, str | None], dict[str, str]]  # the "why" fields of an answer
+Reply = dict[str, str | bool]  # the canvas's answer: html, state, stages, [live], [why...]
 
 
 def pen_reader(
     answer: Callable[[Preprocessed, str | None], Answer],
     max_upload_bytes: int,
     why: Why | None = None,
-) -> Callable[[dict], dict[str, str]]:
+) -> Callable[[dict], Reply]:
     """The canvas's server function: `answer(stages, model)` reads a preprocessed drawing
     with the named model; when the page asks why, `why(stages, model)` explains a digit."""
     uploads_at_once = threading.BoundedSemaphore(2)
 
-    def read_pen(request: dict) -> dict[str, str]:
+    def read_pen(request: dict) -> Reply:
         """The page's question: {"image": data URL, "kind": "canvas" | "upload",
-        "model": name, "why": bool}. Returns the panel's HTML, the strip as a data URL,
-        and when asked why, the explanation (see draw_tab's `_why`)."""
+        "model": name, "why": bool, "live": bool}. Returns the panel's HTML, the strip as a
+        data URL, and when asked why, the explanation (see draw_tab's `_why`). A live
+        question (the pen still down) gets the answer alone, marked live: the strip and
+        the explanation, half the work of an answer, wait for the pen to lift."""
         request = request if isinstance(request, dict) else {}
         model = request.get("model") if isinstance(request.get("model"), str) else None
         is_canvas = request.get("kind") == "canvas"
@@ -146,6 +149,8 @@ def pen_reader(
         except gr.Error as err:
             return {"html": answer_html(err.message), "state": "error", "stages": ""}
         state = {dict: "digit", NonDigit: "not-digit"}.get(type(result), "refused")
+        if request.get("live") is True:
+            return {"html": answer_html(result), "state": state, "stages": "", "live": True}
         strip = png_data_url(stage_strip(stages))
         reply = {"html": answer_html(result), "state": state, "stages": strip}
         if why and state == "digit" and request.get("why") is True:
@@ -156,7 +161,7 @@ def pen_reader(
 
 
 def pen_canvas(
-    model: str | None, read_pen: Callable[[dict], dict[str, str]], max_upload_bytes: int
+    model: str | None, read_pen: Callable[[dict], Reply], max_upload_bytes: int
 ) -> gr.HTML:
     """The canvas, its tools, the prediction panel (#prediction) and the stage strip; the
     page asks `read_pen` (see pen_reader) about every drawing."""

@@ -1,0 +1,330 @@
+"""A classroom drawing at once: N people on one server, each at the page's own cadence.
+
+Each simulated person draws pendigits test-writer digits stroke by stroke on the Draw
+tab's pen canvas, as pen_canvas.js does: while the pen is down, the drawing so far is
+posted to the canvas's server function at most every 60 ms and never two at a time,
+marked live (answered without the stage strip; `--unmarked` sends them as before); at
+pen-up, the whole stroke is posted once more (after any request still in flight). The pen
+moves at 500 canvas px/s, lifts for 100 ms between strokes, and rests 1 s between digits.
+Every frame is rendered before the pen goes down, so the clients cost little CPU.
+
+Timed: pen-up -> its answer (the wait a person sees), p50 / p95 / max, errors, canvas
+answers per second, and the server process's CPU seconds per answer. Against:
+  app        the app (`python app.py`, the shipped weights, the Draw tab's default model)
+  floor      a do-nothing server function behind the same canvas (bench/trivial_server.py)
+  training   the app while a `speedrun` run trains through /train (its time against quiet)
+
+    python -m bench.classroom                              # app, N = 1 10 30 60
+    python -m bench.classroom --against floor app training --people 30 --seconds 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import shutil
+import statistics
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import numpy as np
+from gradio_client import Client
+
+from bench import run_script
+from mnist_app.core.paths import WEIGHTS_DIR, pendigits_file, shared_mnist_dir
+from mnist_app.pen.replay import PenDigit, parse, render
+from mnist_app.ui.pen_canvas import png_data_url
+from tests.harness.server import launched_app, launched_server, train_args
+
+LIVE_EVERY_S = 0.060  # pen_canvas.js: LIVE_EVERY_MS
+PEN_SPEED = 500.0  # canvas px per second
+LIFT_S = 0.100  # pen up between strokes
+REST_S = 1.0  # between digits
+TICK_S = 0.020  # frames rendered per this much pen time
+BRUSH = 10
+# The page marks the frames it sends while the pen is down (pen_canvas.js); False sends
+# them as the page did before 2026-12-07, every one answered in full.
+LIVE_FLAG = True
+HEADER = (
+    "| against | people | pen-ups | p50 | p95 | max | errors | answers/s | server CPU ms/answer |"
+)
+
+
+@dataclass(frozen=True)
+class Stroke:
+    frames: list[str]  # the drawing so far every TICK_S of this stroke, as data URLs
+    final: str  # the drawing at this stroke's pen-up
+
+    @property
+    def seconds(self) -> float:
+        return len(self.frames) * TICK_S
+
+
+def canvas_url(strokes: list[list[tuple[float, float]]]) -> str:
+    """The canvas as the page posts it: 280x280 RGBA, ink in the alpha channel."""
+    rgb = render(strokes, brush_radius=BRUSH) if strokes else np.full((280, 280, 3), 255, np.uint8)
+    rgba = np.zeros((280, 280, 4), np.uint8)
+    rgba[..., 3] = 255 - rgb[..., 0]
+    return png_data_url(rgba)
+
+
+def drawn_strokes(digit: PenDigit) -> list[Stroke]:
+    """A digit's strokes as the frames the page would send while and after drawing each."""
+    fitted = digit.fit(280, 180, (140, 140))
+    strokes = []
+    for k, stroke in enumerate(fitted):
+        points = np.asarray(stroke)
+        lengths = np.r_[0, np.cumsum(np.hypot(*np.diff(points, axis=0).T))]
+        frames = []
+        for t in np.arange(0, lengths[-1] / PEN_SPEED, TICK_S):
+            upto = max(1, int(np.searchsorted(lengths, t * PEN_SPEED, side="right")))
+            frames.append(canvas_url([*fitted[:k], stroke[:upto]]))
+        strokes.append(Stroke(frames or [canvas_url(fitted[: k + 1])], canvas_url(fitted[: k + 1])))
+    return strokes
+
+
+@dataclass
+class Tally:
+    waits: list[float] = field(default_factory=list)  # pen-up -> answer, seconds
+    errors: list[str] = field(default_factory=list)
+    answers: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, wait: float | None = None, error: str | None = None, answered: int = 0):
+        with self.lock:
+            self.answers += answered
+            if wait is not None:
+                self.waits.append(wait)
+            if error is not None:
+                self.errors.append(error)
+
+
+class Person(threading.Thread):
+    def __init__(self, url, pen, model, digits, tally, until, offset):
+        super().__init__(daemon=True)
+        self.url, self.pen, self.model, self.digits = url, pen, model, digits
+        self.tally, self.until, self.offset = tally, until, offset
+        self.session = secrets.token_hex(8)
+
+    def run(self) -> None:
+        with httpx.Client(base_url=self.url, timeout=60) as client:
+            time.sleep(self.offset)  # people do not all start on the same millisecond
+            k = 0
+            while time.monotonic() < self.until:
+                for stroke in self.digits[k % len(self.digits)]:
+                    self.draw(client, stroke)
+                    time.sleep(LIFT_S)
+                time.sleep(REST_S)
+                k += 1
+
+    def draw(self, client: httpx.Client, stroke: Stroke) -> None:
+        down = time.monotonic()
+        up = down + stroke.seconds
+        last = -1.0
+        while (now := time.monotonic()) < up:
+            if now - last < LIVE_EVERY_S:
+                time.sleep(min(LIVE_EVERY_S - (now - last), up - now))
+                continue
+            last = now
+            frame = stroke.frames[min(int((now - down) / TICK_S), len(stroke.frames) - 1)]
+            self.ask(client, frame, live=True)
+        if (now := time.monotonic()) < up:
+            time.sleep(up - now)
+        answered = self.ask(client, stroke.final)
+        if answered is not None:
+            self.tally.add(wait=answered - up)
+
+    def ask(self, client: httpx.Client, image: str, live: bool = False) -> float | None:
+        request = {"image": image, "kind": "canvas", "model": self.model, "why": False}
+        if live and LIVE_FLAG:
+            request["live"] = True
+        body = {
+            "session_hash": self.session,
+            "component_id": self.pen,
+            "fn_name": "read_pen",
+            "data": request,
+        }
+        try:
+            response = client.post("gradio_api/component_server", json=body)
+            response.raise_for_status()
+            if response.json().get("state") not in ("digit", "not-digit", "refused"):
+                raise RuntimeError(f"answer {response.json().get('state')}")
+        except Exception as err:  # every failure counts; the person goes on drawing
+            self.tally.add(error=f"{type(err).__name__}: {err}"[:200])
+            return None
+        self.tally.add(answered=1)
+        return time.monotonic()
+
+
+def pen_component(url: str) -> int:
+    config = httpx.get(url + "config", timeout=30).json()
+    for component in config["components"]:
+        if component.get("props", {}).get("elem_id") == "pen":
+            return component["id"]
+    raise LookupError("no pen canvas on the page")
+
+
+def server_pid(url: str) -> int:
+    """The process serving `url` (its --port), for its CPU time."""
+    port = url.rstrip("/").rsplit(":", 1)[1]
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                argv = (proc / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"--port" in argv and argv[argv.index(b"--port") + 1] == port.encode():
+                return int(proc.name)
+    raise LookupError(url)
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / 100  # utime + stime, in clock ticks of 10 ms
+
+
+def wait_until_idle(pid: int, timeout: float = 300) -> None:
+    """Until the process uses under 5% of a core for two seconds running."""
+    deadline, quiet_since = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        before = cpu_seconds(pid)
+        time.sleep(0.5)
+        busy = cpu_seconds(pid) - before > 0.025
+        quiet_since = None if busy else quiet_since or time.monotonic()
+        if quiet_since and time.monotonic() - quiet_since >= 2:
+            return
+
+
+def classroom(url: str, model: str, digits, people: int, seconds: float) -> dict:
+    pen, pid = pen_component(url), server_pid(url)
+    Person(url, pen, model, digits[:2], Tally(), time.monotonic() + 1, 0).run()  # warm
+    wait_until_idle(pid)  # the app warms its models up in the background at first
+    tally, cpu0, start = Tally(), cpu_seconds(pid), time.monotonic()
+    crowd = [
+        Person(url, pen, model, digits[i::people] or digits, tally, start + seconds, i / people)
+        for i in range(people)
+    ]
+    for person in crowd:
+        person.start()
+    for person in crowd:
+        person.join()
+    wall, cpu = time.monotonic() - start, cpu_seconds(pid) - cpu0
+    ms = np.array(tally.waits) * 1000
+    return {
+        "people": people,
+        "pen-ups": len(ms),
+        "p50": np.percentile(ms, 50) if len(ms) else float("nan"),
+        "p95": np.percentile(ms, 95) if len(ms) else float("nan"),
+        "max": ms.max() if len(ms) else float("nan"),
+        "errors": len(tally.errors),
+        "answers/s": tally.answers / wall,
+        "cpu ms/answer": 1000 * cpu / max(1, tally.answers),
+        "first error": tally.errors[0] if tally.errors else "",
+    }
+
+
+def print_row(against: str, row: dict) -> None:
+    print(
+        f"| {against} | {row['people']} | {row['pen-ups']} | {row['p50']:.0f} ms | "
+        f"{row['p95']:.0f} ms | {row['max']:.0f} ms | {row['errors']} | "
+        f"{row['answers/s']:.0f} | {row['cpu ms/answer']:.1f} |",
+        flush=True,
+    )
+    if row["first error"]:
+        print(f"  first error: {row['first error']}")
+
+
+def train(url: str, name: str, steps: int = 700) -> tuple[float, str]:
+    """A speedrun run through /train: its wall time (asking to answer) and its result."""
+    started = time.perf_counter()
+    args = train_args(recipe="speedrun", steps=steps, lr=0.1, schedule="onecycle", name=name)
+    final = Client(url, verbose=False).predict(**args, api_name="/train")
+    return time.perf_counter() - started, final["message"].splitlines()[0]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--against", nargs="+", default=["app"], choices=["app", "floor", "training"]
+    )
+    parser.add_argument("--people", type=int, nargs="+", default=[1, 10, 30, 60])
+    parser.add_argument("--seconds", type=float, default=17)
+    parser.add_argument("--model", default="", help="the model asked (default: the page's)")
+    parser.add_argument("--digits", type=int, default=120, help="pendigits test digits drawn")
+    parser.add_argument(
+        "--unmarked", action="store_true", help="send live frames unmarked, as before 2026-12-07"
+    )
+    args = parser.parse_args(argv)
+    global LIVE_FLAG
+    LIVE_FLAG = not args.unmarked
+
+    digits = [drawn_strokes(d) for d in parse(pendigits_file("test"))[: args.digits]]
+    print(
+        f"{len(digits)} digits, {sum(len(d) for d in digits)} strokes, "
+        f"{statistics.mean(s.seconds for d in digits for s in d):.2f} s of pen per stroke\n"
+    )
+    print(HEADER)
+    print("|---|---|---|---|---|---|---|---|---|")
+    failed = False
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        if "floor" in args.against:
+            with launched_server(
+                ["-m", "bench.trivial_server", "--pen"], folder / "floor.log"
+            ) as url:
+                for n in args.people:
+                    row = classroom(url, "none", digits, n, args.seconds)
+                    print_row("floor", row)
+                    failed |= bool(row["errors"])
+        if {"app", "training"} & set(args.against):
+            weights = folder / "weights"
+            shutil.copytree(WEIGHTS_DIR, weights, ignore=shutil.ignore_patterns(".*"))
+            with launched_app(weights, shared_mnist_dir(), folder / "app.log") as url:
+                model = args.model or default_model(url)
+                if "app" in args.against:
+                    for n in args.people:
+                        row = classroom(url, model, digits, n, args.seconds)
+                        print_row("app", row)
+                        failed |= bool(row["errors"])
+                if "training" in args.against:
+                    failed |= beside_training(url, model, digits, args)
+    return 1 if failed else 0
+
+
+def beside_training(url: str, model: str, digits, args) -> bool:
+    # The first run starts the training child's fork server, and the app warms its models up
+    # in the background at first: a whole run first, then the quiet one on an idle server.
+    train(url, "warm-up")
+    wait_until_idle(server_pid(url))
+    quiet_s, quiet = train(url, "quiet")
+    failed = False
+    for n in args.people:
+        done: dict[str, tuple[float, str]] = {}
+        wait_until_idle(server_pid(url))
+        trainer = threading.Thread(target=lambda d=done, k=n: d.update(run=train(url, f"busy{k}")))
+        trainer.start()
+        time.sleep(3)  # the run is under way before the class starts
+        row = classroom(url, model, digits, n, args.seconds)
+        trainer.join()
+        print_row(f"app, speedrun training ({done['run'][0]:.1f} s vs {quiet_s:.1f} s quiet)", row)
+        failed |= bool(row["errors"])
+    print(f"\nquiet run: {quiet}; last run under the class: {done['run'][1]}")
+    return failed
+
+
+def default_model(url: str) -> str:
+    """The model the Draw tab opens on."""
+    config = httpx.get(url + "config", timeout=30).json()
+    for component in config["components"]:
+        props = component.get("props", {})
+        if props.get("elem_id") == "pen":
+            return props.get("value", "").split('data-model="')[-1].split('"')[0] or "resnet_drawn"
+    return "resnet_drawn"
+
+
+if __name__ == "__main__":
+    run_script(main)
