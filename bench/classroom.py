@@ -21,6 +21,7 @@ answers per second, and the server process's CPU seconds per answer. Against:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import secrets
 import shutil
 import statistics
@@ -38,7 +39,7 @@ from bench import run_script
 from mnist_app.core.paths import WEIGHTS_DIR, pendigits_file, shared_mnist_dir
 from mnist_app.pen.replay import PenDigit, parse, render
 from mnist_app.ui.pen_canvas import png_data_url
-from tests.harness.server import launched_app, launched_server, train_args
+from tests.harness.server import launched_app, launched_server, server_pid, train_args
 
 LIVE_EVERY_S = 0.060  # pen_canvas.js: LIVE_EVERY_MS
 PEN_SPEED = 500.0  # canvas px per second
@@ -46,9 +47,6 @@ LIFT_S = 0.100  # pen up between strokes
 REST_S = 1.0  # between digits
 TICK_S = 0.020  # frames rendered per this much pen time
 BRUSH = 10
-# The page marks the frames it sends while the pen is down (pen_canvas.js); False sends
-# them as the page did before 2026-12-07, every one answered in full.
-LIVE_FLAG = True
 HEADER = (
     "| against | people | pen-ups | p50 | p95 | max | errors | answers/s | server CPU ms/answer |"
 )
@@ -103,15 +101,37 @@ class Tally:
                 self.errors.append(error)
 
 
+@dataclass(frozen=True)
+class Page:
+    """The Draw tab's canvas on a served page: its component, the model it opens on, and
+    whether it marks the frames sent while the pen is down (pen_canvas.js; unmarked, as
+    before 2026-12-07, every frame is answered in full)."""
+
+    url: str
+    pen: int
+    model: str
+    marks_live: bool = True
+
+
+def page_at(url: str, marks_live: bool = True) -> Page:
+    config = httpx.get(url + "config", timeout=30).json()
+    for component in config["components"]:
+        props = component.get("props", {})
+        if props.get("elem_id") == "pen":
+            model = props.get("value", "").split('data-model="')[-1].split('"')[0]
+            return Page(url, component["id"], model, marks_live)
+    raise LookupError("no pen canvas on the page")
+
+
 class Person(threading.Thread):
-    def __init__(self, url, pen, model, digits, tally, until, offset):
+    def __init__(self, page: Page, digits, tally: Tally, until: float, offset: float):
         super().__init__(daemon=True)
-        self.url, self.pen, self.model, self.digits = url, pen, model, digits
-        self.tally, self.until, self.offset = tally, until, offset
+        self.page, self.digits, self.tally = page, digits, tally
+        self.until, self.offset = until, offset  # when to stop drawing, and start
         self.session = secrets.token_hex(8)
 
     def run(self) -> None:
-        with httpx.Client(base_url=self.url, timeout=60) as client:
+        with httpx.Client(base_url=self.page.url, timeout=60) as client:
             time.sleep(self.offset)  # people do not all start on the same millisecond
             k = 0
             while time.monotonic() < self.until:
@@ -139,12 +159,12 @@ class Person(threading.Thread):
             self.tally.add(wait=answered - up)
 
     def ask(self, client: httpx.Client, image: str, live: bool = False) -> float | None:
-        request = {"image": image, "kind": "canvas", "model": self.model, "why": False}
-        if live and LIVE_FLAG:
+        request = {"image": image, "kind": "canvas", "model": self.page.model, "why": False}
+        if live and self.page.marks_live:
             request["live"] = True
         body = {
             "session_hash": self.session,
-            "component_id": self.pen,
+            "component_id": self.page.pen,
             "fn_name": "read_pen",
             "data": request,
         }
@@ -158,28 +178,6 @@ class Person(threading.Thread):
             return None
         self.tally.add(answered=1)
         return time.monotonic()
-
-
-def pen_component(url: str) -> int:
-    config = httpx.get(url + "config", timeout=30).json()
-    for component in config["components"]:
-        if component.get("props", {}).get("elem_id") == "pen":
-            return component["id"]
-    raise LookupError("no pen canvas on the page")
-
-
-def server_pid(url: str) -> int:
-    """The process serving `url` (its --port), for its CPU time."""
-    port = url.rstrip("/").rsplit(":", 1)[1]
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                argv = (proc / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if b"--port" in argv and argv[argv.index(b"--port") + 1] == port.encode():
-                return int(proc.name)
-    raise LookupError(url)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -199,13 +197,13 @@ def wait_until_idle(pid: int, timeout: float = 300) -> None:
             return
 
 
-def classroom(url: str, model: str, digits, people: int, seconds: float) -> dict:
-    pen, pid = pen_component(url), server_pid(url)
-    Person(url, pen, model, digits[:2], Tally(), time.monotonic() + 1, 0).run()  # warm
+def classroom(page: Page, digits, people: int, seconds: float) -> dict:
+    pid = server_pid(page.url)
+    Person(page, digits[:2], Tally(), time.monotonic() + 1, 0).run()  # warm
     wait_until_idle(pid)  # the app warms its models up in the background at first
     tally, cpu0, start = Tally(), cpu_seconds(pid), time.monotonic()
     crowd = [
-        Person(url, pen, model, digits[i::people] or digits, tally, start + seconds, i / people)
+        Person(page, digits[i::people] or digits, tally, start + seconds, i / people)
         for i in range(people)
     ]
     for person in crowd:
@@ -259,8 +257,6 @@ def main(argv: list[str] | None = None) -> int:
         "--unmarked", action="store_true", help="send live frames unmarked, as before 2026-12-07"
     )
     args = parser.parse_args(argv)
-    global LIVE_FLAG
-    LIVE_FLAG = not args.unmarked
 
     digits = [drawn_strokes(d) for d in parse(pendigits_file("test"))[: args.digits]]
     print(
@@ -276,54 +272,48 @@ def main(argv: list[str] | None = None) -> int:
             with launched_server(
                 ["-m", "bench.trivial_server", "--pen"], folder / "floor.log"
             ) as url:
+                page = page_at(url, marks_live=not args.unmarked)
                 for n in args.people:
-                    row = classroom(url, "none", digits, n, args.seconds)
+                    row = classroom(page, digits, n, args.seconds)
                     print_row("floor", row)
                     failed |= bool(row["errors"])
         if {"app", "training"} & set(args.against):
             weights = folder / "weights"
             shutil.copytree(WEIGHTS_DIR, weights, ignore=shutil.ignore_patterns(".*"))
             with launched_app(weights, shared_mnist_dir(), folder / "app.log") as url:
-                model = args.model or default_model(url)
+                page = page_at(url, marks_live=not args.unmarked)
+                if args.model:
+                    page = dataclasses.replace(page, model=args.model)
                 if "app" in args.against:
                     for n in args.people:
-                        row = classroom(url, model, digits, n, args.seconds)
+                        row = classroom(page, digits, n, args.seconds)
                         print_row("app", row)
                         failed |= bool(row["errors"])
                 if "training" in args.against:
-                    failed |= beside_training(url, model, digits, args)
+                    failed |= beside_training(page, digits, args.people, args.seconds)
     return 1 if failed else 0
 
 
-def beside_training(url: str, model: str, digits, args) -> bool:
+def beside_training(page: Page, digits, people: list[int], seconds: float) -> bool:
     # The first run starts the training child's fork server, and the app warms its models up
     # in the background at first: a whole run first, then the quiet one on an idle server.
+    url, pid = page.url, server_pid(page.url)
     train(url, "warm-up")
-    wait_until_idle(server_pid(url))
+    wait_until_idle(pid)
     quiet_s, quiet = train(url, "quiet")
     failed = False
-    for n in args.people:
+    for n in people:
         done: dict[str, tuple[float, str]] = {}
-        wait_until_idle(server_pid(url))
+        wait_until_idle(pid)
         trainer = threading.Thread(target=lambda d=done, k=n: d.update(run=train(url, f"busy{k}")))
         trainer.start()
         time.sleep(3)  # the run is under way before the class starts
-        row = classroom(url, model, digits, n, args.seconds)
+        row = classroom(page, digits, n, seconds)
         trainer.join()
         print_row(f"app, speedrun training ({done['run'][0]:.1f} s vs {quiet_s:.1f} s quiet)", row)
         failed |= bool(row["errors"])
     print(f"\nquiet run: {quiet}; last run under the class: {done['run'][1]}")
     return failed
-
-
-def default_model(url: str) -> str:
-    """The model the Draw tab opens on."""
-    config = httpx.get(url + "config", timeout=30).json()
-    for component in config["components"]:
-        props = component.get("props", {})
-        if props.get("elem_id") == "pen":
-            return props.get("value", "").split('data-model="')[-1].split('"')[0] or "resnet_drawn"
-    return "resnet_drawn"
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ import tempfile
 from pathlib import Path
 
 from bench import run_script
-from bench.classroom import HEADER, beside_training, default_model, drawn_strokes
+from bench.classroom import HEADER, beside_training, drawn_strokes, page_at
 from mnist_app.core.checkpoint import load_checkpoint
 from mnist_app.core.paths import PROJECT_ROOT, WEIGHTS_DIR, pendigits_file, shared_mnist_dir
 from mnist_app.pen.replay import parse
@@ -102,7 +102,6 @@ def alone(runs: int, folder: Path) -> None:
 def beside_a_class(people: int, seconds: float, folder: Path) -> None:
     digits = [drawn_strokes(d) for d in parse(pendigits_file("test"))[:60]]
     print(f"\n{HEADER}\n|---|---|---|---|---|---|---|---|---|")
-    args = argparse.Namespace(people=[people], seconds=seconds)
     for policy in POLICIES:
         weights = folder / f"weights-{policy or 'unset'}"
         shutil.copytree(WEIGHTS_DIR, weights, ignore=shutil.ignore_patterns(".*"))
@@ -111,7 +110,7 @@ def beside_a_class(people: int, seconds: float, folder: Path) -> None:
         os.environ.update(chosen)
         with launched_app(weights, shared_mnist_dir(), folder / f"{weights.name}.log") as url:
             print(f"server and training child: {policy or 'unset'}", flush=True)
-            beside_training(url, default_model(url), digits, args)
+            beside_training(page_at(url), digits, [people], seconds)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,6 +23,7 @@ from mnist_app.training.recipes import make_config
 
 MODEL = "quick"
 _trained: dict[str, Path] = {}
+_serving: dict[str, int] = {}  # URL -> pid of the process launched_server runs there
 
 
 def quick_checkpoint(mnist: Mnist) -> Path:
@@ -69,15 +70,22 @@ def launched_server(
     with open(log, "w") as out:
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=out)
     url = f"http://127.0.0.1:{port}/"
+    _serving[url] = process.pid
     try:
         _wait_until_serving(url, process, log)
         yield url
     finally:
+        del _serving[url]
         process.terminate()
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def server_pid(url: str) -> int:
+    """The process serving `url`, while a launched_server (or launched_app) runs it."""
+    return _serving[url]
 
 
 def _wait_until_serving(url: str, process: subprocess.Popen, log: Path) -> None:
