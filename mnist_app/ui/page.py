@@ -77,13 +77,29 @@ CSS = """
 
 # A model picker shows its choice as "resnet_drawn · 99.67% · 288k", and a click put the
 # caret in the middle of it, so that typing to filter garbled it ("resnet_drawn · 9t1...").
-# The text is selected when the box takes focus: typing replaces it.
+# The text is selected when the box takes focus, to show that typing replaces it; and the
+# first key typed after focus selects it again before it lands, because the dropdown's own
+# focus handling may undo the first selection at any time after the click (a race that a
+# fast typist, and a test, could lose). A second click in the box places the caret as usual.
 SELECT_PICKER_TEXT_ON_FOCUS = """() => {
   const pickers = ["#draw-model", "#mistakes-model", "#models-compare", "#manage-model"]
     .map((id) => `${id} input`).join(", ");
+  let fresh = null;
   document.addEventListener("focusin", (event) => {
-    if (event.target.matches(pickers)) setTimeout(() => event.target.select(), 0);
+    if (!event.target.matches(pickers)) return;
+    fresh = event.target;
+    setTimeout(() => { if (fresh === event.target) event.target.select(); }, 0);
   });
+  document.addEventListener("focusout", () => { fresh = null; });
+  document.addEventListener("mousedown", (event) => {
+    if (event.target === fresh && document.activeElement === fresh) fresh = null;
+  }, true);
+  document.addEventListener("keydown", (event) => {
+    if (event.target !== fresh) return;
+    fresh = null;
+    const typed = event.key.length === 1 && !event.ctrlKey && !event.metaKey && !event.altKey;
+    if (typed) event.target.select();
+  }, true);
 }"""
 
 
