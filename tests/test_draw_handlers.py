@@ -1,9 +1,11 @@
 """The Draw tab's handlers and its personal panel's, called directly without building the
-page: what a user reads for a blank drawing, no model, a bad name or digit, a set that is
-not hers, an empty set, and a drawing kept, listed and deleted."""
+page: what a user reads for a blank drawing, no model, a model that cannot refuse, a bad
+name or digit, a set that is not hers, an empty set, a drawing the model refused, and a
+drawing kept, listed and deleted."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import gradio as gr
@@ -11,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from mnist_app.core.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
 from mnist_app.service.library import ModelLibrary
 from mnist_app.service.personal_store import PersonalStore
 from mnist_app.ui.draw_tab import DrawHandlers, take_offer
@@ -20,6 +23,7 @@ from mnist_app.ui.personal_panel import (
     RIGHT,
     KeepAs,
     PersonalHandlers,
+    forget_fit_warning,
     name_on_load,
     person,
     pick,
@@ -29,11 +33,17 @@ from tests.harness.server import MODEL, weights_with_quick_model
 from tests.harness.sketches import pen_sketchpad_values, sketchpad_value
 
 TOKEN = "ada's secret"
+REFUSER = "refuser"  # says "not a digit" to every drawing
 
 
 @pytest.fixture(scope="module")
 def library(mnist, tmp_path_factory) -> ModelLibrary:
     weights = weights_with_quick_model(mnist, tmp_path_factory.mktemp("draw") / "weights")
+    quick = load_checkpoint(checkpoint_path(MODEL, weights))
+    config = {**quick.config, "reject_below": 1.01}  # no probability reaches it
+    save_checkpoint(
+        dataclasses.replace(quick, name=REFUSER, config=config), checkpoint_path(REFUSER, weights)
+    )
     return ModelLibrary(weights, mnist.source)
 
 
@@ -102,8 +112,14 @@ def test_an_explanation_names_the_digit_and_its_runner_up(draw):
     assert on_input.shape[:2] == (280, 280) and on_strokes.shape[2] == 4
 
 
-def test_no_notice_for_a_model_with_the_apps_preprocessing_or_for_none(draw):
-    assert draw.show_notice(MODEL)["visible"] is False
+def test_a_model_that_cannot_say_not_a_digit_says_so_beside_its_answers(draw):
+    notice = draw.show_notice(MODEL)  # no digit detector, no refusal threshold
+    assert notice["visible"] is True
+    assert notice["value"].startswith(f"**{MODEL}** cannot say “not a digit”")
+
+
+def test_no_notice_for_a_model_that_refuses_with_the_apps_preprocessing_or_for_none(draw):
+    assert draw.show_notice(REFUSER)["visible"] is False
     assert draw.show_notice(None)["visible"] is False
 
 
@@ -134,24 +150,70 @@ def test_a_login_user_gets_a_set_named_after_the_login(personal):
 
 
 def test_an_answer_with_nothing_drawn_asks_for_a_drawing_not_a_name(personal):
-    message, *rest = KeepAs(personal, "3")(None, "", MODEL, TOKEN, None)
+    message, *view, panel, pending, ask_name = KeepAs(personal, "3")(
+        None, "", MODEL, TOKEN, None, None
+    )
     assert message == "⚠ Draw a digit first, then say which digit it is."
-    assert all(isinstance(r, dict) and r.get("__type__") == "update" for r in rest)  # skips
+    assert all(isinstance(r, dict) and r.get("__type__") == "update" for r in view)  # skips
+    assert panel == gr.skip() and pending is None and ask_name is False
+
+
+def test_an_answer_with_no_name_asks_for_it_and_opens_the_panel_at_the_name(personal):
+    message, *_, panel, _, ask_name = KeepAs(personal, "3")(
+        page_drawing(), "", MODEL, TOKEN, None, None
+    )
+    assert message == "⚠ Enter your name first: your drawings are kept under it."
+    assert panel["open"] is True and ask_name is True  # the page focuses the name box
 
 
 def test_right_keeps_the_digit_the_model_reads(personal, draw):
-    message, counts, gallery, ids = KeepAs(personal, RIGHT)(
-        page_drawing(), "ada", MODEL, TOKEN, None
+    message, counts, gallery, ids, panel, pending, _ = KeepAs(personal, RIGHT)(
+        page_drawing(), "ada", MODEL, TOKEN, None, None
     )
     digit = re.fullmatch(r"Kept as a \*\*(\d)\*\* in ada's set\.", message).group(1)
     assert digit == draw.predict(pen_sketchpad_values(1)[0], MODEL)["label"]
     assert counts.startswith("1 drawing in **ada**'s set") and f"**{digit}** ×1" in counts
     assert gallery["visible"] is True and len(ids) == 1
+    assert gallery["value"][0][1] == digit  # the caption: the digit a fit learns from it
+    assert panel["open"] is True and pending is None
 
 
 def test_right_with_no_model_says_to_train_one(personal):
-    message, *_ = KeepAs(personal, RIGHT)(page_drawing(), "ada", None, TOKEN, None)
+    message, *_ = KeepAs(personal, RIGHT)(page_drawing(), "ada", None, TOKEN, None, None)
     assert message == f"⚠ {NO_MODEL}"
+
+
+def test_a_digit_for_what_the_model_calls_not_a_digit_is_kept_only_when_pressed_again(
+    personal,
+):
+    five, seven = KeepAs(personal, "5"), KeepAs(personal, "7")
+    message, *view, panel, pending, _ = five(page_drawing(), "ada", REFUSER, TOKEN, None, None)
+    assert message == (
+        f"⚠ {REFUSER} read this as not a digit. Press **5** again to keep it as a 5: a fit "
+        "learns from it that such drawings are 5s."
+    )
+    assert all(v == gr.skip() for v in view) and panel == gr.skip() and pending
+    assert personal.personal_set("ada", TOKEN, None)["drawings"] == []  # nothing kept yet
+    # Another digit, or another drawing, is another question.
+    assert seven(page_drawing(), "ada", REFUSER, TOKEN, pending, None)[0].startswith(
+        f"⚠ {REFUSER} read this as not a digit. Press **7** again"
+    )
+    bar = np.zeros((280, 280, 4), np.uint8)
+    bar[60:220, 100:116, 3] = 255
+    other = {"image": png_data_url(bar), "kind": "canvas"}
+    assert "Press **5** again" in five(other, "ada", REFUSER, TOKEN, pending, None)[0]
+
+    message, counts, gallery, ids, _, pending, _ = five(
+        page_drawing(), "ada", REFUSER, TOKEN, pending, None
+    )
+    assert message.startswith(f"Kept as a **5** in ada's set, marked ⚠: {REFUSER} read it as")
+    assert "⚠ marks 1 drawing kept although the model read it as not a digit" in counts
+    assert gallery["value"][0][1] == "5 ⚠" and pending is None
+    assert personal.personal_set("ada", TOKEN, None)["drawings"] == [
+        {"id": ids[0], "digit": 5, "refused": True}
+    ]
+    done, counts, *_ = personal.delete_selected("ada", ids[0], TOKEN, None)
+    assert done == "Deleted that drawing." and "⚠" not in counts
 
 
 def test_collect_keeps_an_upload_and_personal_set_lists_it(personal):
@@ -210,6 +272,12 @@ def test_a_fit_with_too_few_drawings_says_how_many_more(personal):
     assert model == gr.skip()  # the model picked is left as it was
     with pytest.raises(gr.Error, match="Not yet"):
         personal.fit("ada", MODEL, TOKEN, None)
+
+
+def test_a_fits_refusal_goes_once_the_set_changes_and_its_result_stays():
+    assert forget_fit_warning("⚠ Not yet: Draw 3 more 0s: a fit needs at least 3") == ""
+    assert forget_fit_warning("**Saved as quick-ada**, now selected above") == gr.skip()
+    assert forget_fit_warning("") == gr.skip()
 
 
 def test_a_fit_with_no_model_says_to_train_one(personal):

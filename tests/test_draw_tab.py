@@ -1,5 +1,6 @@
-"""The Draw tab's wiring, in-process: one preprocessing per stroke for label and strip, and
-a clear notice for a model trained with other preprocessing."""
+"""The Draw tab's wiring, in-process: one preprocessing per stroke for label and strip, a
+clear notice for a model trained with other preprocessing, the default model warm before
+the first request, and the page's first event described by its own parameters."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import numpy as np
 import pytest
 
 from mnist_app.core.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
+from mnist_app.core.predict import Predictor
 from mnist_app.preprocess import PREPROCESSING
+from mnist_app.service import library as library_module
 from mnist_app.service.library import ModelLibrary
 from mnist_app.ui import build_app, pen_canvas
 from tests.harness.server import MODEL, weights_with_quick_model
@@ -136,8 +139,42 @@ def test_a_model_trained_with_other_preprocessing_says_so(demo, model, expected)
     (show_notice,) = page_handlers(demo, "show_notice")
     update = show_notice.fn(model)
     assert update["visible"] and expected in update["value"] and PREPROCESSING in update["value"]
-    assert show_notice.fn(MODEL)["visible"] is False
+    assert show_notice.fn("picky")["visible"] is False  # it can refuse, and reads as the app
 
 
 def test_new_checkpoints_record_the_preprocessing(weights):
     assert load_checkpoint(checkpoint_path(MODEL, weights)).preprocessing == PREPROCESSING
+
+
+def test_a_fresh_app_has_answered_with_its_default_model_before_its_first_request(
+    weights, monkeypatch
+):
+    answered = []
+    real_answer = Predictor.answer
+    monkeypatch.setattr(
+        Predictor,
+        "answer",
+        lambda self, images: answered.append(self.name) or real_answer(self, images),
+    )
+    library = ModelLibrary(weights)
+    demo = build_app(library)
+    assert answered == [library.best_name()]  # before any request: no cold first answer
+
+    loaded = []
+    real_load = library_module.load_checkpoint
+    monkeypatch.setattr(
+        library_module, "load_checkpoint", lambda path: loaded.append(path) or real_load(path)
+    )
+    first = block(demo, "pen").read_pen(canvas_request(library.best_name()))
+    assert first["stages"] and loaded == []  # answered, with nothing left to load
+
+
+def test_the_pages_first_event_is_predict_which_gradios_client_describes_it_as(demo):
+    """The page's Gradio client takes /predict's parameters for the app's first event: any
+    other event there (it was "✓ Right", with four inputs) warned "Too many arguments
+    provided for the endpoint." in the browser's console at each click."""
+    first = demo.fns[0]
+    assert first.api_name == "predict"
+    assert len(first.inputs) == len(
+        demo.get_api_info()["named_endpoints"]["/predict"]["parameters"]
+    )

@@ -170,3 +170,43 @@ def test_an_export_keeps_only_the_latest_version_and_a_deleted_model_leaves_noth
     assert not second.exists()
     with pytest.raises(ValueError, match="no model named 'mine'"):
         library.predictor("mine")
+
+
+def dated_copies_of_quick(weights, names_oldest_first: list[str]) -> None:
+    """The quick model under each of `names` (itself too), each file a minute newer than
+    the one before."""
+    quick = load_checkpoint(weights / f"{MODEL}.pt")
+    start = time.time() - 3600
+    for age, name in enumerate(names_oldest_first):
+        quick.name = name
+        save_checkpoint(quick, weights / f"{name}.pt", overwrite=True)
+        os.utime(weights / f"{name}.pt", (start + 60 * age, start + 60 * age))
+
+
+def test_model_lists_put_the_default_first_then_the_shipped_models_then_the_newest(mnist, tmp_path):
+    weights = weights_with_quick_model(mnist, tmp_path / "weights")
+    # File dates alone would put the default last and the shipped models between others.
+    dated_copies_of_quick(weights, [MODEL, "old_run", "shipped_b", "shipped_a", "new_run"])
+    manifest = {"models": ["shipped_a", MODEL, "shipped_b"], "default": MODEL}
+    (weights / SHIPPED_MANIFEST).write_text(json.dumps(manifest))
+    library = ModelLibrary(weights, mnist.source)
+    expected = [MODEL, "shipped_a", "shipped_b", "new_run", "old_run"]
+    assert library.names() == expected
+    assert [name for _, name in library.choices()] == expected
+    assert library.best_name() == MODEL
+
+
+def test_without_a_shipped_default_the_best_model_comes_first(library):
+    path = library.path("theirs")
+    checkpoint = load_checkpoint(path)
+    checkpoint.metrics["test_accuracy"] = 1.0
+    save_checkpoint(checkpoint, path, overwrite=True)
+    os.utime(path, (time.time() - 3600, time.time() - 3600))  # the oldest file
+    assert library.best_name() == "theirs"
+    assert library.names()[:2] == ["theirs", MODEL]  # then the shipped one
+
+
+def test_the_newest_model_someone_trained_is_theirs_to_manage(library):
+    assert library.newest_owned(["me"]) == "mine"
+    assert library.newest_owned(["them", "me"]) in {"mine", "theirs"}
+    assert library.newest_owned(["nobody", ""]) is None  # and never a shipped model

@@ -4,16 +4,29 @@ a user reads for an empty pick, a bad name, a model that is not hers, a filter, 
 from __future__ import annotations
 
 import json
+import re
 from types import SimpleNamespace
 
 import gradio as gr
+import pandas as pd
 import pytest
+import torch
 
 from mnist_app.core.checkpoint import load_checkpoint, save_checkpoint
+from mnist_app.core.evaluation import Evaluation
 from mnist_app.service.library import ModelLibrary
 from mnist_app.service.model_files import SHIPPED_MANIFEST, owner_key
 from mnist_app.ui.mistakes_tab import DETAILS_PROMPT, PAGE_SIZE, MistakesHandlers, forget_example
-from mnist_app.ui.models_tab import ModelsHandlers, ask_delete, pick_row
+from mnist_app.ui.models_tab import (
+    COLUMNS,
+    PICK_TO_MANAGE,
+    ModelsHandlers,
+    TableOrder,
+    ask_delete,
+    next_order,
+    pick_row,
+    sorted_frame,
+)
 from mnist_app.ui.text import no_models_help
 from tests.harness.server import MODEL, weights_with_quick_model
 
@@ -50,8 +63,19 @@ def mistakes(library) -> MistakesHandlers:
 
 def test_nothing_picked_to_manage_disables_the_buttons(models):
     note, rename, delete, download, onnx = models.describe(None, "me", ME)
-    assert note == "" and rename["interactive"] is False and delete["interactive"] is False
-    assert download is None and onnx is None
+    assert note == PICK_TO_MANAGE
+    assert rename["interactive"] is False and delete["interactive"] is False
+    assert download["value"] is None and download["interactive"] is False and onnx is None
+
+
+def test_manage_offers_her_newest_model_first_and_nothing_to_a_newcomer(models):
+    *_, chosen = models.show(None, None, None, "me", ME)
+    assert chosen["value"] == "mine"
+    stranger = gr.Request(username=None, session_hash="another-session")
+    *_, chosen = models.show(None, None, None, "another-token", stranger)
+    assert chosen["value"] is None  # not the shipped model: it cannot be changed
+    *_, chosen = models.show(None, MODEL, None, "me", ME)
+    assert chosen["value"] == MODEL  # what she picked stays
 
 
 def test_a_shipped_model_says_why_it_cannot_be_changed(models):
@@ -81,9 +105,9 @@ def test_rename_then_delete_her_model(mnist, tmp_path):
         "renamed",
         "",
     )
-    *_, compared, managed = models.show(["mine", MODEL], "mine")
+    *_, compared, managed = models.show(["mine", MODEL], "mine", None, "me", ME)
     assert "renamed" in library.names() and "mine" not in library.names()
-    assert compared["value"] == [MODEL] and managed["value"] in library.names()
+    assert compared["value"] == [MODEL] and managed["value"] == "renamed"
     assert models.delete_model("renamed", "me", ME) == "Deleted renamed."
     assert "renamed" not in library.names()
 
@@ -115,8 +139,49 @@ def test_a_row_clicked_joins_the_comparison_and_leaves_it_clicked_again():
 def test_the_table_lists_the_shipped_model(models):
     frame, about, _ = models.show_table()
     row = frame[frame["model"] == MODEL].iloc[0]
-    assert row["shipped"] == "✓" and 90 < row["MNIST test (%)"] <= 100
-    assert about
+    assert row["shipped"] == "✓" and 90 < row["MNIST test (%) ▼"] <= 100  # sorted by it
+    assert "Click a column's header to sort by it, and again to reverse." in about
+
+
+def test_a_header_click_sorts_numbers_as_numbers_empty_cells_last_and_again_reverses():
+    frame = pd.DataFrame({"model": ["b", "A", "c", "d"], "training (s)": [64.0, None, 2058.0, 9.5]})
+    order = next_order(TableOrder(), "training (s)")
+    assert order == TableOrder("training (s)", descending=True)
+    longest = sorted_frame(frame, order)
+    assert list(longest.columns) == ["model", "training (s) ▼"]
+    assert list(longest["model"]) == ["c", "b", "d", "A"]
+    shortest = sorted_frame(frame, next_order(order, "training (s)"))
+    assert list(shortest["model"]) == ["d", "b", "c", "A"]  # the empty cell stays last
+    by_name = next_order(order, "model")
+    assert not by_name.descending  # text: A to Z first
+    assert list(sorted_frame(frame, by_name)["model ▲"]) == ["A", "b", "c", "d"]
+
+
+def test_sort_takes_the_clicked_columns_position(models):
+    frame, _, _, order = models.sort(str(COLUMNS.index("parameters")), None)
+    assert order == TableOrder("parameters", descending=True)
+    assert "parameters ▼" in frame.columns
+    _, _, _, order = models.sort(str(COLUMNS.index("parameters")), order)
+    assert order == TableOrder("parameters", descending=False)
+    assert all(update == gr.skip() for update in models.sort("not a column", order))
+
+
+def test_disagreement_counts_have_thousands_separators():
+    labels = torch.arange(3000) % 10
+    logits_right = torch.nn.functional.one_hot(labels, 10).float() * 5
+    logits_wrong = torch.nn.functional.one_hot((labels + 1) % 10, 10).float() * 5
+    first_right = torch.arange(3000) < 1500  # first: right on 1,500; second on the rest
+    first = Evaluation(torch.where(first_right[:, None], logits_right, logits_wrong), labels)
+    second = Evaluation(torch.where(first_right[:, None], logits_wrong, logits_right), labels)
+    library = SimpleNamespace(
+        evaluation={"one": first, "two": second}.__getitem__,
+        data=lambda: SimpleNamespace(test_images=torch.zeros(3000, 28, 28, dtype=torch.uint8)),
+    )
+    summary, gallery, _ = ModelsHandlers(library)._pair("one", "two")
+    assert "read 3,000 of 3,000 test images differently" in summary
+    assert "one is right on 1,500, two on 1,500, neither on 0" in summary
+    # Under each image, one short line: the digit, then what one | two read.
+    assert all(re.fullmatch(r"a \d: \d \(94%\) \| \d \(94%\)", c) for _, c in gallery)
 
 
 # Mistakes tab

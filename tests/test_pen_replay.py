@@ -110,6 +110,8 @@ def test_training_with_drawn_digits_adds_them_to_the_training_set(tiny_file, sma
     assert done.train_images == 5500 + 4  # MNIST minus validation, plus 2 x 2 drawn digits
     repeated = run(dataclasses.replace(config, drawn_repeats=3), small_mnist)
     assert repeated.train_images == 5500 + 3 * 4  # each rendering seen three times an epoch
+    weighted = run(dataclasses.replace(config, mnist_repeats=2), small_mnist)
+    assert weighted.train_images == 2 * 5500 + 4  # MNIST's share kept up: seen twice an epoch
     assert run(make_config("t5_mlp_bn", steps=1, val_size=500), small_mnist).train_images == 5500
     with pytest.raises(ValueError, match="cannot read drawn digits"):
         run(make_config("t5_mlp_bn", steps=1, drawn_data="/no/such/file"), small_mnist)

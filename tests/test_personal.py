@@ -107,6 +107,21 @@ def test_a_set_keeps_each_drawing_whole_and_only_its_owner_sees_it(tmp_path):
     assert store.samples("ada", ["someone-else"]) == []  # and the name is free again
 
 
+def test_a_drawing_kept_although_the_model_refused_it_stays_marked_until_deleted(tmp_path):
+    store = PersonalStore(tmp_path)
+    image, ink = np.zeros((28, 28), np.float32), np.ones((50, 50), np.float32)
+    plain = store.add("ada", ["ada-browser"], image, ink, 5)
+    slip = store.add("ada", ["ada-browser"], image, ink, 5, refused=True)
+    listed = store.samples("ada", ["ada-browser"])
+    assert [(s.id, s.refused) for s in listed] == [(plain.id, False), (slip.id, True)]
+    store.delete_sample("ada", ["ada-browser"], slip.id)
+    assert [s.id for s in store.samples("ada", ["ada-browser"])] == [plain.id]
+    assert sorted(p.name for p in (tmp_path / "ada" / "5").iterdir()) == [
+        f"{plain.id}.ink.png",
+        f"{plain.id}.png",
+    ], "the mark went with its drawing"
+
+
 def test_a_fit_needs_three_of_each_digit_and_says_how_many_more():
     labels = [*[d for d in range(10) for _ in range(3)][:-2], 0, 0]  # two 9s short
     assert samples_needed(labels) == {9: 2}

@@ -53,6 +53,9 @@ def test_a_run_survives_a_reload_is_seen_by_all_and_its_model_is_offered(mnist, 
         assert "Not training" in page.locator("#train-progress").inner_text()
         choose(page, "Recipe", "speedrun")
         wait_value(page, "#setting-epochs input", "0")  # speedrun runs by steps
+        page.locator("#setting-lr input").fill("-1")
+        page.locator("#setting-lr input").press("Tab")  # what is wrong, not an old estimate
+        wait_text(page, "#train-estimate", lambda text: "Learning rate must be positive" in text)
         page.locator("#setting-lr input").fill("0.02")
         choose(page, "Recipe", "speedrun")  # the same recipe again: its values come back
         wait_value(page, "#setting-lr input", "0.1")
@@ -68,6 +71,9 @@ def test_a_run_survives_a_reload_is_seen_by_all_and_its_model_is_offered(mnist, 
         page.reload()  # the run goes on, and this page follows it again
         open_train_tab(page, url)
         wait_text(page, "#train-progress", lambda text: "running" in text and "100,000" in text)
+        wait_value(page, "#setting-steps input", "100000")  # the form is the run's
+        wait_value(page, "#setting-lr input", "0.1")
+        assert page.get_by_label("Recipe", exact=True).input_value() == "speedrun"
 
         stranger = launch_chromium(playwright, other_profile).new_page()
         open_train_tab(stranger, url)  # another person sees the run, and cannot stop it

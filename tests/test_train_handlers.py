@@ -11,9 +11,18 @@ from types import SimpleNamespace
 import gradio as gr
 import pytest
 
+from mnist_app.core.paths import WEIGHTS_DIR
 from mnist_app.service.library import ModelLibrary
 from mnist_app.service.training_jobs import STOPPING, TrainingJobs
-from mnist_app.ui.train_tab import API_SIGNATURE, WEB_SETTINGS, TrainHandlers, recipe_values
+from mnist_app.training.recipes import default_recipe
+from mnist_app.ui.train_tab import (
+    API_SIGNATURE,
+    FIRST_RECIPE,
+    WEB_SETTINGS,
+    TrainHandlers,
+    recipe_choices,
+    recipe_values,
+)
 from tests.conftest import MNIST_DIR
 from tests.harness.server import MODEL, weights_with_quick_model
 
@@ -51,9 +60,23 @@ def test_picking_a_recipe_fills_its_description_values_and_a_free_name(handlers)
     assert handlers.fill_recipe("t5_mlp_bn")[-1] == "t5_mlp_bn-2"
 
 
-def test_a_form_with_an_empty_field_gets_no_estimate(handlers):
+def test_a_form_that_cannot_run_says_which_field_instead_of_an_estimate(handlers):
     values = form_values("speedrun", lr=None)
-    assert list(handlers.estimate_run("speedrun", *values.values())) == [""]
+    empty = list(handlers.estimate_run("speedrun", *values.values()))
+    assert empty == ["⚠ Please enter a value for: Learning rate."]
+    values = form_values("speedrun", lr=-1)
+    negative = list(handlers.estimate_run("speedrun", *values.values()))
+    assert negative == ["⚠ Learning rate must be positive, got -1."]  # not the last estimate
+
+
+def test_on_a_cpu_the_form_opens_on_a_quick_recipe_and_names_the_long_ones(handlers):
+    assert default_recipe("cpu") == "speedrun" and default_recipe("cuda") == "resnet_mini"
+    shipped = ModelLibrary(WEIGHTS_DIR)
+    labels = dict((recipe, label) for label, recipe in recipe_choices(shipped, "cpu"))
+    assert labels["speedrun"] == "speedrun" and labels["t1_mlp_mse"] == "t1_mlp_mse"
+    assert labels["resnet_mini"].startswith("resnet_mini · long on a CPU (~")
+    assert labels["t2_fullbatch_mlp"].startswith("t2_fullbatch_mlp · long on a CPU")
+    assert all(label == recipe for label, recipe in recipe_choices(shipped, "cuda"))
 
 
 def test_an_unknown_recipe_or_an_empty_field_is_refused_with_a_message(handlers):
@@ -76,7 +99,8 @@ def test_with_no_run_stop_says_so_and_a_new_page_is_idle(handlers):
     assert asyncio.run(handlers.stopped("No training is running.")) == gr.skip()  # left as is
     ((progress, *_, name, _saved),) = every(handlers.follow_current_run())
     assert "Not training" in progress
-    assert name == "resnet_mini"  # the default recipe's name, free
+    assert name == FIRST_RECIPE  # the form's first recipe's name, free
+    assert handlers.form_of_current_run() == [gr.skip()] * (len(WEB_SETTINGS) + 3)  # as built
 
 
 def test_the_train_api_shows_its_signature_so_gradio_fills_in_the_request(handlers):
@@ -106,7 +130,13 @@ def test_stop_saves_the_run_so_far_and_its_message_goes_when_the_run_is_over(han
     job = handlers.start_run("t5_mlp_bn", "long", values, "me", api=False)
     while handlers.jobs.snapshot(job).step < 1:  # under way
         assert not handlers.jobs.wait(job, 0.1).finished, handlers.jobs.snapshot(job).error
-    assert "someone else" in handlers.stop_from_page("another-browser", ME)
+    # A page loaded now shows this run's form beside its curves, not the default recipe's.
+    recipe, description, *settings, name = handlers.form_of_current_run()
+    assert (recipe, name) == ("t5_mlp_bn", "long") and description.startswith("**t5_mlp_bn**")
+    assert dict(zip((spec.name for spec in WEB_SETTINGS), settings, strict=True)) == values
+    not_mine = handlers.stop_from_page("another-browser", ME)
+    assert "someone else" in not_mine and "token" not in not_mine  # a visitor has none
+    assert "stop_token" in handlers.stop("wrong-token", SimpleNamespace(session_hash="api"))
     message = handlers.stop_from_page(None, ME)  # the same session that started it
     assert message.startswith(STOPPING)
     assert asyncio.run(handlers.stopped(message)) == ""  # waited for the run to end

@@ -166,7 +166,7 @@ def check_free(name: str, weights_dir: str | os.PathLike | None = None) -> str:
     if os.path.lexists(checkpoint_path(name, weights_dir)):
         raise ValueError(
             f"a model named {name!r} already exists; choose another name "
-            f"(for example {free_name(name, weights_dir)!r}) or overwrite it"
+            f"(for example {free_name(name, weights_dir)!r})"
         )
     return name
 

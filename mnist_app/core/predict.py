@@ -41,6 +41,12 @@ class Predictor:
     def name(self) -> str:
         return self.checkpoint.name
 
+    @property
+    def can_refuse(self) -> bool:
+        """Whether it ever answers "not a digit": only with a digit detector or a refusal
+        threshold; else it names a digit for anything, a letter too."""
+        return self.detector is not None or self.reject_below > 0
+
     def probabilities(self, images) -> np.ndarray:
         """(10,) for one 28x28 image, (N, 10) for a batch (array, tensor or PIL image)."""
         return self.answer(images)[0]

@@ -208,6 +208,15 @@ class TrainConfig:
         high=100,
         ui=HIDDEN,
     )
+    mnist_repeats: int = setting(
+        1,
+        "times each MNIST training image is seen per epoch (each time augmented anew): keeps "
+        "MNIST's share of each batch when drawn digits and non-digits join it",
+        "MNIST repeats",
+        low=1,
+        high=100,
+        ui=HIDDEN,
+    )
     drawn_jitter: float = setting(
         0.0,
         "each drawn rendering's strokes moved, and the digit bent by a smooth warp, by up to "

@@ -41,7 +41,7 @@ from .model_files import (
     delete_checkpoint,
     rename_checkpoint,
     shipped_default,
-    shipped_names,
+    shipped_in_order,
 )
 from .personal_jobs import prepare_fits, reference_cache
 
@@ -101,10 +101,19 @@ class ModelLibrary:
         self._drawn_worker = ThreadPoolExecutor(1, thread_name_prefix="drawn-accuracy")
         self._trainings = 0  # runs and time estimates training now
         self._no_training = threading.Condition()
-        self._shipped_read: tuple[int | None, frozenset[str]] = (None, frozenset())
+        self._shipped_read: tuple[int | None, tuple[str, ...]] = (None, ())
 
     def names(self) -> list[str]:
-        """Checkpoint names, newest first."""
+        """Checkpoint names in the order every model list shows them: the one a visitor
+        meets first (`best_name`), the other shipped models in the manifest's order, then
+        the rest newest first."""
+        newest_first = self._newest_first()
+        best = self.best_name()
+        shipped = [name for name in self._shipped_in_order() if name in newest_first]
+        ordered = ([best] if best else []) + shipped + newest_first
+        return list(dict.fromkeys(ordered))  # each once, where it first appears
+
+    def _newest_first(self) -> list[str]:
         if not self.weights_dir.is_dir():
             return []
         return list_checkpoints(self.weights_dir)
@@ -113,15 +122,16 @@ class ModelLibrary:
         """What a visitor should meet first: the shipped default (the model that reads
         drawings and says "not a digit") when it is here and readable, else the checkpoint
         with the highest recorded test accuracy (newest on ties)."""
+        newest_first = self._newest_first()
         default = shipped_default(self.weights_dir)
-        if default in self.names():
+        if default in newest_first:
             try:
                 self.predictor(default)
                 return default
             except ValueError:  # unreadable: the best of the others instead
                 pass
         scored = []
-        for name in self.names():
+        for name in newest_first:
             try:
                 accuracy = self.predictor(name).checkpoint.metrics.get("test_accuracy") or 0.0
             except ValueError:  # unreadable checkpoint: the selectors still list it
@@ -220,18 +230,36 @@ class ModelLibrary:
         """What is computed from the checkpoints and kept beside them (git-ignored)."""
         return self.weights_dir / ".cache"
 
-    def _shipped(self) -> frozenset[str]:
-        """The shipped models' names, read again only when the manifest changes."""
+    def _shipped_in_order(self) -> tuple[str, ...]:
+        """The shipped models' names in the manifest's order, read again only when the
+        manifest changes."""
         try:
             stamp = (self.weights_dir / SHIPPED_MANIFEST).stat().st_mtime_ns
         except FileNotFoundError:
-            return frozenset()
+            return ()
         if self._shipped_read[0] != stamp:
-            self._shipped_read = (stamp, shipped_names(self.weights_dir))
+            self._shipped_read = (stamp, shipped_in_order(self.weights_dir))
         return self._shipped_read[1]
 
+    def _shipped(self) -> frozenset[str]:
+        return frozenset(self._shipped_in_order())
+
+    def newest_owned(self, owner_secrets: list[str]) -> str | None:
+        """The newest model the holder of one of `owner_secrets` trained (and so may rename
+        or delete), if any: what "Manage a model" offers first."""
+        for name in self._newest_first():
+            if name in self._shipped():
+                continue
+            try:
+                check_may_change(self.predictor(name).checkpoint, self.weights_dir, owner_secrets)
+            except (PermissionError, ValueError):  # not theirs, or unreadable
+                continue
+            return name
+        return None
+
     def choices(self) -> list[tuple[str, str]]:
-        """(label, name) for each model, for a dropdown: `resnet_mini · 99.63% · 288k`."""
+        """(label, name) for each model, for a dropdown: `resnet_mini · 99.63% · 288k`, in
+        the order of `names`."""
         choices = []
         for name in self.names():
             try:

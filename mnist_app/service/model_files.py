@@ -25,13 +25,19 @@ def owner_key(secret: str) -> str:
     return hashlib.sha256(f"mnist_app owner:{secret}".encode()).hexdigest()[:32]
 
 
-def shipped_names(weights_dir: str | os.PathLike) -> frozenset[str]:
-    """The names the manifest in `weights_dir` lists (none if there is no manifest)."""
+def shipped_in_order(weights_dir: str | os.PathLike) -> tuple[str, ...]:
+    """The names the manifest in `weights_dir` lists, in its order (none if there is no
+    manifest)."""
     try:
         manifest = json.loads((Path(weights_dir) / SHIPPED_MANIFEST).read_text())
     except FileNotFoundError:
-        return frozenset()
-    return frozenset(manifest["models"])
+        return ()
+    return tuple(manifest["models"])
+
+
+def shipped_names(weights_dir: str | os.PathLike) -> frozenset[str]:
+    """The names the manifest in `weights_dir` lists (none if there is no manifest)."""
+    return frozenset(shipped_in_order(weights_dir))
 
 
 def shipped_default(weights_dir: str | os.PathLike) -> str | None:

@@ -2,9 +2,11 @@
 
 A set is a folder `<root>/<name>/` holding one folder per digit, and in it each drawing
 twice: its ink as drawn (`<id>.ink.png`, to preprocess again if the preprocessing ever
-changes) and the 28x28 image the model saw (`<id>.png`). `owners.json` holds hashes of
-the keys of whoever started the set (model_files.owner_key): only they may see, add to,
-fit on or delete it. Every file is written whole or not at all (atomic.write_atomically).
+changes) and the 28x28 image the model saw (`<id>.png`); an empty `<id>.refused` beside
+them marks a drawing kept although the model read it as "not a digit". `owners.json`
+holds hashes of the keys of whoever started the set (model_files.owner_key): only they
+may see, add to, fit on or delete it. Every file is written whole or not at all
+(atomic.write_atomically).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from ..core.paths import personal_dir
 from .model_files import owner_key
 
 OWNERS = "owners.json"
+REFUSED = ".refused"
 MAX_NAME = 40
 _NAME = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9_.-]{{0,{MAX_NAME - 1}}}$")
 _SAMPLE_ID = re.compile(r"^[0-9a-f]{1,32}-[0-9a-f]{6}$")
@@ -40,13 +43,14 @@ SETS_PER_ADDRESS = 40
 SMALL_SET = 30
 SMALL_IDLE_S = 24 * 3600
 ANY_IDLE_S = 90 * 24 * 3600
+NAME_FIRST = "Enter your name first: your drawings are kept under it."
 
 
 def check_set_name(name: str | None) -> str:
     """The name of a set, or ValueError saying what a name may be."""
     name = (name or "").strip()
     if not name:
-        raise ValueError("Enter your name first: your drawings are kept under it.")
+        raise ValueError(NAME_FIRST)
     if "/" in name or "\\" in name:
         raise ValueError(f"A name may not contain {'/' if '/' in name else chr(92)}: {name!r}.")
     if not _NAME.match(name):
@@ -62,6 +66,7 @@ class Sample:
     id: str
     label: int
     image: Path  # the 28x28 PNG, MNIST-style (light ink on black)
+    refused: bool = False  # kept although the model read it as "not a digit"
 
     def pixels(self) -> np.ndarray:
         """The 28x28 image, uint8."""
@@ -86,8 +91,10 @@ class PersonalStore:
         ink: np.ndarray,
         label: int,
         address: str = "",
+        refused: bool = False,
     ) -> Sample:
-        """Keep one drawing of `label`: its 28x28 `image` and its `ink`, both float 0-1.
+        """Keep one drawing of `label`: its 28x28 `image` and its `ink`, both float 0-1;
+        `refused`: the model read it as "not a digit" (kept all the same, and marked).
         Starts the set, owned by `owner_secrets[0]`, if there is none of that name (within
         SETS_PER_OWNER, SETS_PER_ADDRESS from the client `address`, and the server's room)."""
         if not (isinstance(label, int) and 0 <= label <= 9):
@@ -100,10 +107,12 @@ class PersonalStore:
                 )
             sample_id = f"{time.time_ns():x}-{secrets.token_hex(3)}"
             target = folder / str(label) / f"{sample_id}.png"
-            # The ink first: a drawing is listed once its 28x28 image is there.
+            # The ink and the mark first: a drawing is listed once its 28x28 image is there.
             _write_png(folder / str(label) / f"{sample_id}.ink.png", _smaller(ink))
+            if refused:
+                target.with_suffix(REFUSED).touch()  # empty: whole as soon as it exists
             _write_png(target, image)
-        return Sample(sample_id, label, target)
+        return Sample(sample_id, label, target, refused)
 
     def samples(self, name: str, owner_secrets: list[str]) -> list[Sample]:
         """The set's drawings by digit, oldest first in each; none for a set not started."""
@@ -114,7 +123,8 @@ class PersonalStore:
         for digit in range(10):
             for image in (folder / str(digit)).glob("*.png"):
                 if not image.name.endswith(".ink.png"):
-                    found.append(Sample(image.stem, digit, image))
+                    refused = image.with_suffix(REFUSED).exists()
+                    found.append(Sample(image.stem, digit, image, refused))
         return sorted(found, key=lambda s: (s.label, s.id))
 
     def images(self, name: str, owner_secrets: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -129,11 +139,11 @@ class PersonalStore:
             folder = self._folder(name, owner_secrets)
             if folder is None or not _SAMPLE_ID.match(sample_id or ""):
                 raise ValueError("That drawing is not in your set.")
-            paths = [p for d in range(10) for p in (folder / str(d)).glob(f"{sample_id}.*png")]
+            paths = [p for d in range(10) for p in (folder / str(d)).glob(f"{sample_id}.*")]
             if not paths:
                 raise ValueError("That drawing is not in your set (deleted already?).")
-            # The 28x28 first: a drawing is listed by it, so an ink left alone is invisible.
-            for path in sorted(paths, key=lambda p: p.name.endswith(".ink.png")):
+            # The 28x28 first: a drawing is listed by it, so what is left alone is invisible.
+            for path in sorted(paths, key=lambda p: p.name != f"{sample_id}.png"):
                 path.unlink(missing_ok=True)
 
     def delete_set(self, name: str, owner_secrets: list[str]) -> int:

@@ -95,6 +95,10 @@ class Job:
     stop_token: str = field(default_factory=lambda: secrets.token_urlsafe(16))
 
 
+# What a Stop of someone else's run gets (the API's answer adds how to name one's own).
+NOT_YOURS = "The training in progress was started by someone else; only they can stop it."
+
+
 class TrainingJobs:
     """Runs `to_checkpoint.train_and_save` in a child process, one run at a time; a run
     is stopped (and what it learnt saved) `max_run_s` seconds after its first step."""
@@ -177,10 +181,7 @@ class TrainingJobs:
             and secrets.compare_digest(token.encode(), job.stop_token.encode())
         )
         if not mine:
-            return (
-                "The training in progress was started by someone else; only they can stop "
-                "it (with the stop token its /train call was given)."
-            )
+            return NOT_YOURS
         return self._stop(job)
 
     def stop_any(self, reason: str = "") -> str:

@@ -149,7 +149,7 @@ def calibrate(config: TrainConfig, data: Mnist, budget_s: float = BUDGET_S) -> C
 def estimate(config: TrainConfig, calibration: Calibration, mnist_train: int = 60_000) -> Estimate:
     """The run's time per `calibration` (made with `config`'s settings, whatever its length)."""
     drawn = calibration.drawn_images * config.drawn_repeats
-    images = mnist_train - config.val_size + drawn + config.negatives
+    images = (mnist_train - config.val_size) * config.mnist_repeats + drawn + config.negatives
     _, total_steps, report_every = schedule(config, images, config.batch_size or images)
     reports = -(-total_steps // report_every) if config.val_size else 0
     evaluation_s = reports * calibration.validation_s + calibration.test_s

@@ -248,13 +248,20 @@ class _Batches:
         return normalize(x, c.mean, c.std)
 
 
+# Reports (validation, a point on the accuracy curve) in a run of an epoch or two: a single
+# point draws no curve, and `speedrun` (1.6 epochs) showed none until its end.
+MIN_REPORTS = 4
+
+
 def schedule(config: TrainConfig, images: int, batch_size: int) -> tuple[int, int, int]:
     """Steps per epoch, steps in all, and steps between reports (validation), for
     `images` training images taken `batch_size` at a time (per process)."""
     steps_per_epoch = math.ceil(images / batch_size)
     total_steps = config.steps or config.epochs * steps_per_epoch
-    # Full-batch runs have one step per epoch: report every ~2% of the run instead.
-    report_every = steps_per_epoch if steps_per_epoch > 1 else max(1, total_steps // 50)
+    if steps_per_epoch > 1:  # each epoch, and at least MIN_REPORTS times in a short run
+        report_every = max(1, min(steps_per_epoch, math.ceil(total_steps / MIN_REPORTS)))
+    else:  # full-batch runs have one step per epoch: every ~2% of the run instead
+        report_every = max(1, total_steps // 50)
     return steps_per_epoch, total_steps, report_every
 
 

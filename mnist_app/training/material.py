@@ -41,6 +41,11 @@ def training_split(config: TrainConfig, data: Mnist) -> tuple[Split, Split]:
     """What a run of `config` trains on (MNIST less the validation images, plus drawn
     digits and non-digits as configured) and validates on (pure MNIST)."""
     train_split, val_split = data.split(config.val_size, seed=config.seed)
+    if config.mnist_repeats > 1:
+        repeats = config.mnist_repeats
+        train_split = Split(
+            train_split.images.repeat(repeats, 1, 1), train_split.labels.repeat(repeats)
+        )
     if config.drawn_data:
         train_split = _joined(train_split, *drawn_renderings(config), config.drawn_repeats)
     if config.negatives:

@@ -221,6 +221,15 @@ RECIPES: dict[str, Recipe] = {
     ]
 }
 DEFAULT_RECIPE = "resnet_mini"
+# What a visitor's first run should be where training has only a CPU: DEFAULT_RECIPE takes
+# over an hour there and holds the server's only training slot; this one takes seconds.
+QUICK_RECIPE = "speedrun"
+
+
+def default_recipe(device_type: str) -> str:
+    """The recipe a form opens on where training runs on `device_type` ("cpu", "cuda"...):
+    the best one where it is quick, a quick one on a CPU."""
+    return QUICK_RECIPE if device_type == "cpu" else DEFAULT_RECIPE
 
 
 def get_recipe(name: str) -> Recipe:

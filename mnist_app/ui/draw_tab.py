@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import gradio as gr
+import numpy as np
 
 from ..analysis.explain import explain
-from ..core.predict import REFUSAL
+from ..core.predict import REFUSAL, Predictor
 from ..preprocess import NotADigit, Preprocessed
 from ..service.library import ModelLibrary
 from ..service.personal_store import PersonalStore
@@ -169,11 +170,15 @@ def build_draw_tab(
         # Wide enough for "t1_mlp_mse · 88.34% · 218k" beside the dropdown's arrow.
         with gr.Column(scale=1, min_width=300):
             column = _model_column(library, best)
+    # The named endpoints take what they always took (a Sketchpad value, an image file)
+    # and answer with the ten probabilities; the page never fires them. Wired first: the
+    # page's Gradio client describes the app's first event with /predict's parameters, and
+    # warned "Too many arguments provided for the endpoint." at each click of any other
+    # first event (it was "✓ Right").
+    _wire_api(handlers, column.model, _api_inputs(limits))
     connect = build_personal_panel(library, personal, limits, column.model, owner_token)
     _wire_model(handlers, column)
-    # The named endpoints take what they always took (a Sketchpad value, an image file)
-    # and answer with the ten probabilities; the page never fires them.
-    _wire_api(handlers, column.model, _api_inputs(limits))
+    warm_answer(read_pen, best)
     return DrawTab(
         model=column.model,
         no_models=no_models,
@@ -309,10 +314,40 @@ def _why(library: ModelLibrary, stages: Preprocessed, model_name: str | None) ->
     }
 
 
+def warm_answer(read_pen: Callable[[dict], Any], model_name: str | None) -> None:
+    """One drawing answered by `model_name` the way the canvas asks, before the page is
+    served: the model loaded and every step of an answer run once, so that the first
+    visitor's first answer is no slower than the next."""
+    if model_name:
+        drawing = np.zeros((280, 280, 4), np.uint8)  # the canvas: ink in its alpha
+        drawing[60:220, 132:148, 3] = 255  # a 1
+        read_pen({"image": png_data_url(drawing), "kind": "canvas", "model": model_name})
+
+
 def _notice(library: ModelLibrary, model_name: str | None) -> str:
-    """A warning when the model was trained with other preprocessing than the app's."""
+    """What to know about the model before reading its answers: that it cannot say "not a
+    digit", or that it was trained with other preprocessing than the app's."""
     try:
-        checkpoint = library.predictor(model_name).checkpoint if model_name else None
+        predictor = library.predictor(model_name) if model_name else None
     except ValueError:  # a broken checkpoint: predicting with it says what is wrong
         return ""
-    return preprocessing_notice(model_name, checkpoint.preprocessing) if checkpoint else ""
+    if predictor is None:
+        return ""
+    notices = [
+        _no_refusal_notice(model_name, predictor),
+        preprocessing_notice(model_name, predictor.checkpoint.preprocessing),
+    ]
+    return "\n\n".join(notice for notice in notices if notice)
+
+
+def _no_refusal_notice(model_name: str, predictor: Predictor) -> str:
+    """A model with neither a digit detector nor a refusal threshold names a digit for
+    anything; said beside its answers, where a letter read "4, 87% sure" looked like a
+    verdict."""
+    if predictor.can_refuse:
+        return ""
+    return (
+        f"**{model_name}** cannot say “not a digit”: it answers with a digit whatever you "
+        "draw, a letter or a doodle too. Models trained to refuse, such as the `*_drawn` "
+        "ones, can."
+    )

@@ -26,12 +26,23 @@ DIGIT_CHOICES = [ANY, *map(str, range(10))]
 PAGE_SIZE = 200
 THUMBNAIL_ZOOM = 3
 NEIGHBOURS = 6
-# Brings the clicked image's details into view (below the gallery, off screen on a phone).
-SCROLL_TO_DETAILS = """(...args) => {
-  setTimeout(() => document.getElementById("example-details")?.scrollIntoView(
-    {behavior: "smooth", block: "start"}), 50);
+
+
+def scroll_into_view(element_id: str) -> str:
+    """An event's `js`: brings the element into view as the click is sent, its inputs
+    passed on unchanged."""
+    return f"""(...args) => {{
+  setTimeout(() => document.getElementById("{element_id}")?.scrollIntoView(
+    {{behavior: "smooth", block: "start"}}), 50);
   return args;
-}"""
+}}"""
+
+
+# The clicked image's details: below the gallery, off screen on a phone.
+SCROLL_TO_DETAILS = scroll_into_view("example-details")
+# A cell's images: the gallery is above the matrix, off screen when it is clicked; from the
+# summary, which says what the gallery now holds.
+SCROLL_TO_GALLERY = scroll_into_view("mistakes-summary")
 
 
 DETAILS_PROMPT = (
@@ -283,6 +294,7 @@ def build_mistakes_tab(library: ModelLibrary) -> MistakesTab:
         handlers.pick_cell,
         model,
         [browser.true, browser.predicted, gallery, browser.summary, page],
+        js=SCROLL_TO_GALLERY,
         api_visibility="private",
     )
     turns = ((browser.previous, handlers.previous_page), (browser.following, handlers.next_page))
@@ -328,7 +340,8 @@ def _browser_section(library: ModelLibrary) -> _Browser:
 
 def _details_section() -> list[gr.components.Component]:
     """The clicked image's details, in the order MistakesHandlers.inspect fills them."""
-    with gr.Group(elem_id="example-details"):
+    # The id on a column: a group writes its elem_id on two nested elements.
+    with gr.Column(elem_id="example-details"), gr.Group():
         title = gr.Markdown(DETAILS_PROMPT, elem_id="example-title")
         with gr.Row(equal_height=False):
             probabilities = gr.Label(
@@ -339,6 +352,8 @@ def _details_section() -> list[gr.components.Component]:
                     label="Why",
                     format="png",
                     interactive=False,
+                    # Gradio wraps the picture in a button: the alt text is that button's name.
+                    alt_text="Why: the image coloured by what pushed the answer",
                     elem_id="example-why",
                     elem_classes="pixelated",
                 )
@@ -359,6 +374,7 @@ def _charts_section() -> _Charts:
     with gr.Row(equal_height=False):
         confusion = gr.Image(
             label="Confusion matrix",
+            alt_text="Confusion matrix: click a cell for its images",
             elem_id="mistakes-confusion",
             format="png",
             interactive=False,

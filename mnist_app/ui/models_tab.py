@@ -36,9 +36,35 @@ COLUMNS = [
     "architecture",
     "date",
 ]
+# Text columns sort A to Z at a first click; numbers, dates and "shipped" highest first.
+A_TO_Z_FIRST = {"model", "trained on", "recipe", "architecture"}
 # A first look at where two models differ; the counts in the summary cover them all.
 DISAGREEMENTS_SHOWN = 120
 REFRESH_S = 3.0  # while drawn-digit accuracies are being measured
+DOWNLOAD_LABEL = "Download checkpoint (.pt)"
+PICK_TO_MANAGE = (
+    "Pick a model to download it or export it to ONNX; the ones you trained may also be "
+    "renamed or deleted."
+)
+# A click on a column's header (or Enter on it) sends the column's position to the server,
+# which sorts the table: Gradio's data frame fires no event for a header click, and its
+# own column menu sorted numbers as text and made a second sort only break ties. Capture
+# phase: the data frame stops the click's propagation. Mounted again, it replaces its
+# listener rather than add a second one.
+HEADER_SORT_JS = """
+const sortBy = (event) => {
+  if (event.type === "keydown" && event.key !== "Enter") return;
+  const header = event.target.closest("#models-table th[role=columnheader]");
+  if (!header || event.target.closest("button")) return;
+  props.value = header.dataset.heading;
+  trigger("click");
+};
+for (const type of ["click", "keydown"]) {
+  if (window.modelsHeaderSort) document.removeEventListener(type, window.modelsHeaderSort, true);
+  document.addEventListener(type, sortBy, true);
+}
+window.modelsHeaderSort = sortBy;
+"""
 
 
 @dataclass
@@ -95,6 +121,42 @@ def table_frame(records: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+class TableOrder(NamedTuple):
+    """The column the table is sorted by, and which way."""
+
+    column: str = "MNIST test (%)"
+    descending: bool = True
+
+
+def next_order(order: TableOrder, column: str) -> TableOrder:
+    """A click on `column`'s header: sorted by it (text A to Z, the rest highest first);
+    a click on the header it is sorted by reverses it."""
+    if column == order.column:
+        return TableOrder(column, not order.descending)
+    return TableOrder(column, column not in A_TO_Z_FIRST)
+
+
+def sorted_frame(frame: pd.DataFrame, order: TableOrder) -> pd.DataFrame:
+    """The table sorted by one column, numbers as numbers and text regardless of case,
+    empty cells last either way; its header carries ▼ (descending) or ▲."""
+
+    def key(cells: pd.Series) -> pd.Series:
+        if cells.map(lambda cell: isinstance(cell, str)).any():
+            return cells.map(lambda cell: cell.casefold() if isinstance(cell, str) else None)
+        return pd.to_numeric(cells, errors="coerce")
+
+    ordered = frame.sort_values(
+        order.column,
+        ascending=not order.descending,
+        key=key,
+        na_position="last",
+        kind="stable",
+        ignore_index=True,
+    )
+    arrow = "▼" if order.descending else "▲"
+    return ordered.rename(columns={order.column: f"{order.column} {arrow}"})
+
+
 def _percent(value: float | None) -> float | None:
     return round(100 * value, 2) if value is not None and math.isfinite(value) else None
 
@@ -108,7 +170,8 @@ def drawn_status(records: list[dict], training_now: bool) -> tuple[str, bool]:
     about = (
         "**drawn digits**: the 3,498 digits of the 14 pendigits test writers, drawn on the "
         "canvas at brushes 6, 12 and 20 px and read through the Draw tab's preprocessing "
-        "(the mean of the three). Click a column's header to sort by it."
+        "(the mean of the three). Click a column's header to sort by it, and again to "
+        "reverse."
     )
     if pending and training_now:
         about += f" Measuring {pending} of {len(readable)} models once the training here ends…"
@@ -118,9 +181,16 @@ def drawn_status(records: list[dict], training_now: bool) -> tuple[str, bool]:
 
 
 class _Table(NamedTuple):
+    """What ModelsHandlers.show_table fills, in its order."""
+
     table: gr.Dataframe
     status: gr.Markdown
     refresh: gr.Timer  # on while drawn-digit accuracies are being measured
+
+
+class _Sorting(NamedTuple):
+    order: gr.State  # a TableOrder
+    header_clicked: gr.HTML  # its value: the position of the column whose header was clicked
 
 
 class _Comparison(NamedTuple):
@@ -151,19 +221,41 @@ class ModelsHandlers:
 
     library: ModelLibrary
 
-    def show_table(self):
+    def show_table(self, order: TableOrder | None = None):
+        """The table in `order` (best MNIST test accuracy first by default), what its
+        drawn-digit column means, and the timer on while some are being measured."""
         records = models_records(self.library)
         about, pending = drawn_status(records, self.library.training_now)
-        return table_frame(records), about, gr.Timer(active=pending)
+        frame = sorted_frame(table_frame(records), TableOrder(*(order or ())))
+        return frame, about, gr.Timer(active=pending)
 
-    def show(self, selected: list[str] | None, current: str | None):
-        """The table, and the lists of models kept to those that still exist."""
+    def sort(self, heading: str | None, order: TableOrder | None):
+        """A click on the header of the column at position `heading`."""
+        try:
+            column = COLUMNS[int(heading)]
+        except (TypeError, ValueError, IndexError):
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        order = next_order(TableOrder(*(order or ())), column)
+        return *self.show_table(order), order
+
+    def show(
+        self,
+        selected: list[str] | None,
+        current: str | None,
+        order: TableOrder | None,
+        token: str | None,
+        request: gr.Request,
+    ):
+        """The table, and the lists of models kept to those that still exist. The model
+        to manage stays; else it is the newest one this person trained, or none: shipped
+        models and other people's cannot be renamed or deleted."""
         choices = self.library.choices()
         names = [name for _, name in choices]
         kept = [name for name in selected or [] if name in names]
-        current = current if current in names else (names[0] if names else None)
+        if current not in names:
+            current = self.library.newest_owned(owner_keys(token, request))
         return (
-            *self.show_table(),
+            *self.show_table(order),
             gr.update(choices=choices, value=kept),
             gr.update(choices=choices, value=current),
         )
@@ -210,15 +302,18 @@ class ModelsHandlers:
         counts = {who: sum(d.right == who for d in found) for who in ("first", "second", "neither")}
         summary = (
             f"**{first}** and **{second}** read {len(found):,} of {len(a.labels):,} test "
-            f"images differently: {first} is right on {counts['first']}, {second} on "
-            f"{counts['second']}, neither on {counts['neither']}. Shown: "
-            f"{min(len(found), DISAGREEMENTS_SHOWN)}, those one gets right first."
+            f"images differently: {first} is right on {counts['first']:,}, {second} on "
+            f"{counts['second']:,}, neither on {counts['neither']:,}. Shown: "
+            f"{min(len(found), DISAGREEMENTS_SHOWN):,}, those one gets right first; under "
+            f"each, its digit, then what {first} | {second} read."
         )
+        # Short, without the names (the summary says which is which): one line under
+        # the image on a phone too, rather than a third of the image covered.
         gallery = [
             (
                 Image.fromarray(enlarge(images[d.index].numpy(), 3)),
-                f"a {d.true} · {first}: {d.first} ({d.first_confidence:.0%}) · "
-                f"{second}: {d.second} ({d.second_confidence:.0%})",
+                f"a {d.true}: {d.first} ({d.first_confidence:.0%}) | "
+                f"{d.second} ({d.second_confidence:.0%})",
             )
             for d in found[:DISAGREEMENTS_SHOWN]
         ]
@@ -228,7 +323,13 @@ class ModelsHandlers:
     def describe(self, name: str | None, token: str | None, request: gr.Request):
         """What may be done with the picked model, and its file to download."""
         if not name:
-            return "", gr.update(interactive=False), gr.update(interactive=False), None, None
+            return (
+                PICK_TO_MANAGE,
+                gr.update(interactive=False),
+                gr.update(interactive=False),
+                gr.update(value=None, label=DOWNLOAD_LABEL, interactive=False),
+                None,
+            )
         checkpoint = _readable(lambda: self.library.predictor(name).checkpoint)
         try:
             check_may_change(checkpoint, self.library.weights_dir, owner_keys(token, request))
@@ -240,7 +341,7 @@ class ModelsHandlers:
             note,
             gr.update(interactive=mine),
             gr.update(interactive=mine),
-            gr.update(value=str(path), label=f"Download {path.name}"),
+            gr.update(value=str(path), label=f"Download {path.name}", interactive=True),
             gr.update(value=None, visible=False),
         )
 
@@ -315,7 +416,7 @@ def build_models_tab(library: ModelLibrary, owner_token: gr.BrowserState) -> Mod
         "Every model on this server. Click rows (or pick below) to compare their training "
         "curves and where they disagree; manage the ones you trained.",
     )
-    table = _table_section()
+    table, sorting = _table_section()
     gr.Markdown("### Compare runs")
     comparison = _comparison_section(library)
     gr.Markdown("### Manage a model")
@@ -326,8 +427,16 @@ def build_models_tab(library: ModelLibrary, owner_token: gr.BrowserState) -> Mod
     chosen, new_name, onnx_file = manage.chosen, manage.new_name, manage.onnx_file
 
     table_outputs = list(table)
+    order = sorting.order
     table.refresh.tick(
-        handlers.show_table, None, table_outputs, api_visibility="private", show_progress="hidden"
+        handlers.show_table, order, table_outputs, api_visibility="private", show_progress="hidden"
+    )
+    sorting.header_clicked.click(
+        handlers.sort,
+        [sorting.header_clicked, order],
+        [*table_outputs, order],
+        api_visibility="private",
+        queue=False,
     )
     # always_last: ticking two boxes quickly must compare both, not drop the second tick.
     picked.input(compare, picked, compare_outputs, api_name="compare", trigger_mode="always_last")
@@ -352,10 +461,10 @@ def build_models_tab(library: ModelLibrary, owner_token: gr.BrowserState) -> Mod
         trigger_mode="always_last",
     ).then(compare, picked, compare_outputs, api_visibility="private", trigger_mode="always_last")
     after_change = [manage.message, chosen, new_name]
-    shown = [*table_outputs, picked, chosen]
+    to_show, shown = [picked, chosen, order, owner_token], [*table_outputs, picked, chosen]
     manage.rename_button.click(
         handlers.rename, [chosen, new_name, owner_token], after_change, api_visibility="private"
-    ).success(show, [picked, chosen], shown, api_visibility="private")
+    ).success(show, to_show, shown, api_visibility="private")
     confirm_row = manage.confirm_row
     manage.delete_button.click(
         ask_delete, chosen, [confirm_row, manage.confirm_text], api_visibility="private"
@@ -366,7 +475,7 @@ def build_models_tab(library: ModelLibrary, owner_token: gr.BrowserState) -> Mod
         [chosen, owner_token],
         [manage.message, confirm_row, chosen],
         api_visibility="private",
-    ).success(show, [picked, chosen], shown, api_visibility="private")
+    ).success(show, to_show, shown, api_visibility="private")
     manage.export_button.click(handlers.export, chosen, onnx_file, api_name="export_onnx").success(
         _visible, None, onnx_file, api_visibility="private", queue=False
     )
@@ -375,14 +484,14 @@ def build_models_tab(library: ModelLibrary, owner_token: gr.BrowserState) -> Mod
 
     def connect(trigger) -> None:
         """Fill the tab on `trigger` (the app's: the tab opened)."""
-        trigger(show, [picked, chosen], shown, api_visibility="private").then(
+        trigger(show, to_show, shown, api_visibility="private").then(
             describe, [chosen, owner_token], describe_outputs, api_visibility="private"
         )
 
     return ModelsTab(connect=connect)
 
 
-def _table_section() -> _Table:
+def _table_section() -> tuple[_Table, _Sorting]:
     table = gr.Dataframe(
         headers=COLUMNS,
         interactive=False,
@@ -390,8 +499,11 @@ def _table_section() -> _Table:
         elem_id="models-table",
         show_search="filter",
     )
+    # Rendered (its script must run) but hidden: it shows nothing and takes no room.
+    header_clicked = gr.HTML("", html_template="", js_on_load=HEADER_SORT_JS, visible="hidden")
     status = gr.Markdown(elem_id="models-status")
-    return _Table(table, status, gr.Timer(REFRESH_S, active=False))
+    sorting = _Sorting(gr.State(TableOrder()), header_clicked)
+    return _Table(table, status, gr.Timer(REFRESH_S, active=False)), sorting
 
 
 def _comparison_section(library: ModelLibrary) -> _Comparison:
@@ -442,6 +554,7 @@ def _manage_section(library: ModelLibrary) -> _Manage:
     with gr.Row():
         chosen = gr.Dropdown(
             library.choices(),
+            value=None,  # ModelsHandlers.show picks one of the visitor's own, if any
             label="Model",
             allow_custom_value=True,
             elem_id="manage-model",
@@ -456,7 +569,7 @@ def _manage_section(library: ModelLibrary) -> _Manage:
         confirm_button = gr.Button("Yes, delete it", variant="stop", elem_id="confirm-delete")
         cancel_button = gr.Button("Cancel")
     with gr.Row():
-        download = gr.DownloadButton("Download checkpoint (.pt)", elem_id="download-model")
+        download = gr.DownloadButton(DOWNLOAD_LABEL, elem_id="download-model")
         export_button = gr.Button("Export to ONNX", elem_id="export-button")
         onnx_file = gr.File(label="ONNX file", elem_id="onnx-file", visible=False)
     note = gr.Markdown(elem_id="manage-note")

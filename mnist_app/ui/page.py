@@ -25,12 +25,47 @@ from .upload_cache import UploadCache
 log = logging.getLogger(__name__)
 
 TITLE = "MNIST studio"
-THEME = gr.themes.Soft(primary_hue="orange", secondary_hue="blue")
+# Soft's orange labels, white-on-orange buttons, pale checkbox borders and grey hints read
+# at 1.05-2.8:1; these read at 4.5:1 or better (text) and 3:1 or better (a checkbox's
+# border), in light and dark mode (tests/test_accessibility_browser.py measures them).
+THEME = gr.themes.Soft(primary_hue="orange", secondary_hue="blue").set(
+    body_text_color_subdued="*neutral_600",
+    color_accent="*primary_700",  # also a hovered or focused text, e.g. a Label's row
+    block_label_text_color="*primary_800",
+    block_title_text_color="*primary_800",
+    block_label_background_fill_dark="*primary_700",
+    button_primary_background_fill="*primary_700",
+    button_primary_background_fill_dark="*primary_700",
+    button_primary_background_fill_hover="*primary_800",
+    button_primary_background_fill_hover_dark="*primary_800",
+    checkbox_label_background_fill_selected="*primary_700",
+    checkbox_label_background_fill_selected_dark="*primary_700",
+    checkbox_border_color="*neutral_500",
+    checkbox_border_color_dark="*neutral_400",
+    checkbox_border_color_hover="*neutral_600",
+    checkbox_border_color_hover_dark="*neutral_300",
+    checkbox_border_color_focus="*primary_700",
+    checkbox_border_color_selected="*primary_700",
+    checkbox_background_color_selected="*primary_700",
+    checkbox_border_color_focus_dark="*primary_600",
+    checkbox_border_color_selected_dark="*primary_600",
+    checkbox_background_color_selected_dark="*primary_600",
+)
 CSS = """
 /* Greys that read at 4.5:1 or better on the theme's light and dark backgrounds (the pen
    canvas's css_template is nested under its element, so they are set here, page-wide). */
 :root { --studio-text: #475569; --studio-subdued: #64748b; }
 .dark { --studio-text: #cbd5e1; --studio-subdued: #94a3b8; }
+/* THEME's accent (orange 700) in light mode only: on dark blocks it read at 2.8:1. */
+.dark { --color-accent: var(--primary-500); }
+/* Gradio's footer ends in a "·" before a Settings link that this app hides. */
+footer > .divider:last-child { display: none; }
+/* A busy component's "queue: 1/1 | 2.3s" covered its content; its spinner, bar and
+   screen-reader status stay. ("minimal" trackers, which have nothing else, keep it.) */
+[data-testid="status-tracker"].full > .progress-text { display: none; }
+/* One line that only scrolled while its spinner showed, and so took a Tab stop of its
+   own with nothing to do there. */
+#mistakes-summary { overflow: visible !important; }
 .pixelated img { image-rendering: pixelated; }
 .notice { border-left: 4px solid #ea580c; padding-left: 0.8em; }
 .towards-answer { color: #dc2626; }
@@ -49,10 +84,31 @@ CSS = """
 .setting-checkbox { flex: 1 1 200px !important; min-width: min(200px, 100%) !important; }
 #mistakes-gallery .caption-label, #disagreements .caption-label,
 #example-neighbours .caption-label { max-width: 96%; white-space: normal; font-size: 0.8em; }
+/* Two models' answers go under each image, on one line, rather than over a third of it. */
+#disagreements .thumbnail-item {
+  display: flex; flex-direction: column; aspect-ratio: auto; height: auto;
+}
+#disagreements .thumbnail-item img { width: 100%; aspect-ratio: 1; height: auto; flex: none; }
+#disagreements .caption-label {
+  position: static; transform: none; margin: 4px auto; max-width: 100%;
+  white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
+}
+/* These galleries' labels float over their first row of images: the images start below. */
+#example-neighbours .grid-wrap, #disagreements .grid-wrap { padding-top: 2.6em; }
+/* A model picker's text stops before its arrow; a long name ends in "…". */
+#draw-model input, #mistakes-model input, #models-compare input, #manage-model input {
+  padding-right: 1.8em; text-overflow: ellipsis;
+}
+/* A header click sorts the table (models_tab.HEADER_SORT_JS); Gradio's own column menu,
+   which sorted numbers as text and made a second sort only break ties, is hidden. */
+#models-table th[role=columnheader] { cursor: pointer; }
+#models-table .cell-menu-button { display: none; }
 #personal-answer { align-items: center; gap: 6px; flex-wrap: wrap; }
 #personal-answer .personal-ask { flex: 0 0 auto; min-width: 0; width: auto; }
 #personal-answer .personal-ask p { margin: 0; white-space: nowrap; }
 #personal-answer button { flex: 0 0 auto; min-height: 36px; }
+/* Its colours swap at once when the answer becomes a digit: mid-fade it read 2.1:1. */
+#personal-right { transition: none; }
 #personal-samples .caption-label { font-size: 0.8em; }
 #personal-message.stale { display: none; }
 /* Thumbnail-sized, however few: Gradio spreads 2 drawings over the panel's whole width,

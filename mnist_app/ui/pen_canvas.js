@@ -148,6 +148,7 @@ function clearAll() {
   uploaded = null;
   photo.hidden = true;
   photo.removeAttribute("src");
+  cursorMark.classList.remove("down");
   repaint();
   ask();
 }
@@ -200,17 +201,74 @@ function askWhileDrawing() {
   }
 }
 
-function penUp(event) {
-  if (!current || event.pointerId !== current.pointer) return;
+function lift() {
   current = null;
   ask(); // the final answer for this stroke (after any request still in flight)
+}
+
+function penUp(event) {
+  if (current && event.pointerId === current.pointer) lift();
 }
 canvas.addEventListener("pointerup", penUp);
 canvas.addEventListener("pointercancel", penUp);
 
+// The keyboard's pen: the arrow keys move a cursor (Shift: further), Space puts the pen
+// down or lifts it. Its strokes are asked about exactly as the pointer's: live while down,
+// in full at pen-up.
+const KEYBOARD = "keyboard"; // the stroke's `pointer`: no pointer event matches it
+const STEP = 8;
+const BIG_STEP = 32;
+const MOVES = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+const cursorMark = element.querySelector(".pen-cursor");
+let cursor = [SIZE / 2, SIZE / 2];
+
+function showCursor() {
+  const percent = (value) => `${(100 * value) / SIZE}%`;
+  cursorMark.style.left = percent(cursor[0]);
+  cursorMark.style.top = percent(cursor[1]);
+  cursorMark.style.width = cursorMark.style.height = percent(2 * brush.value);
+  cursorMark.classList.toggle("down", current?.pointer === KEYBOARD);
+  cursorMark.hidden = false;
+}
+
+function moveCursor([dx, dy], step) {
+  const clamp = (value) => Math.min(SIZE, Math.max(0, value));
+  cursor = [clamp(cursor[0] + dx * step), clamp(cursor[1] + dy * step)];
+  if (current?.pointer !== KEYBOARD) return;
+  current.points.push([...cursor]);
+  paint(current, current.points.length - 1);
+  askWhileDrawing();
+}
+
+function toggleKeyboardPen() {
+  if (current?.pointer === KEYBOARD) return lift();
+  if (current) return; // a pointer is drawing
+  if (uploaded) clearAll();
+  current = { radius: brush.value * 1, points: [[...cursor]], pointer: KEYBOARD };
+  strokes.push(current);
+  paint(current);
+  changed();
+}
+
+canvas.addEventListener("keydown", (event) => {
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  if (MOVES[event.key]) moveCursor(MOVES[event.key], event.shiftKey ? BIG_STEP : STEP);
+  else if (event.key === " ") {
+    if (!event.repeat) toggleKeyboardPen();
+  } else return;
+  event.preventDefault(); // no page scroll
+  showCursor();
+});
+canvas.addEventListener("focus", () => {
+  if (canvas.matches(":focus-visible")) showCursor(); // not for a click
+});
+canvas.addEventListener("blur", () => {
+  cursorMark.hidden = true;
+  if (current?.pointer === KEYBOARD) lift();
+});
+
 element.querySelector("#clear").addEventListener("click", clearAll);
 element.querySelector(".pen-undo").addEventListener("click", undo);
-element.querySelector(".pen-predict").addEventListener("click", ask);
 whyBox.addEventListener("change", () => ask());
 element.querySelector(".pen-upload").addEventListener("click", () => fileInput.click());
 
@@ -284,4 +342,6 @@ window.mnistPen = {
     }
   },
 };
+// Listening from here on: a stroke drawn before this was lost (tests wait for the mark).
+canvas.dataset.ready = "true";
 }

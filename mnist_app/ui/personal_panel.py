@@ -8,6 +8,7 @@ of theirs from the set (personal.job), and shows the before and after.
 from __future__ import annotations
 
 import functools
+import hashlib
 import html
 import re
 from collections.abc import Callable, Iterator
@@ -24,7 +25,7 @@ from ..preprocess import NotADigit, Preprocessed
 from ..service.child_process import TrainingProcessDied
 from ..service.library import ModelLibrary
 from ..service.personal_jobs import MAX_FITS, FitOrder, Fitted, fit_in_process
-from ..service.personal_store import PersonalStore, check_set_name
+from ..service.personal_store import NAME_FIRST, PersonalStore, Sample, check_set_name
 from .errors import user_error
 from .identity import owner, owner_keys
 from .inputs import guarded_image_input
@@ -49,7 +50,43 @@ HIDE_MESSAGE_ON_PEN_CHANGE = """() => {
   document.addEventListener("pen-change", () =>
     document.getElementById("personal-message")?.classList.add("stale"));
 }"""
+# "✓ Right" stands out only when there is a digit to confirm: on a blank canvas, or for
+# "not a digit", the brightest button on the page led a newcomer nowhere. The pen canvas
+# marks its answer's kind in #prediction's data-state.
+RIGHT_STANDS_OUT_FOR_A_DIGIT = """() => {
+  const update = () => {
+    const right = document.getElementById("personal-right");
+    if (!right) return;
+    const digit = document.getElementById("prediction")?.dataset.state === "digit";
+    right.classList.toggle("primary", digit);
+    right.classList.toggle("secondary", !digit);
+  };
+  new MutationObserver(update).observe(document.body, {
+    subtree: true, attributes: true, attributeFilter: ["data-state"],
+  });
+  update();
+}"""
+# Asked for a name, the name box takes the focus; the panel has just been opened, and
+# Gradio mounts an accordion's content only then.
+FOCUS_NAME_WHEN_ASKED = """(asked) => {
+  if (!asked) return;
+  let tries = 40;
+  const focus = () => {
+    const box = document.querySelector("#personal-name textarea, #personal-name input");
+    if (box) {
+      box.scrollIntoView({ block: "center" });
+      box.focus();
+    } else if (tries-- > 0) setTimeout(focus, 50);
+  };
+  focus();
+}"""
 RIGHT = "right"
+REFUSED_MARK = "⚠"
+
+
+class Unconfirmed(Exception):
+    """A digit pressed for a drawing the model read as "not a digit": kept only if the
+    same digit is pressed again for the same drawing."""
 
 
 def person(name: str | None, request: gr.Request | None) -> str:
@@ -90,7 +127,8 @@ class PersonalHandlers:
         else:
             status = needed_message(needed)
         text = f"{counted(len(samples), 'drawing')} in **{name}**'s set: {line}. {status}"
-        thumbnails = [(s.pixels(), str(s.label)) for s in samples]
+        text += _refused_note(sum(s.refused for s in samples))
+        thumbnails = [(s.pixels(), _caption(s)) for s in samples]
         return text, gr.update(value=thumbnails, visible=bool(samples)), [s.id for s in samples]
 
     def show(self, name: str | None, token: str | None, request: gr.Request):
@@ -112,51 +150,66 @@ class PersonalHandlers:
         model_name: str | None,
         token,
         request,
+        confirmed: bool = True,
     ):
         """Keep a drawing (its stages; None for no ink) as `label`, or as what the model
-        reads when `label` is RIGHT. Returns the message and the set's view."""
+        reads when `label` is RIGHT. A drawing the model reads as "not a digit" is kept
+        under a digit marked as such, and only if `confirmed` (else Unconfirmed). Returns
+        the message and the set's view."""
         if stages is None:  # before the name: with nothing drawn, asking for it misleads
             raise user_error("Draw a digit first, then say which digit it is.")
-        if label == RIGHT:  # before the name too: a refusal has nothing to confirm
-            label = self._model_reading(stages, model_name)
+        reading = self._reading(stages, model_name)  # before the name too
+        if label == RIGHT:
+            label = _confirmable(reading, model_name)
+        refused = reading == REFUSAL
+        if refused and not confirmed:
+            raise Unconfirmed(
+                f"{model_name} read this as not a digit. Press **{label}** again to keep it "
+                f"as a {label}: a fit learns from it that such drawings are {label}s."
+            )
         who = person(name, request)
         secrets = owner_keys(token, request)
         try:
             address = getattr(getattr(request, "client", None), "host", "") or ""
-            self.store.add(who, secrets, stages.image, stages.ink, int(label), address)
+            self.store.add(who, secrets, stages.image, stages.ink, int(label), address, refused)
         except (PermissionError, ValueError) as err:
             raise user_error(str(err)) from None
         text, thumbnails, ids = self.set_view(who, secrets)
-        return f"Kept as a **{label}** in {who}'s set.", text, thumbnails, ids
+        return _kept_message(label, who, model_name if refused else None), text, thumbnails, ids
 
-    def _model_reading(self, stages: Preprocessed, model_name: str | None) -> str:
-        """The digit `model_name` reads, for "right"; a user error where it reads none."""
+    def _reading(self, stages: Preprocessed, model_name: str | None) -> str | None:
+        """What `model_name` reads in the drawing: a digit or REFUSAL; None with no model."""
         if not model_name:
-            raise user_error(NO_MODEL)
+            return None
         try:
-            label = self.library.predictor(model_name).label(stages.image)
+            return self.library.predictor(model_name).label(stages.image)
         except ValueError as err:
             raise user_error(str(err)) from None
-        if label == REFUSAL:  # its best guess is no answer to confirm
-            raise user_error(
-                f"{model_name} says this is not a digit, so there is no answer to confirm: "
-                "if it is one, press the digit it is."
-            )
-        return label
 
-    def keep_from_page(self, drawing_json, label, name, model_name, token, request):
-        """As `keep`, with a refusal said in the message line (not as an error toast)."""
+    def keep_from_page(self, drawing_json, label, name, model_name, token, pending, request):
+        """As `keep`, with a refusal said in the message line (not as an error toast); a
+        drawing the model read as "not a digit" is kept under a digit only when the same
+        digit is pressed twice for it (`pending`: what the last press asked to confirm).
+        Returns the message, the set's view, the panel (opened), what is now pending and
+        whether to focus the name box."""
+        asking = _asking(drawing_json, label)
         try:
             max_bytes = self.limits.max_upload_bytes
             stages = read_page_drawing(drawing_json, max_bytes) if drawing_json else None
-            return self.keep(stages, label, name, model_name, token, request)
+            confirmed = pending is not None and pending == asking
+            kept = self.keep(stages, label, name, model_name, token, request, confirmed)
+            return *kept, open_panel(), None, False
+        except Unconfirmed as question:
+            refusal, pending = str(question), asking
         except NotADigit as err:
             refusal = f"Not kept: {not_a_digit(err)}."
         except gr.Error as err:
             refusal = err.message
         except (ValueError, OSError) as err:
             refusal = f"Could not read that drawing: {err}"
-        return f"⚠ {refusal}", gr.skip(), gr.skip(), gr.skip()
+        ask_name = refusal == NAME_FIRST
+        panel = open_panel() if ask_name else gr.skip()
+        return f"⚠ {refusal}", gr.skip(), gr.skip(), gr.skip(), panel, pending, ask_name
 
     def delete_drawing(
         self, name: str, sample_id: str, token: str | None, request: gr.Request
@@ -282,7 +335,9 @@ class PersonalHandlers:
         Args:
             image: the drawing: PNG or JPEG, any size; dark ink on light or on transparent.
             digit: its true digit, "0" to "9"; or "right" for what `model_name` reads
-                (an error where it reads "not a digit": nothing to confirm).
+                (an error where it reads "not a digit": nothing to confirm). A drawing
+                that `model_name` reads as "not a digit" is kept under a digit all the
+                same, marked refused (see personal_set).
             name: your set's name, e.g. "ada" (ignored when login is on).
             model_name: the model whose reading "right" confirms, e.g. "resnet_mini".
             token: a secret of yours: whoever starts a set with it owns the set (required
@@ -312,7 +367,8 @@ class PersonalHandlers:
 
         Returns:
             counts (drawings per digit, "0" to "9"), needed (how many more of each digit
-            a fit needs), and drawings: [{"id", "digit"}], by digit.
+            a fit needs), and drawings: [{"id", "digit", "refused"}], by digit; refused:
+            kept although the model read it as "not a digit" (a fit learns it as `digit`).
         """
         who = person(name, request)
         try:
@@ -324,7 +380,7 @@ class PersonalHandlers:
             "name": who,
             "counts": {str(d): labels.count(d) for d in range(10)},
             "needed": {str(d): n for d, n in samples_needed(labels).items()},
-            "drawings": [{"id": s.id, "digit": s.label} for s in samples],
+            "drawings": [{"id": s.id, "digit": s.label, "refused": s.refused} for s in samples],
         }
 
 
@@ -335,9 +391,9 @@ class KeepAs:
     handlers: PersonalHandlers
     label: str
 
-    def __call__(self, drawing_json, name, model_name, token, request: gr.Request):
+    def __call__(self, drawing_json, name, model_name, token, pending, request: gr.Request):
         return self.handlers.keep_from_page(
-            drawing_json, self.label, name, model_name, token, request
+            drawing_json, self.label, name, model_name, token, pending, request
         )
 
 
@@ -362,6 +418,12 @@ def name_on_load(saved: str | None, request: gr.Request):
 
 def open_panel():
     return gr.update(open=True)
+
+
+def forget_fit_warning(result: str):
+    """A fit's refusal ("Not yet: draw 3 more 0s") is about the set as it was: gone once
+    the set changes. A fit's result stays."""
+    return "" if (result or "").startswith("⚠") else gr.skip()
 
 
 def hide():
@@ -409,16 +471,21 @@ def build_personal_panel(
     panel = _panel()
     remembered_name = gr.BrowserState(None, storage_key="mnist-studio-personal-name")
     drawing = gr.JSON(visible=False)
+    pending = gr.State(None)  # the drawing and digit a press asked to confirm
+    ask_name = gr.Checkbox(False, visible=False)  # tells the page to focus the name box
     keep_outputs = [message, panel.counts, panel.gallery, panel.sample_ids]
     for button, label in answers:
         button.click(
             KeepAs(handlers, label),
-            [drawing, panel.name, model, owner_token],
-            keep_outputs,
+            [drawing, panel.name, model, owner_token, pending],
+            [*keep_outputs, panel.accordion, pending, ask_name],
             js=WITH_DRAWING,
             api_visibility="private",
-        ).success(open_panel, None, panel.accordion, api_visibility="private")
+        ).then(None, ask_name, None, js=FOCUS_NAME_WHEN_ASKED, api_visibility="private")
     _wire_deletes(handlers, panel, message, owner_token)
+    panel.counts.change(
+        forget_fit_warning, panel.result, panel.result, api_visibility="private", queue=False
+    )
     panel.fit_button.click(
         handlers.fit_from_page,
         [panel.name, model, owner_token],
@@ -447,8 +514,9 @@ def _answer_buttons() -> list[tuple[gr.Button, str]]:
     """The answer row: "✓ Right" and the ten digits, each with the label it keeps."""
     with gr.Row(elem_id="personal-answer", equal_height=True):
         gr.Markdown("**Is it right?**", elem_classes="personal-ask")
+        # Secondary until the pen's answer is a digit (RIGHT_STANDS_OUT_FOR_A_DIGIT).
         right = gr.Button(
-            "✓ Right", size="sm", variant="primary", scale=0, elem_id="personal-right"
+            "✓ Right", size="sm", variant="secondary", scale=0, elem_id="personal-right"
         )
         gr.Markdown("or it is", elem_classes="personal-ask")
         digit_buttons = [
@@ -459,15 +527,20 @@ def _answer_buttons() -> list[tuple[gr.Button, str]]:
 
 
 def _panel() -> Panel:
+    # Its title says what a fit takes, before anyone opens it.
     with gr.Accordion(
-        "Your handwriting: teach the model", open=False, elem_id="personal-panel"
+        f"Your handwriting: {MIN_PER_DIGIT} of each digit ({10 * MIN_PER_DIGIT} drawings) "
+        "make a model of yours",
+        open=False,
+        elem_id="personal-panel",
     ) as accordion:
         gr.Markdown(
-            f"Each drawing you mark above is kept in your own set, here on the server. With "
-            f"{MIN_PER_DIGIT} or more of every digit, **Fit to my handwriting** makes a model "
-            "of yours from the one selected above, in seconds, and shows how it reads your "
-            "drawings before and after. Your set is used for your models only, never leaves "
-            "this server, and you can delete it whole at any time.",
+            f"Each drawing you mark above is kept in your own set, here on the server, under "
+            f"your name. With {MIN_PER_DIGIT} or more of every digit, **Fit to my "
+            "handwriting** makes a model of yours from the one selected above, in seconds, "
+            "and shows how it reads your drawings before and after. Your set is used for "
+            "your models only, never leaves this server, and you can delete it whole at any "
+            "time.",
             elem_classes="personal-intro",
         )
         name = gr.Textbox(
@@ -479,7 +552,7 @@ def _panel() -> Panel:
         )
         counts = gr.Markdown(elem_id="personal-counts")
         gallery = gr.Gallery(
-            label="Your drawings, as the model sees them",
+            label="Your drawings, each with the digit a fit learns from it",
             columns=10,
             height="auto",
             object_fit="contain",
@@ -603,9 +676,58 @@ def _connect(
     """On page load: the login user's name (fixed) or the one this browser used last,
     and that set."""
     demo.load(None, js=HIDE_MESSAGE_ON_PEN_CHANGE)
+    demo.load(None, js=RIGHT_STANDS_OUT_FOR_A_DIGIT)
     demo.load(
         name_on_load, remembered_name, panel.name, api_visibility="private", queue=False
     ).then(handlers.show, [panel.name, owner_token], panel.view, api_visibility="private")
+
+
+def _confirmable(reading: str | None, model_name: str | None) -> str:
+    """The digit that "right" confirms; a user error where there is none."""
+    if reading is None:
+        raise user_error(NO_MODEL)
+    if reading == REFUSAL:  # its best guess is no answer to confirm
+        raise user_error(
+            f"{model_name} says this is not a digit, so there is no answer to confirm: "
+            "if it is one, press the digit it is."
+        )
+    return reading
+
+
+def _asking(drawing_json: Any, label: str) -> str:
+    """Which drawing and which digit a press is about: a second press of the same digit
+    for the same drawing confirms the first."""
+    image = drawing_json.get("image") if isinstance(drawing_json, dict) else None
+    digest = hashlib.sha256(str(image).encode()).hexdigest()[:16]
+    return f"{label}:{digest}"
+
+
+def _kept_message(label: str, who: str, refused_by: str | None) -> str:
+    """What was kept; for a drawing the model `refused_by` read as "not a digit", what a
+    fit will learn from it."""
+    kept = f"Kept as a **{label}** in {who}'s set"
+    if not refused_by:
+        return f"{kept}."
+    return (
+        f"{kept}, marked {REFUSED_MARK}: {refused_by} read it as not a digit, and a fit "
+        f"learns from it that such drawings are {label}s. Delete it if that was a slip."
+    )
+
+
+def _caption(sample: Sample) -> str:
+    """The digit a fit learns from the drawing, marked where the model read none there."""
+    return f"{sample.label} {REFUSED_MARK}" if sample.refused else str(sample.label)
+
+
+def _refused_note(count: int) -> str:
+    if not count:
+        return ""
+    them = "it" if count == 1 else "them"
+    return (
+        f"\n\n{REFUSED_MARK} marks {counted(count, 'drawing')} kept although the model read "
+        f"{them} as not a digit: a fit learns {them} as digits all the same. Click one and "
+        "**Delete the selected drawing** if it was a slip."
+    )
 
 
 def _progress_html(message: str, fraction: float, state: str = "running") -> str:

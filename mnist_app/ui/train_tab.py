@@ -17,7 +17,9 @@ from gradio.events import Dependency
 from ..core.device import available_devices, describe_device, pick_device
 from ..core.messages import quoted
 from ..core.settings import HIDDEN, MAIN, MORE, SETTINGS, Setting, TrainConfig
+from ..service.library import ModelLibrary
 from ..service.training_jobs import (
+    NOT_YOURS,
     STOPPING,
     Job,
     Snapshot,
@@ -26,7 +28,7 @@ from ..service.training_jobs import (
     TrainingJobs,
     trains_elsewhere,
 )
-from ..training.recipes import DEFAULT_RECIPE, RECIPES, make_config
+from ..training.recipes import RECIPES, default_recipe, make_config
 from .charts import accuracy_frame, loss_frame
 from .errors import user_error
 from .identity import owner as owner_of
@@ -38,6 +40,12 @@ POLL_S = 0.5
 # The settings the web offers (the Train tab and /train), in the table's order; the
 # hidden ones (a server-side file path) stay on the command line.
 WEB_SETTINGS = tuple(spec for spec in SETTINGS if spec.ui != HIDDEN)
+# The recipe the form opens on and /train defaults to: a quick one where training has only
+# a CPU (a first click must not hold the server's only training slot for an hour).
+TRAINS_ON = pick_device("auto").type
+FIRST_RECIPE = default_recipe(TRAINS_ON)
+# On a CPU, a recipe whose shipped model trained longer than this is named as long.
+LONG_RUN_S = 300
 
 
 def recipe_text(name: str) -> str:
@@ -47,6 +55,24 @@ def recipe_text(name: str) -> str:
     if recipe.note:
         text += f"\n\n**Fixed from the tutorial:** {recipe.note}"
     return text
+
+
+def recipe_choices(library: ModelLibrary, device_type: str) -> list[tuple[str, str]]:
+    """(label, recipe) for the recipe list. On a CPU the long recipes say so, with the time
+    their shipped model took to train (on 2 CPU cores; picking one estimates this machine's)."""
+    choices, models = [], set(library.names())
+    for name in RECIPES:
+        label = name
+        if device_type == "cpu" and name in models:
+            try:
+                facts = library.facts(name)
+            except ValueError:  # unreadable: the recipe is still offered
+                facts = None
+            seconds = facts.training_s if facts and facts.shipped else None
+            if seconds and seconds > LONG_RUN_S:
+                label = f"{name} · long on a CPU (~{round(seconds / 60)} min)"
+        choices.append((label, name))
+    return choices
 
 
 def format_duration(seconds: float) -> str:
@@ -111,12 +137,13 @@ def setting_input(spec: Setting, value: Any) -> gr.components.Component:
     if spec.type is bool:
         return gr.Checkbox(value, elem_classes="setting-checkbox", **common)
     if spec.type in (int, float):
-        bounds = dict(minimum=spec.low, maximum=spec.high)
+        # No minimum or maximum for Gradio to check: its toast names no field and came
+        # twice; the settings' own check names it, next to Train (estimate_run).
         if spec.type is int:
-            return gr.Number(value, precision=0, **bounds, **common)
+            return gr.Number(value, precision=0, **common)
         # A fine step: the browser marks a value off the step's grid (0.02 with step 1)
         # invalid, and its arrow keys move by the step.
-        return gr.Number(value, step=0.0001, **bounds, **common)
+        return gr.Number(value, step=0.0001, **common)
     return gr.Textbox(value, **common)
 
 
@@ -154,7 +181,7 @@ API_SIGNATURE = inspect.Signature(
         inspect.Parameter(
             "recipe",
             inspect.Parameter.POSITIONAL_OR_KEYWORD,
-            default=DEFAULT_RECIPE,
+            default=FIRST_RECIPE,
             annotation=str,
         ),
         inspect.Parameter(
@@ -209,16 +236,17 @@ class TrainHandlers:
         ]
 
     def estimate_run(self, recipe_name: str, *values: Any):
-        """The time the run in the form will take, next to Train (a settings error shows
-        when Train is pressed)."""
+        """The time the run in the form will take, next to Train; or, for settings that
+        cannot run, what is wrong with them (Train says it again if pressed)."""
         try:
             config = config_from_form(
                 recipe_name,
                 {spec.name: v for spec, v in zip(WEB_SETTINGS, values, strict=True)},
                 False,
             )
-        except ValueError:
-            yield ""
+        except ValueError as err:
+            message = str(err).rstrip(".")
+            yield f"⚠ {message[0].upper()}{message[1:]}."
             return
         yield "Estimating how long it takes: a few seconds of trial steps…"
         try:
@@ -290,7 +318,10 @@ class TrainHandlers:
         """Stop your training run after its current step; the model so far is saved.
         `stop_token`: the one in your /train call's updates (not needed from the same
         gradio_client session that started it)."""
-        return self.jobs.stop(owner=owner_of(None, request), token=stop_token)
+        message = self.jobs.stop(owner=owner_of(None, request), token=stop_token)
+        if message == NOT_YOURS:  # the page's visitors have no token to hear about
+            message += " A run started through the API is stopped with its stop_token."
+        return message
 
     async def stopped(self, message: str):
         """ "Stopping after the current step…" is over with the run. After the stop's own
@@ -308,11 +339,21 @@ class TrainHandlers:
         gets a model name that is free now (a run may have taken the one it was built with)."""
         job = self.jobs.current()
         if job is None or self.jobs.snapshot(job).finished:
-            free = self.library.free_name(DEFAULT_RECIPE)
+            free = self.library.free_name(FIRST_RECIPE)
             yield progress_html(None), gr.skip(), gr.skip(), gr.skip(), free, gr.skip()
             return
         async for update in self.follow(job):
             yield update
+
+    def form_of_current_run(self) -> list[Any]:
+        """On page load during a run, the run's recipe, description, settings and name, so
+        that the form beside its progress and curves is the run's, not the default recipe's."""
+        job = self.jobs.current()
+        if job is None or self.jobs.snapshot(job).finished:
+            return [gr.skip()] * (len(WEB_SETTINGS) + 3)
+        order = job.order
+        values = [getattr(order.config, spec.name) for spec in WEB_SETTINGS]
+        return [order.recipe, recipe_text(order.recipe), *values, order.name]
 
 
 def remember_browser(token: str | None) -> str:
@@ -358,17 +399,20 @@ class TrainView:
 
 def lay_out_train_tab(jobs: TrainingJobs) -> TrainView:
     """The tab's components, laid out: the form on the left, the run on the right."""
-    default = RECIPES[DEFAULT_RECIPE].config
+    default = RECIPES[FIRST_RECIPE].config
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=340):
             # Recipe, name and the buttons first: Train is in sight without scrolling.
             with gr.Row():
                 # Side by side where both fit, one under the other on a phone.
                 recipe = gr.Dropdown(
-                    list(RECIPES), value=DEFAULT_RECIPE, label="Recipe", min_width=220
+                    recipe_choices(jobs.library, TRAINS_ON),
+                    value=FIRST_RECIPE,
+                    label="Recipe",
+                    min_width=220,
                 )
                 name = gr.Textbox(
-                    jobs.library.free_name(DEFAULT_RECIPE),
+                    jobs.library.free_name(FIRST_RECIPE),
                     label="Save as (model name)",
                     min_width=220,
                     info="letters, digits, '_', '-', '.'; never overwrites a model",
@@ -386,7 +430,7 @@ def lay_out_train_tab(jobs: TrainingJobs) -> TrainView:
                 stop_button = gr.Button("Stop", variant="stop", elem_id="stop-button")
             estimate = gr.Markdown(elem_id="train-estimate")
             stop_message = gr.Markdown(elem_id="stop-message")
-            description = gr.Markdown(recipe_text(DEFAULT_RECIPE), elem_classes="recipe-text")
+            description = gr.Markdown(recipe_text(FIRST_RECIPE), elem_classes="recipe-text")
             with gr.Row():
                 inputs = _setting_inputs(MAIN, default)
             device_text = gr.Textbox(_device_label("auto"), label="Trains on", interactive=False)
@@ -539,6 +583,13 @@ class _TrainTab:
         # read the previous recipe's settings (a run of 7,272 steps for a 3,400-step recipe).
         self.recipe_picked.then(handlers.estimate_run, form, view.estimate, **estimating)
         demo.load(remember_browser, owner_token, owner_token, api_visibility="private", queue=False)
+        demo.load(
+            handlers.form_of_current_run,
+            None,
+            [view.recipe, view.description, *view.settings, view.name],
+            api_visibility="private",
+            queue=False,
+        )
         watching = demo.load(
             handlers.follow_current_run,
             None,
