@@ -1,6 +1,6 @@
 """Print docs/training.md's recipe table from the shipped checkpoints' own metrics.
 
-python scripts/recipe_table.py        # paste the output into docs/training.md
+python -m scripts.recipe_table        # paste the output into docs/training.md
 """
 
 from __future__ import annotations

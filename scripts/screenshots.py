@@ -7,8 +7,8 @@ Chromium: draws a digit, trains the small t5_mlp_bn recipe for two epochs, opens
 and explains one, then the Models tab with that new model and two shipped ones compared;
 last, a pendigits writer's 30 drawings kept as a personal set and resnet_mini fitted to it.
 
-    python scripts/screenshots.py            # needs /usr/bin/chromium and MNIST (MNIST_DIR)
-    python scripts/screenshots.py --only personal
+    python -m scripts.screenshots            # needs /usr/bin/chromium and MNIST (MNIST_DIR)
+    python -m scripts.screenshots --only personal
 """
 
 from __future__ import annotations

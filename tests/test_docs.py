@@ -62,13 +62,20 @@ def test_each_mnist_app_command_in_the_docs_answers_help(command):
     assert "usage:" in result.stdout
 
 
-def test_each_benchmark_and_research_script_the_docs_name_exists():
-    modules = module_commands("bench.") | module_commands("research.")
+def test_each_benchmark_research_and_dev_script_the_docs_name_exists():
+    modules = module_commands("bench.") | module_commands("research.") | module_commands("scripts.")
     assert modules, "the docs should say how to run the benchmarks"
     missing = [
         m for (m, *_) in modules if not (PROJECT_ROOT / (m.replace(".", "/") + ".py")).exists()
     ]
     assert not missing, f"the docs name scripts that do not exist: {missing}"
+
+
+def test_the_docs_run_scripts_as_modules_from_the_project_root():
+    # `python scripts/x.py` puts scripts/ first on the path, where neither the package's
+    # tests harness nor, uninstalled, the package itself can be imported.
+    by_path = [page.name for page in PAGES if "python scripts/" in page.read_text()]
+    assert not by_path, f"say `python -m scripts.<name>` in: {by_path}"
 
 
 def test_a_benchmark_asked_for_a_model_that_is_not_there_says_so_in_one_line(tmp_path):
