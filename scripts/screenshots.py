@@ -1,14 +1,16 @@
 """Refresh the screenshots of README.md and docs/ (docs/draw.png, why.png, train.png, mistakes.png,
-mistake-details.png, models.png, compare.png, personal.png).
+mistake-details.png, models.png, compare.png, personal.png, inside.png).
 
 Serves the app on the shipped checkpoints (copied to a temporary folder, so the quick
 training run shown in the Train tab leaves weights/ untouched), then drives headless
 Chromium: draws a digit, trains the small t5_mlp_bn recipe for two epochs, opens Mistakes
 and explains one, then the Models tab with that new model and two shipped ones compared;
-last, a pendigits writer's 30 drawings kept as a personal set and resnet_mini fitted to it.
+then a pendigits writer's 30 drawings kept as a personal set and resnet_mini fitted to it;
+last, "Inside the network" opened on a drawn two, with one feature map's 9 training images.
 
     python -m scripts.screenshots            # needs /usr/bin/chromium and MNIST (MNIST_DIR)
     python -m scripts.screenshots --only personal
+    python -m scripts.screenshots --only inside
 """
 
 from __future__ import annotations
@@ -155,10 +157,31 @@ def personal_screenshot(url: str, out: Path) -> None:
         context.close()
 
 
+def inside_screenshot(url: str, out: Path) -> None:
+    """The Draw tab's "Inside the network" for a drawn two, a map of layer 3 clicked."""
+    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
+        context = launch_chromium(playwright, profile, height=1300)
+        page = context.new_page()
+        page.goto(url)
+        page.wait_for_selector("#canvas[data-ready=true]", timeout=60_000)
+        draw(page, TWO)
+        wait_until(lambda: answer_text(page)[:1].isdigit(), 60, "a prediction")
+        page.get_by_role("button", name="Inside the network").click()
+        page.wait_for_selector(".inside[data-state=layers]", timeout=60_000)
+        tiles = page.locator("img.inside-tiles[data-layer='2']")
+        tiles.click(position={"x": 5, "y": 5})  # its first map
+        examples = page.locator(".inside-examples")
+        # The first click on a model's maps starts a minute or two of work in the background.
+        wait_until(lambda: examples.get_attribute("data-state") == "ready", 600, "the examples")
+        time.sleep(1)
+        page.locator("#inside-accordion").screenshot(path=out / "inside.png")
+        context.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "docs")
-    parser.add_argument("--only", choices=["personal"], help="only this screenshot")
+    parser.add_argument("--only", choices=["personal", "inside"], help="only this screenshot")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as weights, tempfile.TemporaryDirectory() as personal:
@@ -173,7 +196,10 @@ def main() -> int:
         try:
             if not args.only:
                 take_screenshots(url, args.out)
-            personal_screenshot(url, args.out)
+            if args.only in (None, "personal"):
+                personal_screenshot(url, args.out)
+            if args.only in (None, "inside"):
+                inside_screenshot(url, args.out)
         finally:
             demo.close()
     print(f"wrote {', '.join(p.name for p in sorted(args.out.glob('*.png')))} to {args.out}")

@@ -62,10 +62,11 @@ def mistakes(library) -> MistakesHandlers:
 
 
 def test_nothing_picked_to_manage_disables_the_buttons(models):
-    note, rename, delete, download, onnx = models.describe(None, "me", ME)
+    note, rename, delete, download, onnx, watched = models.describe(None, "me", ME)
     assert note == PICK_TO_MANAGE
     assert rename["interactive"] is False and delete["interactive"] is False
     assert download["value"] is None and download["interactive"] is False and onnx is None
+    assert watched == ""
 
 
 def test_manage_offers_her_newest_model_first_and_nothing_to_a_newcomer(models):
@@ -79,14 +80,14 @@ def test_manage_offers_her_newest_model_first_and_nothing_to_a_newcomer(models):
 
 
 def test_a_shipped_model_says_why_it_cannot_be_changed(models):
-    note, rename, delete, download, _ = models.describe(MODEL, "me", ME)
+    note, rename, delete, download, _, _ = models.describe(MODEL, "me", ME)
     assert note == f"{MODEL} shipped with the app; shipped models cannot be changed."
     assert rename["interactive"] is False and delete["interactive"] is False
     assert download["label"] == f"Download {MODEL}.pt"
 
 
 def test_her_own_model_may_be_renamed_or_deleted_by_her_only(models):
-    note, rename, delete, _, _ = models.describe("mine", "me", ME)
+    note, rename, delete, _, _, _ = models.describe("mine", "me", ME)
     assert note == "You trained **mine**: you may rename or delete it."
     assert rename["interactive"] is True and delete["interactive"] is True
     stranger = gr.Request(username=None, session_hash="another-session")

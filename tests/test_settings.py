@@ -53,7 +53,7 @@ def as_cli_text(value) -> str:
 class CapturingJobs(TrainingJobs):
     """Records the config a face hands over, then refuses the run (nothing trains)."""
 
-    def start(self, recipe, config, name, owner=""):
+    def start(self, recipe, config, name, owner="", watched=None):
         self.started = (recipe, config, name)
         raise TrainingBusy("captured")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import re
 import typing
 from types import SimpleNamespace
 
@@ -12,6 +13,7 @@ import gradio as gr
 import pytest
 
 from mnist_app.core.paths import WEIGHTS_DIR
+from mnist_app.core.timeline import NO_LABEL
 from mnist_app.service.library import ModelLibrary
 from mnist_app.service.training_jobs import STOPPING, TrainingJobs
 from mnist_app.training.recipes import default_recipe
@@ -97,7 +99,7 @@ def test_with_no_run_stop_says_so_and_a_new_page_is_idle(handlers):
     assert handlers.stop("", ME) == "No training is running."
     assert handlers.stop_from_page("my-browser", ME) == "No training is running."
     assert asyncio.run(handlers.stopped("No training is running.")) == gr.skip()  # left as is
-    ((progress, *_, name, _saved),) = every(handlers.follow_current_run())
+    ((progress, *_, name, _saved),) = every(handlers.follow_current_run(None, ME))
     assert "Not training" in progress
     assert name == FIRST_RECIPE  # the form's first recipe's name, free
     assert handlers.form_of_current_run() == [gr.skip()] * (len(WEB_SETTINGS) + 3)  # as built
@@ -114,14 +116,15 @@ def test_the_train_api_shows_its_signature_so_gradio_fills_in_the_request(handle
 def test_a_short_run_streams_progress_and_ends_saved(handlers):
     values = form_values("t5_mlp_bn", steps=30, device="cpu", val_size=1000)
     job = handlers.start_run("t5_mlp_bn", "", values, "me", api=True)
-    updates = every(handlers.follow(job))
-    progress, _losses, _accuracy, result, next_name, saved_as = updates[-1]
+    updates = every(handlers.follow(job, "me"))
+    progress, _losses, _accuracy, watched, result, next_name, saved_as = updates[-1]
+    assert watched == ""  # no drawings were picked to watch
     assert saved_as == "t5_mlp_bn" and (handlers.library.weights_dir / "t5_mlp_bn.pt").exists()
     assert "step 30/30 (100%)" in progress and "done" in progress
     assert "**Test accuracy" in result and "Saved as **`t5_mlp_bn`**" in result
     assert next_name == "t5_mlp_bn-2"  # the next run of the recipe gets a free name
     # A page loaded now sees no run going, and a stop comes too late.
-    assert "Not training" in every(handlers.follow_current_run())[0][0]
+    assert "Not training" in every(handlers.follow_current_run(None, ME))[0][0]
     assert handlers.stop("", ME) == "No training is running."
 
 
@@ -140,5 +143,26 @@ def test_stop_saves_the_run_so_far_and_its_message_goes_when_the_run_is_over(han
     message = handlers.stop_from_page(None, ME)  # the same session that started it
     assert message.startswith(STOPPING)
     assert asyncio.run(handlers.stopped(message)) == ""  # waited for the run to end
-    *_, result, _next_name, saved_as = every(handlers.follow(job))[-1]
+    *_, result, _next_name, saved_as = every(handlers.follow(job, "me"))[-1]
     assert saved_as == "long" and result.startswith("Stopped early after ")
+
+
+def test_a_run_reads_the_drawings_its_owner_picked_and_shows_them_to_them_only(handlers, mnist):
+    images = list(mnist.test_images[:3].numpy())
+    handlers.watch_lists.add("me", images, [int(mnist.test_labels[0]), NO_LABEL, NO_LABEL])
+    values = form_values("t5_mlp_bn", steps=400, device="cpu", val_size=1000)
+    job = handlers.start_run("t5_mlp_bn", "watching", values, "me", api=False)
+    assert not handlers.jobs.watch_now("someone else", handlers.watch_lists.watched("me"))
+    while handlers.jobs.snapshot(job).step < 1:  # under way: a fourth drawing joins it
+        assert not handlers.jobs.wait(job, 0.05).finished
+    handlers.watch_lists.add("me", [mnist.test_images[5].numpy()], [NO_LABEL])
+    assert handlers.jobs.watch_now("me", handlers.watch_lists.watched("me"))
+    mine = [update[3] for update in every(handlers.follow(job, "me"))]
+    cards = mine[-1]
+    assert cards.count('class="watch-card"') == 4
+    assert f"a {int(mnist.test_labels[0])}" in cards and "no digit given; read as" in cards
+    assert "at step 400" in cards  # the last point is the end of the run
+    assert "over 400 steps" in cards  # each card says in words what its line shows
+    assert re.search(r"went from \d+% to \d+% from step [1-9][\d,]* to 400", cards)
+    theirs = every(handlers.follow(job, "someone else"))[-1][3]
+    assert "only they see them" in theirs and "<img" not in theirs

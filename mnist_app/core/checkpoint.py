@@ -28,6 +28,7 @@ from .models import build_model
 from .paths import WEIGHTS_DIR
 from .personal_head import empty_personal_head, install_personal_head
 from .settings import TrainConfig
+from .timeline import Timeline
 
 FORMAT = "mnist_app.checkpoint/1"
 MAX_NAME = 64
@@ -61,6 +62,9 @@ class Checkpoint:
     # A digit detector's weights (digit_detector.DigitDetector), fitted on this model's
     # features after training; empty when the top probability alone decides.
     detector: dict[str, torch.Tensor] = field(default_factory=dict)
+    # What the run saw while it learnt (timeline.Timeline); None for checkpoints from
+    # before it was kept, and for models not trained here (personal fits, imports).
+    timeline: Timeline | None = None
 
     @property
     def reject_below(self) -> float:
@@ -118,6 +122,7 @@ def make_checkpoint(
     metrics: dict[str, Any],
     owners: list[str] | None = None,
     detector: DigitDetector | None = None,
+    timeline: Timeline | None = None,
 ) -> Checkpoint:
     state = cpu_state(model)
     return Checkpoint(
@@ -134,6 +139,7 @@ def make_checkpoint(
         preprocessing=PREPROCESSING,
         owners=list(owners or []),
         detector=cpu_state(detector) if detector is not None else {},
+        timeline=timeline,
     )
 
 
@@ -207,9 +213,12 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         raise CheckpointError(f"{path.name} is not an mnist_app checkpoint (no {FORMAT} tag)")
     fields = {f.name for f in dataclasses.fields(Checkpoint)}
     try:
-        return Checkpoint(**{k: v for k, v in payload.items() if k in fields})
+        checkpoint = Checkpoint(**{k: v for k, v in payload.items() if k in fields})
+        if isinstance(checkpoint.timeline, dict):  # saved as a plain dict (asdict)
+            checkpoint.timeline = Timeline(**checkpoint.timeline)
     except TypeError as err:
         raise CheckpointError(f"{path.name}: checkpoint is missing fields ({err})") from err
+    return checkpoint
 
 
 def checkpoint_path(name: str, weights_dir: str | os.PathLike | None = None) -> Path:

@@ -205,6 +205,7 @@ def fit_personal(
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         owners=list(owners or []),
         personal_head=True,
+        timeline=None,  # the base model's learning, not this fit's
     )
     yield PersonalFit(checkpoint, figures)
 

@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import logging
 import secrets
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from ..core.data import MnistFormatError, MnistNotFoundError
 from ..core.device import describe_device, pick_device
 from ..core.settings import TrainConfig
+from ..core.timeline import Watched, save_watched
 from ..training.estimate import Calibration, Estimate, calibrate_job, calibration_key, estimate
 from ..training.loop import EpochEvent, Evaluating, StepEvent, TrainingDiverged
+from ..training.timeline_recorder import WatchEvent
 from ..training.to_checkpoint import Finished, RunOrder
 from .child_process import TrainingProcessDied, run_in_process, train_in_process
 from .library import ModelLibrary
@@ -66,6 +70,9 @@ class Snapshot:
     eta_s: float = 0.0
     losses: tuple[LossPoint, ...] = ()
     epochs: tuple[EpochEvent, ...] = ()
+    # The drawings its owner watches, and how the model read them so far.
+    watched: Watched | None = None
+    watch: tuple[WatchEvent, ...] = ()
     test_accuracy: float | None = None
     saved_as: str | None = None
     stopped_early: bool = False
@@ -114,22 +121,39 @@ class TrainingJobs:
         self._calibrating = threading.Lock()
         self._calibrations: dict[str, Calibration] = {}
 
-    def start(self, recipe: str, config: TrainConfig, name: str, owner: str = "") -> Job:
-        """Start a run, or raise TrainingBusy / TrainingElsewhere / ValueError (with a
-        message for the user)."""
+    def start(
+        self,
+        recipe: str,
+        config: TrainConfig,
+        name: str,
+        owner: str = "",
+        watched: Watched | None = None,
+    ) -> Job:
+        """Start a run (reading `watched` drawings as it learns), or raise TrainingBusy /
+        TrainingElsewhere / ValueError (with a message for the user)."""
         self._check_trains_here()
         stop_token = secrets.token_urlsafe(16)
         # The page's owner (its browser id) and an API caller (its stop token) may later
         # rename or delete the model (model_files).
         owners = tuple(owner_key(key) for key in (owner, stop_token) if key)
-        order = RunOrder(config, recipe, name, self.library.weights_dir, owners=owners)
+        # Where drawings its owner picks during the run reach it (watch_now).
+        watch_file = Path(tempfile.gettempdir()) / f"mnist-app-watch-{secrets.token_hex(8)}.pt"
+        order = RunOrder(
+            config,
+            recipe,
+            name,
+            self.library.weights_dir,
+            owners=owners,
+            watched=watched,
+            watch_file=str(watch_file),
+        )
         order.check()
         device = describe_device(pick_device(config.device))
         with self._lock:
             running = self._running()
             if running is not None:
                 raise TrainingBusy(busy_message(running.snapshot))
-            snapshot = Snapshot(name=name, recipe=recipe, device=device)
+            snapshot = Snapshot(name=name, recipe=recipe, device=device, watched=watched)
             job = Job(order, owner, snapshot, stop_token=stop_token)
             self._job = job
         threading.Thread(target=self._run, args=(job,), name=f"train-{name}", daemon=True).start()
@@ -141,6 +165,15 @@ class TrainingJobs:
 
     def current(self) -> Job | None:
         return self._job
+
+    def watch_now(self, owner: str, watched: Watched) -> bool:
+        """Whether the run under way is `owner`'s: then it reads `watched` (the drawings
+        they picked, all of them) from its next watch point on."""
+        job = self._running()
+        if job is None or not owner or job.owner != owner:
+            return False
+        save_watched(watched, job.order.watch_file)
+        return True
 
     def _running(self) -> Job | None:
         """The run under way, if any. A run is over once its result is out (saved and
@@ -230,6 +263,7 @@ class TrainingJobs:
             log.exception("training %s failed", job.snapshot.name)
             self._update(job, state="failed", error=f"training failed: {type(err).__name__}: {err}")
         finally:
+            Path(job.order.watch_file).unlink(missing_ok=True)
             job.finished_event.set()
 
     def _train(self, job: Job, data) -> None:
@@ -272,6 +306,8 @@ class TrainingJobs:
             case EpochEvent():
                 epochs.append(event)
                 self._update(job, epochs=tuple(epochs))
+            case WatchEvent():
+                self._update(job, watch=(*job.snapshot.watch, event), watched=event.watched)
             case Evaluating():
                 self._update(job, state="evaluating")
             case Finished(saved_as=None):

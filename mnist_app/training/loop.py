@@ -28,12 +28,14 @@ from ..core.digit_detector import DigitDetector
 from ..core.evaluation import evaluate
 from ..core.models import count_parameters, is_convolutional
 from ..core.settings import TrainConfig
+from ..core.timeline import Timeline, Watched
 from ..nondigit.detector_training import fit_model_detector
 from . import distributed
 from .augment import random_affine, random_thickness
 from .cuda_graph import GraphedStep, eager_step
 from .material import NOT_A_DIGIT, training_split
 from .start import starting_model
+from .timeline_recorder import TimelineRecorder, WatchEvent
 
 
 class TrainingDiverged(RuntimeError):
@@ -82,6 +84,7 @@ class DoneEvent:
     device: str = ""  # where it trained, as describe_device says it
     processes: int = 1  # data-parallel processes (torchrun), each on such a device
     detector: DigitDetector | None = None  # fitted after training (config.detector_refuse)
+    timeline: Timeline | None = None  # what it saw while learning (rank 0 only)
 
     def metrics(self) -> dict:
         return {
@@ -97,7 +100,7 @@ class DoneEvent:
         }
 
 
-Event = StepEvent | EpochEvent | Evaluating | DoneEvent
+Event = StepEvent | EpochEvent | WatchEvent | Evaluating | DoneEvent
 
 
 def _optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
@@ -379,11 +382,16 @@ def train(
     data: Mnist,
     stop: threading.Event | None = None,
     probe: Probe | None = None,
+    watched: Watched | None = None,
+    watch_file: str = "",
 ) -> Iterator[Event]:
     """Train per `config`, yielding events; the last one is a DoneEvent.
 
     Setting `stop` ends the run after the current step; the model trained so far is
-    still evaluated and returned. Raises TrainingDiverged on a NaN/inf loss.
+    still evaluated and returned. Raises TrainingDiverged on a NaN/inf loss. The test set
+    is read at each evaluation and `watched` drawings at each and every 5% of the steps
+    (WatchEvent), for the DoneEvent's timeline; drawings written to `watch_file` during the
+    run join them (timeline_recorder).
     """
     setup = _set_up(config, data)
     # Plain locals for the hot loop below.
@@ -398,6 +406,11 @@ def train(
     correct = torch.zeros((), device=device, dtype=torch.long)
     digits_seen = torch.zeros((), device=device, dtype=torch.long)  # for accuracy
     seen = 0
+    recorder = (
+        TimelineRecorder(config, data, watched, total_steps, watch_file) if place.main else None
+    )
+    if recorder and recorder.watch_due(0, evaluated=True):
+        yield recorder.read_watched(model, 0, 0.0)  # the untrained model's guesses
     model.train()
     wall_start = tick = time.perf_counter()
     # train_time counts batch preparation and the step, not validation or the consumer.
@@ -437,19 +450,24 @@ def train(
             elapsed_s=wall,
             eta_s=(total_steps - step) * wall / step,
         )
-        if step % report_every == 0 or step == total_steps:
+        evaluated = step % report_every == 0 or step == total_steps
+        if evaluated:
             history.append(
                 _period_report(setup, config, step, (loss_sum, correct, seen, digits_seen))
             )
+            if recorder:
+                recorder.evaluated(model, step, history[-1].epoch)
             yield history[-1]
             loss_sum.zero_(), correct.zero_(), digits_seen.zero_()
             seen = 0
+        if recorder and recorder.watch_due(step, evaluated):
+            yield recorder.read_watched(model, step, step / steps_per_epoch)
         if probe and place.main and (step % probe.every == 0 or step == total_steps):
             probe.call(model, step, train_time)
         tick = time.perf_counter()
 
     yield Evaluating(steps=step)
-    yield _finish(setup, config, data, step, train_time, stopped, history)
+    yield _finish(setup, config, data, (step, train_time, stopped), history, recorder)
 
 
 def _period_report(
@@ -480,19 +498,21 @@ def _finish(
     setup: _Setup,
     config: TrainConfig,
     data: Mnist,
-    steps: int,
-    train_time: float,
-    stopped: bool,
+    run: tuple[int, float, bool],
     history: list[EpochEvent],
+    recorder: TimelineRecorder | None,
 ) -> DoneEvent:
-    """The run's end: the test set evaluated, the detector fitted (config.detector_refuse),
-    both on rank 0 alone."""
+    """The run's end, after `run`'s (steps, training seconds, stopped early): the test
+    set evaluated, the timeline closed, the detector fitted (config.detector_refuse), all
+    on rank 0 alone."""
+    steps, train_time, stopped = run
     model, place = setup.model, setup.place
     test_accuracy = float("nan")  # other processes than rank 0 leave it to rank 0
-    detector = None
+    detector = timeline = None
     if place.main:
         test = evaluate(model, data.test_images, data.test_labels, config.mean, config.std)
         test_accuracy = test.accuracy
+        timeline = recorder.finish(test, steps, steps / setup.steps_per_epoch)
         if config.detector_refuse and steps:
             split = setup.train_split
             digits = split.images[split.labels < NOT_A_DIGIT]
@@ -509,6 +529,7 @@ def _finish(
         device=describe_device(setup.device),
         processes=place.size,
         detector=detector,
+        timeline=timeline,
     )
 
 
@@ -532,10 +553,11 @@ def run(
     data: Mnist,
     stop: threading.Event | None = None,
     probe: Probe | None = None,
+    watched: Watched | None = None,
 ) -> DoneEvent:
     """Train to the end and return the final event (for scripts and tests)."""
     done = None
-    for event in train(config, data, stop, probe):
+    for event in train(config, data, stop, probe, watched):
         if isinstance(event, DoneEvent):
             done = event
     assert done is not None

@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from ..core.checkpoint import check_free, check_name, make_checkpoint, save_under_name
 from ..core.data import Mnist
 from ..core.settings import TrainConfig
+from ..core.timeline import Watched
 from ..nondigit import stroke_fonts
 from .distributed import world
 from .loop import DoneEvent, EpochEvent, Evaluating, StepEvent, train
 from .material import find_pen_data
 from .start import starting_model
+from .timeline_recorder import WatchEvent
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,8 @@ class RunOrder:
     weights_dir: str | os.PathLike | None = None
     overwrite: bool = False  # replace a checkpoint of that name (else save under a free one)
     owners: tuple[str, ...] = ()  # model_files.owner_key of whoever may manage the result
+    watched: Watched | None = None  # drawings to read as it learns (loop.train)
+    watch_file: str = ""  # where drawings picked during the run come from (loop.train)
 
     def check(self) -> None:
         """ValueError (a message for the user) for settings or a name that cannot be used,
@@ -59,7 +63,7 @@ class Finished:
     train_time_s: float
 
 
-RunEvent = StepEvent | EpochEvent | Evaluating | Finished
+RunEvent = StepEvent | EpochEvent | WatchEvent | Evaluating | Finished
 
 
 def train_and_save(
@@ -70,7 +74,9 @@ def train_and_save(
     `order.overwrite` is off: then the next free one (name-2, ...), never replacing it."""
     order.config.validate()
     check_name(order.name)  # free or not, saving finds a free one (see above)
-    for event in train(order.config, data, stop):
+    for event in train(
+        order.config, data, stop, watched=order.watched, watch_file=order.watch_file
+    ):
         if isinstance(event, DoneEvent):
             yield _save(order, event)
         else:
@@ -89,6 +95,7 @@ def _save(order: RunOrder, done: DoneEvent) -> Finished:
                 done.metrics(),
                 list(order.owners),
                 done.detector,
+                done.timeline,
             ),
             order.name,
             order.weights_dir,

@@ -17,14 +17,16 @@ from ..core.predict import REFUSAL, Predictor
 from ..preprocess import NotADigit, Preprocessed
 from ..service.library import ModelLibrary
 from ..service.personal_store import PersonalStore
-from .errors import user_error
+from .errors import predictor_of, user_error
 from .explain_view import input_map, legend_html, strokes_map
 from .inputs import guarded_image_input, with_bounded_blobs
+from .inside_view import InsideHandlers, build_inside_view
 from .limits import Limits
 from .pen_canvas import Answer, NonDigit, pen_canvas, pen_reader, png_data_url
 from .personal_panel import build_personal_panel
 from .sketch import read_drawing
 from .text import DRAW_A_DIGIT, NO_MODEL, no_models_help, not_a_digit, preprocessing_notice
+from .watch_panel import WatchHandlers
 
 # The model dropdown tells the canvas (which asks the server itself) which model to use.
 TELL_THE_CANVAS = "(name) => { window.mnistPen && window.mnistPen.setModel(name); }"
@@ -112,7 +114,7 @@ class DrawHandlers:
             raise user_error(not_a_digit(err)) from None
         if stages is None:
             raise user_error("Draw a digit first: there is nothing to explain.")
-        explanation = explain(_predictor(self.library, model_name), stages.image)
+        explanation = explain(predictor_of(self.library, model_name), stages.image)
         summary = {
             "digit": explanation.top,
             "runner_up": explanation.runner_up,
@@ -143,6 +145,8 @@ class ApiInputs(NamedTuple):
     why_input: gr.Image
     why_strokes: gr.Image
     why_summary: gr.JSON
+    layers: gr.JSON
+    layers_picture: gr.Image
     api_only: gr.Button
 
 
@@ -151,7 +155,11 @@ def build_draw_tab(
     limits: Limits,
     personal: PersonalStore,
     owner_token: gr.BrowserState,
+    personal_name: gr.BrowserState,
+    watching: WatchHandlers,
 ) -> DrawTab:
+    """The tab; `personal_name` remembers the visitor's handwriting set, and `watching`
+    keeps the drawings they pick to watch while a model trains."""
     handlers = DrawHandlers(library)
     names = library.names()
     gr.Markdown(
@@ -175,8 +183,12 @@ def build_draw_tab(
     # page's Gradio client describes the app's first event with /predict's parameters, and
     # warned "Too many arguments provided for the endpoint." at each click of any other
     # first event (it was "✓ Right").
-    _wire_api(handlers, column.model, _api_inputs(limits))
-    connect = build_personal_panel(library, personal, limits, column.model, owner_token)
+    inside = InsideHandlers(library, limits.max_upload_bytes)
+    _wire_api(handlers, inside, column.model, _api_inputs(limits))
+    connect = build_personal_panel(
+        library, personal, limits, column.model, owner_token, personal_name, watching
+    )
+    build_inside_view(inside)
     _wire_model(handlers, column)
     warm_answer(read_pen, best)
     return DrawTab(
@@ -237,11 +249,17 @@ def _api_inputs(limits: Limits) -> ApiInputs:
         why_input = gr.Image(type="numpy", format="png")
         why_strokes = gr.Image(type="numpy", format="png", image_mode="RGBA")
         why_summary = gr.JSON()
+        layers = gr.JSON()
+        layers_picture = gr.Image(type="numpy", format="png")
         api_only = gr.Button()
-    return ApiInputs(sketch, upload, label, why_input, why_strokes, why_summary, api_only)
+    return ApiInputs(
+        sketch, upload, label, why_input, why_strokes, why_summary, layers, layers_picture, api_only
+    )
 
 
-def _wire_api(handlers: DrawHandlers, model: gr.Dropdown, api: ApiInputs) -> None:
+def _wire_api(
+    handlers: DrawHandlers, inside: InsideHandlers, model: gr.Dropdown, api: ApiInputs
+) -> None:
     for function, source in ((handlers.predict, api.sketch), (handlers.predict_image, api.upload)):
         api.api_only.click(
             function,
@@ -258,6 +276,13 @@ def _wire_api(handlers: DrawHandlers, model: gr.Dropdown, api: ApiInputs) -> Non
         api_name="explain",
         concurrency_limit=2,
     )
+    api.api_only.click(
+        inside.inspect_layers,
+        [api.upload, model],
+        [api.layers, api.layers_picture],
+        api_name="inspect_layers",
+        concurrency_limit=2,
+    )
 
 
 def _read(source: Any) -> Preprocessed | None:
@@ -271,21 +296,12 @@ def _read(source: Any) -> Preprocessed | None:
         raise user_error(f"Could not read that image: {err}") from None
 
 
-def _predictor(library: ModelLibrary, model_name: str | None):
-    if not model_name:
-        raise user_error(NO_MODEL)
-    try:
-        return library.predictor(model_name)
-    except ValueError as err:  # includes CheckpointError: missing or corrupt file
-        raise user_error(str(err)) from None
-
-
 def _probabilities(library: ModelLibrary, stages: Preprocessed, model_name: str | None) -> Answer:
     """Ten probabilities from the named model (a NonDigit where it reads no digit), or
     NO_MODEL when there is none yet."""
     if not model_name:
         return NO_MODEL
-    predictor = _predictor(library, model_name)
+    predictor = predictor_of(library, model_name)
     probabilities, is_digit = predictor.answer(stages.image)
     answer = {str(d): float(p) for d, p in enumerate(probabilities)}
     return answer if is_digit else NonDigit(answer)
@@ -306,7 +322,7 @@ def label_value(answer: Answer) -> dict[str, Any]:
 
 def _why(library: ModelLibrary, stages: Preprocessed, model_name: str | None) -> dict[str, str]:
     """The pen canvas's explanation: over the strokes, over the 28x28 input, and a legend."""
-    explanation = explain(_predictor(library, model_name), stages.image)
+    explanation = explain(predictor_of(library, model_name), stages.image)
     return {
         "why": png_data_url(strokes_map(explanation, stages)),
         "why_input": png_data_url(input_map(explanation, stages.image)),

@@ -15,6 +15,7 @@ from ..core.evaluation import Evaluation, Example
 from ..core.messages import quoted
 from ..service.library import ModelLibrary
 from .charts import confusion_cell, confusion_image, enlarge, per_class_table
+from .epochs_section import EpochsHandlers, lay_out_epochs_section, wire_epochs_section
 from .errors import user_error
 from .explain_view import input_map, legend_html
 from .text import no_models_help
@@ -256,6 +257,7 @@ def build_mistakes_tab(library: ModelLibrary) -> MistakesTab:
     # The picked test image: set by a gallery click, or by an API caller of /inspect.
     test_index = gr.Number(visible=False, precision=0)
     charts = _charts_section()
+    wire_epochs_section(lay_out_epochs_section(), EpochsHandlers(library), browser.model)
     handlers = MistakesHandlers(library)
     model, gallery, page = browser.model, browser.gallery, browser.page
 

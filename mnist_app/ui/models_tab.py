@@ -21,6 +21,7 @@ from ..service.model_files import check_may_change
 from .charts import curves_image, difference_image, enlarge
 from .errors import user_error
 from .identity import owner_keys
+from .watch_panel import watch_replay
 
 # The facts that tell models apart first; on a narrow screen the rest scroll into view.
 COLUMNS = [
@@ -212,6 +213,7 @@ class _Manage(NamedTuple):
     onnx_file: gr.File
     note: gr.Markdown  # what this person may do with it
     message: gr.Markdown  # what was done
+    watched: gr.HTML  # how its run read the drawings its owner watched
 
 
 @dataclass
@@ -329,6 +331,7 @@ class ModelsHandlers:
                 gr.update(interactive=False),
                 gr.update(value=None, label=DOWNLOAD_LABEL, interactive=False),
                 None,
+                "",
             )
         checkpoint = _readable(lambda: self.library.predictor(name).checkpoint)
         try:
@@ -343,6 +346,7 @@ class ModelsHandlers:
             gr.update(interactive=mine),
             gr.update(value=str(path), label=f"Download {path.name}", interactive=True),
             gr.update(value=None, visible=False),
+            watch_replay(checkpoint.timeline, mine),
         )
 
     def rename(self, name: str, new: str, token: str | None, request: gr.Request):
@@ -446,6 +450,7 @@ def build_models_tab(library: ModelLibrary, owner_token: gr.BrowserState) -> Mod
         manage.delete_button,
         manage.download,
         onnx_file,
+        manage.watched,
     ]
     chosen.change(
         describe, [chosen, owner_token], describe_outputs, api_visibility="private", queue=False
@@ -574,6 +579,7 @@ def _manage_section(library: ModelLibrary) -> _Manage:
         onnx_file = gr.File(label="ONNX file", elem_id="onnx-file", visible=False)
     note = gr.Markdown(elem_id="manage-note")
     message = gr.Markdown(elem_id="manage-message")
+    watched = gr.HTML(elem_id="manage-watched", elem_classes="watch-view")
     return _Manage(
         chosen,
         new_name,
@@ -588,4 +594,5 @@ def _manage_section(library: ModelLibrary) -> _Manage:
         onnx_file,
         note,
         message,
+        watched,
     )

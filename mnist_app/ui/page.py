@@ -13,6 +13,7 @@ from ..service.child_process import prepare as prepare_training
 from ..service.library import ModelLibrary
 from ..service.personal_store import PersonalStore
 from ..service.training_jobs import TrainingJobs
+from ..service.watch_lists import WatchLists
 from .draw_tab import build_draw_tab
 from .inputs import answer_bad_input_in_one_line, refuse_url_inputs
 from .limits import Limits, RequestGuard
@@ -21,6 +22,8 @@ from .mistakes_tab import build_mistakes_tab
 from .models_tab import build_models_tab, models_records
 from .train_tab import build_train_tab
 from .upload_cache import UploadCache
+from .watch_panel import WatchHandlers
+from .watch_view import CSS as WATCH_CSS
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +54,8 @@ THEME = gr.themes.Soft(primary_hue="orange", secondary_hue="blue").set(
     checkbox_border_color_selected_dark="*primary_600",
     checkbox_background_color_selected_dark="*primary_600",
 )
-CSS = """
+CSS = (
+    """
 /* Greys that read at 4.5:1 or better on the theme's light and dark backgrounds (the pen
    canvas's css_template is nested under its element, so they are set here, page-wide). */
 :root { --studio-text: #475569; --studio-subdued: #64748b; }
@@ -129,6 +133,8 @@ footer > .divider:last-child { display: none; }
   .draw-intro { display: none; }
 }
 """
+    + WATCH_CSS
+)
 
 
 # A model picker shows its choice as "resnet_drawn · 99.67% · 288k", and a click put the
@@ -182,11 +188,17 @@ def build_app(
         # Outside the tabs: a component in a tab not yet shown is not mounted, and this one
         # must read and write the browser's storage at once.
         owner_token = gr.BrowserState(None, storage_key="mnist-studio-owner")
+        # The name of the visitor's handwriting set (Draw tab), which the Train tab's
+        # drawings to watch come from too.
+        personal_name = gr.BrowserState(None, storage_key="mnist-studio-personal-name")
+        watching = WatchHandlers(WatchLists(), personal, jobs, limits.max_upload_bytes)
         with gr.Tabs():
             with gr.Tab("Draw", id="draw") as draw_page:
-                draw = build_draw_tab(library, limits, personal, owner_token)
-            with gr.Tab("Train", id="train"):
-                connect_train = build_train_tab(jobs, owner_token)
+                draw = build_draw_tab(
+                    library, limits, personal, owner_token, personal_name, watching
+                )
+            with gr.Tab("Train", id="train") as train_page:
+                connect_train = build_train_tab(jobs, owner_token, watching, personal_name)
             with gr.Tab("Mistakes", id="mistakes") as mistakes_page:
                 mistakes = build_mistakes_tab(library)
             with gr.Tab("Models", id="models") as models_page:
@@ -212,9 +224,11 @@ def build_app(
 
         connect_train(
             demo,
+            train_page.select,
             offer_new_model,
             [draw.model],
             [draw.model, mistakes.model, draw.no_models, draw.offer, draw.offered],
+            watching,
         )
         draw.connect(demo)
 

@@ -64,6 +64,8 @@ function show(result, sentAt = -1) {
   answer.dataset.state = result.state;
   answer.dataset.sentAt = sentAt; // when the request behind this answer left (benchmarks)
   answer.innerHTML = result.html;
+  // Now that the answer is on screen, "Inside the network" (inside_view.js) may ask about it.
+  element.dispatchEvent(new CustomEvent("pen-answer", { bubbles: true, detail: { generation } }));
   if (result.live) return; // a glimpse while the pen is down: the strip and Why? follow at pen-up
   if (result.stages) {
     stages.src = result.stages;
@@ -320,8 +322,12 @@ document.addEventListener("keydown", (event) => {
 });
 
 // The model dropdown's change event calls setModel (draw_tab.py); the personal panel's
-// buttons send `drawing()` with their click (personal_panel.py).
+// buttons send `drawing()` with their click (personal_panel.py), and "Inside the network"
+// asks about `drawing()` with `model()` (inside_view.js).
 window.mnistPen = {
+  model() {
+    return model;
+  },
   drawing() {
     if (blank()) return null;
     if (!uploaded) return { image: canvas.toDataURL("image/png"), kind: "canvas" };

@@ -33,6 +33,7 @@ from .limits import Limits
 from .pen_canvas import read_page_drawing
 from .sketch import read_drawing
 from .text import NO_MODEL, not_a_digit
+from .watch_panel import WatchHandlers
 
 FIT_EVENTS = 4 * MAX_FITS
 
@@ -462,14 +463,17 @@ def build_personal_panel(
     limits: Limits,
     model: gr.Dropdown,
     owner_token: gr.BrowserState,
+    remembered_name: gr.BrowserState,
+    watching: WatchHandlers,
 ) -> Callable[[gr.Blocks], None]:
-    """The answer row ("Is it right?") and the panel of the person's own drawings, under the
-    pen. Returns `connect(demo)`, which fills the name and the set when the page loads."""
+    """The answer row ("Is it right?", and 👁 to watch the drawing while a model trains)
+    and the panel of the person's own drawings, under the pen; `remembered_name` is the
+    browser's memory of their set's name. Returns `connect(demo)`, which fills the name and
+    the set when the page loads."""
     handlers = PersonalHandlers(library, store, limits)
-    answers = _answer_buttons()
+    answers, watch = _answer_buttons()
     message = gr.Markdown(elem_id="personal-message")
     panel = _panel()
-    remembered_name = gr.BrowserState(None, storage_key="mnist-studio-personal-name")
     drawing = gr.JSON(visible=False)
     pending = gr.State(None)  # the drawing and digit a press asked to confirm
     ask_name = gr.Checkbox(False, visible=False)  # tells the page to focus the name box
@@ -482,6 +486,14 @@ def build_personal_panel(
             js=WITH_DRAWING,
             api_visibility="private",
         ).then(None, ask_name, None, js=FOCUS_NAME_WHEN_ASKED, api_visibility="private")
+    watch.click(
+        watching.watch_drawing,
+        [drawing, owner_token],
+        message,
+        js=WITH_DRAWING,
+        api_visibility="private",
+        queue=False,
+    )
     _wire_deletes(handlers, panel, message, owner_token)
     panel.counts.change(
         forget_fit_warning, panel.result, panel.result, api_visibility="private", queue=False
@@ -510,8 +522,9 @@ def build_personal_panel(
     )
 
 
-def _answer_buttons() -> list[tuple[gr.Button, str]]:
-    """The answer row: "✓ Right" and the ten digits, each with the label it keeps."""
+def _answer_buttons() -> tuple[list[tuple[gr.Button, str]], gr.Button]:
+    """The answer row: "✓ Right" and the ten digits, each with the label it keeps; and
+    👁, which picks the drawing for the next training run to read as it learns."""
     with gr.Row(elem_id="personal-answer", equal_height=True):
         gr.Markdown("**Is it right?**", elem_classes="personal-ask")
         # Secondary until the pen's answer is a digit (RIGHT_STANDS_OUT_FOR_A_DIGIT).
@@ -523,7 +536,10 @@ def _answer_buttons() -> list[tuple[gr.Button, str]]:
             gr.Button(str(d), size="sm", scale=0, min_width=36, elem_id=f"personal-digit-{d}")
             for d in range(10)
         ]
-    return [(right, RIGHT), *[(b, str(d)) for d, b in enumerate(digit_buttons)]]
+        watch = gr.Button(
+            "👁 Watch while training", size="sm", scale=0, min_width=190, elem_id="watch-drawing"
+        )
+    return [(right, RIGHT), *[(b, str(d)) for d, b in enumerate(digit_buttons)]], watch
 
 
 def _panel() -> Panel:

@@ -28,10 +28,12 @@ from ..service.training_jobs import (
     TrainingJobs,
     trains_elsewhere,
 )
+from ..service.watch_lists import WatchLists
 from ..training.recipes import RECIPES, default_recipe, make_config
 from .charts import accuracy_frame, loss_frame
 from .errors import user_error
 from .identity import owner as owner_of
+from .watch_panel import WatchHandlers, WatchPanel, lay_out_watch_panel, watch_update
 
 log = logging.getLogger(__name__)
 
@@ -222,10 +224,16 @@ class TrainHandlers:
     """The Train tab's handlers: what they need is the training jobs (and their library),
     and for train_from_page the form's components (None where no page is built)."""
 
-    def __init__(self, jobs: TrainingJobs, form: TrainForm | None = None):
+    def __init__(
+        self,
+        jobs: TrainingJobs,
+        form: TrainForm | None = None,
+        watch_lists: WatchLists | None = None,
+    ):
         self.jobs = jobs
         self.library = jobs.library
         self.form = form
+        self.watch_lists = watch_lists or WatchLists()
 
     def fill_recipe(self, recipe_name: str) -> list[Any]:
         """A picked recipe's description, values and a model name that is free now."""
@@ -260,13 +268,15 @@ class TrainHandlers:
     def start_run(
         self, recipe_name: str, name: str, values: dict[str, Any], owner: str, api: bool
     ) -> Job:
-        """The run started, or a gr.Error that says why not."""
+        """The run started (reading the drawings `owner` picked to watch), or a gr.Error
+        that says why not."""
         try:
             config = config_from_form(recipe_name, values, blank_means_recipe=api)
             name = (name or "").strip()
             if api and not name:  # an API caller may leave the name to us
                 name = self.library.free_name(recipe_name)
-            return self.jobs.start(recipe_name, config, name, owner=owner)
+            watched = self.watch_lists.watched(owner) if owner else None
+            return self.jobs.start(recipe_name, config, name, owner=owner, watched=watched)
         except (ValueError, TrainingBusy, TrainingElsewhere) as err:
             raise user_error(str(err)) from None
 
@@ -275,12 +285,14 @@ class TrainHandlers:
         values = {spec.name: form[fields.settings[spec.name]] for spec in WEB_SETTINGS}
         owner = owner_of(form[fields.owner_token], request)
         job = self.start_run(form[fields.recipe], form[fields.name], values, owner, False)
-        async for update in self.follow(job):
+        async for update in self.follow(job, owner):
             yield update
 
-    async def follow(self, job: Job):
-        """The run's progress, curves and at the end its result, as the page shows them."""
-        shown_epochs = -1  # the first update clears the previous run's plot
+    async def follow(self, job: Job, viewer: str):
+        """The run's progress, curves, watched drawings (to `viewer`, when the run is
+        theirs) and at the end its result, as the page shows them."""
+        shown_epochs = shown_points = -1  # the first update clears the previous run's
+        mine = bool(viewer) and viewer == job.owner
         async for snapshot in _watch(self.jobs, job):
             progress_text, losses = progress_html(snapshot), loss_frame(snapshot)
             if snapshot.finished:
@@ -288,17 +300,23 @@ class TrainHandlers:
                     progress_text,
                     losses,
                     accuracy_frame(snapshot),
+                    watch_update(snapshot, mine),
                     result_markdown(snapshot),
                     self.library.free_name(snapshot.recipe),
                     snapshot.saved_as,
                 )
                 return
             # Each plot sent costs the server a JSON round trip of all its points: the
-            # accuracy plot goes out only when an epoch has added one.
+            # accuracy plot goes out only when an epoch has added one, the cards when a
+            # watch point has.
             changed = len(snapshot.epochs) != shown_epochs
             shown_epochs = len(snapshot.epochs)
             accuracy = accuracy_frame(snapshot) if changed else gr.skip()
-            yield progress_text, losses, accuracy, "", gr.skip(), gr.skip()
+            watched = (
+                watch_update(snapshot, mine) if len(snapshot.watch) != shown_points else gr.skip()
+            )
+            shown_points = len(snapshot.watch)
+            yield progress_text, losses, accuracy, watched, "", gr.skip(), gr.skip()
 
     @_with_api_signature
     async def train_from_api(self, *args):
@@ -334,15 +352,16 @@ class TrainHandlers:
             pass
         return ""
 
-    async def follow_current_run(self):
-        """On page load, anyone sees the run in progress as it goes; otherwise the page
-        gets a model name that is free now (a run may have taken the one it was built with)."""
+    async def follow_current_run(self, token: str | None, request: gr.Request):
+        """On page load, anyone sees the run in progress as it goes (its owner, their
+        watched drawings too); otherwise the page gets a model name that is free now (a run
+        may have taken the one it was built with)."""
         job = self.jobs.current()
         if job is None or self.jobs.snapshot(job).finished:
             free = self.library.free_name(FIRST_RECIPE)
-            yield progress_html(None), gr.skip(), gr.skip(), gr.skip(), free, gr.skip()
+            yield progress_html(None), *[gr.skip()] * 4, free, gr.skip()
             return
-        async for update in self.follow(job):
+        async for update in self.follow(job, owner_of(token, request)):
             yield update
 
     def form_of_current_run(self) -> list[Any]:
@@ -377,6 +396,8 @@ class TrainView:
     result: gr.Markdown
     loss_plot: gr.LinePlot
     accuracy_plot: gr.LinePlot
+    watch: WatchPanel  # the drawings picked for the next run
+    watch_view: gr.HTML  # how the run reads them
     saved: gr.State  # the name the last run saved its model as
 
     @property
@@ -391,6 +412,7 @@ class TrainView:
             self.progress,
             self.loss_plot,
             self.accuracy_plot,
+            self.watch_view,
             self.result,
             self.name,
             self.saved,
@@ -436,10 +458,12 @@ def lay_out_train_tab(jobs: TrainingJobs) -> TrainView:
             device_text = gr.Textbox(_device_label("auto"), label="Trains on", interactive=False)
             with gr.Accordion("More settings", open=False), gr.Row():
                 inputs |= _setting_inputs(MORE, default)
+            watch = lay_out_watch_panel()
         with gr.Column(scale=3, min_width=420):
             progress = gr.HTML(progress_html(None), label="Progress", elem_id="train-progress")
             result = gr.Markdown(label="Result", elem_id="train-result")
             loss_plot, accuracy_plot = _plots()
+            watch_view = gr.HTML(elem_id="watch-view", elem_classes="watch-view")
     return TrainView(
         recipe=recipe,
         name=name,
@@ -454,6 +478,8 @@ def lay_out_train_tab(jobs: TrainingJobs) -> TrainView:
         result=result,
         loss_plot=loss_plot,
         accuracy_plot=accuracy_plot,
+        watch=watch,
+        watch_view=watch_view,
         saved=gr.State(None),
     )
 
@@ -491,14 +517,34 @@ def _plots() -> tuple[gr.LinePlot, gr.LinePlot]:
 
 
 def build_train_tab(
-    jobs: TrainingJobs, owner_token: gr.BrowserState
-) -> Callable[[gr.Blocks, Callable, list, list], None]:
-    """Lay the tab out; return `connect(demo, offer_new_model, inputs, outputs)`, to be
-    called once the other tabs exist (see its docstring). `owner_token` is the browser's
-    own id: who started a run, so that a reload or a second tab reattaches to it."""
+    jobs: TrainingJobs,
+    owner_token: gr.BrowserState,
+    watching: WatchHandlers,
+    personal_name: gr.BrowserState,
+) -> Callable[..., None]:
+    """Lay the tab out; return `connect(demo, opened, offer_new_model, inputs, outputs)`,
+    to be called once the other tabs exist (see its docstring). `owner_token` is the
+    browser's own id: who started a run, so that a reload or a second tab reattaches to it;
+    `personal_name` the name of their handwriting set, which drawings to watch come from."""
     view = lay_out_train_tab(jobs)
-    handlers = TrainHandlers(jobs, TrainForm(view.recipe, view.name, owner_token, view.inputs))
-    return _TrainTab.wire(view, handlers, owner_token).connect
+    form = TrainForm(view.recipe, view.name, owner_token, view.inputs)
+    handlers = TrainHandlers(jobs, form, watching.watch_lists)
+    tab = _TrainTab.wire(view, handlers, owner_token)
+    _wire_watch_panel(view.watch, watching, owner_token, personal_name)
+    return tab.connect
+
+
+def _wire_watch_panel(
+    panel: WatchPanel,
+    watching: WatchHandlers,
+    owner_token: gr.BrowserState,
+    personal_name: gr.BrowserState,
+) -> None:
+    private = dict(api_visibility="private", queue=False)
+    panel.add_yours.click(
+        watching.add_yours, [personal_name, owner_token], [panel.picked, panel.message], **private
+    )
+    panel.clear.click(watching.clear, owner_token, [panel.picked, panel.message], **private)
 
 
 @dataclass(frozen=True)
@@ -555,11 +601,27 @@ class _TrainTab:
         return cls(view, handlers, owner_token, recipe_picked, run)
 
     def connect(
-        self, demo: gr.Blocks, offer_new_model: Callable, inputs: list, outputs: list
+        self,
+        demo: gr.Blocks,
+        opened: Callable,
+        offer_new_model: Callable,
+        inputs: list,
+        outputs: list,
+        watching: WatchHandlers,
     ) -> None:
-        """Wire what needs the whole page: reattaching on load, and offering a new model
-        to the other tabs: `offer_new_model(saved_as, *inputs)` gives `outputs`' updates."""
+        """Wire what needs the whole page: reattaching on load, the drawings picked to
+        watch shown on load and when the tab is `opened` (they are picked in the Draw tab
+        too), and offering a new model to the other tabs: `offer_new_model(saved_as,
+        *inputs)` gives `outputs`' updates."""
         view, handlers, owner_token = self.view, self.handlers, self.owner_token
+        gr.on(
+            [demo.load, opened],
+            watching.picked,
+            owner_token,
+            view.watch.picked,
+            api_visibility="private",
+            queue=False,
+        )
         form = [view.recipe, *view.settings]
         # always_last: a recipe picked while the last one's estimate runs is estimated
         # after it (the default, "once", dropped it and left the last recipe's on screen).
@@ -590,15 +652,15 @@ class _TrainTab:
             api_visibility="private",
             queue=False,
         )
-        watching = demo.load(
+        watching_run = demo.load(
             handlers.follow_current_run,
-            None,
+            owner_token,
             view.shown,
             api_visibility="private",
             concurrency_limit=None,
             show_progress="hidden",
         )
-        for event in (self.run, watching):
+        for event in (self.run, watching_run):
             event.then(offer_new_model, [view.saved, *inputs], outputs, api_visibility="private")
             # While a run trains the estimate says it waits for it; once it is over, estimate.
             event.then(handlers.estimate_run, form, view.estimate, **estimating)
