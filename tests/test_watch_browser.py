@@ -15,7 +15,7 @@ from playwright.sync_api import sync_playwright
 from tests.conftest import MNIST_DIR
 from tests.harness.browser import choose_model, draw, launch_chromium, wait_text
 from tests.harness.server import launched_app, weights_with_quick_model
-from tests.test_train_browser import choose
+from tests.test_train_browser import choose, wait_value
 
 pytestmark = pytest.mark.slow
 ONE = [(0, -70), (0, 70)]
@@ -44,6 +44,8 @@ def test_she_watches_her_drawings_learnt_then_sees_the_run_epoch_by_epoch(mnist,
         picked.first.wait_for(timeout=60_000)
         assert picked.count() == 2
         choose(page, "Recipe", "t5_mlp_bn")
+        # The recipe's values first: typed before they land, a setting is overwritten.
+        wait_value(page, "#setting-epochs input", "20")
         page.locator("#setting-steps input").fill("200")
         page.locator("#setting-steps input").press("Tab")
         page.locator("#train-button").click()

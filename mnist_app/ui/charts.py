@@ -100,9 +100,12 @@ def per_class_table(per_class_accuracy: list[float], confusion: np.ndarray) -> p
     )
 
 
-def confusion_image(confusion: np.ndarray) -> np.ndarray:
+CLICK_A_CELL = "Confusion matrix: click a cell for its images"
+
+
+def confusion_image(confusion: np.ndarray, title: str = CLICK_A_CELL) -> np.ndarray:
     """The confusion matrix as an RGB picture (rows: true digit, columns: predicted)."""
-    return _confusion_chart(_key(confusion))[0]
+    return _confusion_chart(_key(confusion), title)[0]
 
 
 def confusion_cell(confusion: np.ndarray, x: float, y: float) -> tuple[int, int] | None:
@@ -118,7 +121,7 @@ def _key(confusion: np.ndarray) -> tuple[tuple[int, ...], ...]:
 
 
 @functools.lru_cache(maxsize=32)
-def _confusion_chart(counts: tuple[tuple[int, ...], ...]):
+def _confusion_chart(counts: tuple[tuple[int, ...], ...], title: str = CLICK_A_CELL):
     """The picture, and where its cells are: the pixel centre of cell (0, 0) and the step
     from one cell to the next, (x, y)."""
     matrix = np.array(counts)
@@ -148,7 +151,7 @@ def _confusion_chart(counts: tuple[tuple[int, ...], ...]):
     ax.set_yticks(range(10))
     ax.set_xlabel("predicted digit")
     ax.set_ylabel("true digit")
-    ax.set_title("Confusion matrix: click a cell for its images")
+    ax.set_title(title)
     fig.tight_layout()
     fig.canvas.draw()
     image = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()

@@ -53,6 +53,7 @@ def lay_out_epochs_section() -> EpochsSection:
         with gr.Row(equal_height=False):
             confusion = gr.Image(
                 label="Confusion matrix at that evaluation",
+                show_label=False,
                 alt_text="Confusion matrix at the chosen evaluation",
                 format="png",
                 interactive=False,
@@ -143,7 +144,8 @@ class EpochsHandlers:
                 for i in indices[:SHOWN].tolist()
             ]
 
-        return summary, confusion_image(matrix), items(learnt), items(forgotten)
+        title = f"Confusion matrix at evaluation {b + 1}"
+        return summary, confusion_image(matrix, title), items(learnt), items(forgotten)
 
 
 def _when(timeline: Timeline, k: int) -> str:
