@@ -37,16 +37,15 @@ from gradio_client import Client
 
 from bench import run_script
 from mnist_app.core.paths import WEIGHTS_DIR, pendigits_file, shared_mnist_dir
-from mnist_app.pen.replay import PenDigit, parse, render
-from mnist_app.ui.pen_canvas import png_data_url
+from mnist_app.pen.replay import PenDigit, parse
 from tests.harness.server import launched_app, launched_server, server_pid, train_args
+from tests.harness.sketches import canvas_data_url
 
 LIVE_EVERY_S = 0.060  # pen_canvas.js: LIVE_EVERY_MS
 PEN_SPEED = 500.0  # canvas px per second
 LIFT_S = 0.100  # pen up between strokes
 REST_S = 1.0  # between digits
 TICK_S = 0.020  # frames rendered per this much pen time
-BRUSH = 10
 HEADER = (
     "| against | people | pen-ups | p50 | p95 | max | errors | answers/s | server CPU ms/answer |"
 )
@@ -62,14 +61,6 @@ class Stroke:
         return len(self.frames) * TICK_S
 
 
-def canvas_url(strokes: list[list[tuple[float, float]]]) -> str:
-    """The canvas as the page posts it: 280x280 RGBA, ink in the alpha channel."""
-    rgb = render(strokes, brush_radius=BRUSH) if strokes else np.full((280, 280, 3), 255, np.uint8)
-    rgba = np.zeros((280, 280, 4), np.uint8)
-    rgba[..., 3] = 255 - rgb[..., 0]
-    return png_data_url(rgba)
-
-
 def drawn_strokes(digit: PenDigit) -> list[Stroke]:
     """A digit's strokes as the frames the page would send while and after drawing each."""
     fitted = digit.fit(280, 180, (140, 140))
@@ -80,8 +71,9 @@ def drawn_strokes(digit: PenDigit) -> list[Stroke]:
         frames = []
         for t in np.arange(0, lengths[-1] / PEN_SPEED, TICK_S):
             upto = max(1, int(np.searchsorted(lengths, t * PEN_SPEED, side="right")))
-            frames.append(canvas_url([*fitted[:k], stroke[:upto]]))
-        strokes.append(Stroke(frames or [canvas_url(fitted[: k + 1])], canvas_url(fitted[: k + 1])))
+            frames.append(canvas_data_url([*fitted[:k], stroke[:upto]]))
+        whole = canvas_data_url(fitted[: k + 1])
+        strokes.append(Stroke(frames or [whole], whole))
     return strokes
 
 

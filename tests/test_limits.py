@@ -408,3 +408,42 @@ def test_a_drawing_that_trickles_in_holds_no_turn_from_others():
     trickled, (status, waited) = asyncio.run(trickle_then_a_person())
     assert status == 200 and waited < 0.2
     assert [s for s, _ in trickled] == [408] * 4
+
+
+def canvas_frame(live: bool):
+    """A pen canvas request's body as the page sends it: `live` while the pen is down."""
+    body = json.dumps({"fn_name": "read_pen", "data": {"kind": "canvas", "live": live}}).encode()
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
+@pytest.mark.parametrize("marked", [True, False])
+def test_a_pen_up_is_answered_before_twenty_pages_frames_sent_while_drawing(marked):
+    """20 pages behind one address keep a live frame each waiting (as pen_canvas.js does,
+    one in flight per page); a 21st page lifts its pen. Its answer takes the next free
+    turn. Were the frames not marked live, it would wait behind all of them (the control)."""
+    guard = RequestGuard(answering_app(0.02), Limits(), None, LoginThrottle())  # 20 ms each
+
+    async def page_drawing(until: float) -> None:
+        while time.perf_counter() < until:
+            await through(guard, "192.0.2.30", receive=canvas_frame(live=marked))
+
+    async def class_then_a_pen_up() -> float:
+        until = time.perf_counter() + 1.0
+        pages = [asyncio.create_task(page_drawing(until)) for _ in range(20)]
+        await asyncio.sleep(0.3)  # every page has a frame waiting by now
+        status, waited = await through(guard, "192.0.2.30", receive=canvas_frame(live=False))
+        assert status == 200
+        await asyncio.gather(*pages)
+        return waited
+
+    waited = asyncio.run(class_then_a_pen_up())
+    # 2 turns at once for one address, 20 ms each: next turn within 20 ms; behind 20
+    # frames, 200 ms.
+    if marked:
+        assert waited < 0.08
+    else:
+        assert waited > 0.15

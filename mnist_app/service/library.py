@@ -26,6 +26,7 @@ from pathlib import Path
 from ..analysis.neighbours import FeatureIndex
 from ..analysis.onnx_export import FORMAT as ONNX_FORMAT
 from ..analysis.onnx_export import export_onnx
+from ..core import onnx_answer
 from ..core.atomic import write_atomically
 from ..core.checkpoint import checkpoint_path, free_name, list_checkpoints, load_checkpoint
 from ..core.data import Mnist, load_mnist
@@ -54,6 +55,9 @@ FEATURE_RETRIES = 5  # a request whose job others' requests dropped asks again t
 # of personal models must not hold them all (10 fits added 1 GB that stayed).
 MODEL_MEMORY_BYTES = 512 * 2**20
 EVALUATIONS_KEPT = 32  # ~0.5 MB each
+# ONNX Runtime sessions kept for the pen canvas's frames sent while the pen is down: a
+# class draws with one or two models; each session holds about its model's size.
+LIVE_MODELS = 8
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,8 @@ class ModelLibrary:
         self._drawn_set: DrawnSet | None = None
         self._feature_worker = ThreadPoolExecutor(1, thread_name_prefix="features")
         self._drawn_worker = ThreadPoolExecutor(1, thread_name_prefix="drawn-accuracy")
+        self._live: OrderedDict[tuple[str, float], Future[onnx_answer.OnnxAnswer]] = OrderedDict()
+        self._live_worker = ThreadPoolExecutor(1, thread_name_prefix="onnx-live")
         self._trainings = 0  # runs and time estimates training now
         self._no_training = threading.Condition()
         self._shipped_read: tuple[int | None, tuple[str, ...]] = (None, ())
@@ -163,6 +169,33 @@ class ModelLibrary:
                 self._evict_models()
             self._predictors.move_to_end(key)
             return self._predictors[key]
+
+    def live_answer(self, name: str) -> onnx_answer.OnnxAnswer | None:
+        """The model's fast answer for frames sent while the pen is down, once ready. The
+        first call exports the model to ONNX in the background (seconds, once per
+        checkpoint version) and returns None, as does every call where ONNX Runtime is not
+        installed or the export failed: the caller then asks `predictor(name)`."""
+        if not onnx_answer.available():
+            return None
+        key = self._key(name)
+        with self._lock:
+            job = self._live.get(key)
+            if job is None:
+                job = self._live[key] = self._live_worker.submit(self._make_live, name)
+                idle = [k for k, old in self._live.items() if not old.running()]
+                for old in idle[: max(0, len(self._live) - LIVE_MODELS)]:
+                    self._live.pop(old).cancel()
+            self._live.move_to_end(key)
+        if not job.done() or job.cancelled() or job.exception() is not None:
+            return None
+        return job.result()
+
+    def _make_live(self, name: str) -> onnx_answer.OnnxAnswer:
+        try:
+            return onnx_answer.OnnxAnswer(self.onnx_file(name))
+        except Exception:
+            log.exception("no ONNX Runtime answer for %s: its live frames go through torch", name)
+            raise
 
     def _evict_models(self) -> None:
         """Drop the least recently used models over the memory budget (the newest stays)."""

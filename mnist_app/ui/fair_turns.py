@@ -2,7 +2,9 @@
 couple per address, and when more wait, the next turn goes to the address that waited
 longest for one, not to whoever sent the most. One address flooding the pen canvas then
 gets its share, and another person's pen-up answer waits behind at most one of its
-requests per slot (bench/exhaust.py F12)."""
+requests per slot (bench/exhaust.py F12). Within an address, urgent requests (a pen-up's
+answer) go before the others (frames sent while a pen is still down): a class behind one
+school address sees its pen-up answers first, however many pens are moving."""
 
 from __future__ import annotations
 
@@ -10,10 +12,33 @@ import asyncio
 from collections import Counter, OrderedDict, deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 
 
 class TurnsFull(Exception):
     """An address has too many requests waiting already."""
+
+
+@dataclass
+class _Line:
+    """One address's waiting requests: the urgent ones first."""
+
+    urgent: deque[asyncio.Future] = field(default_factory=deque)
+    later: deque[asyncio.Future] = field(default_factory=deque)
+
+    def __len__(self) -> int:
+        return len(self.urgent) + len(self.later)
+
+    def add(self, ticket: asyncio.Future, urgent: bool) -> None:
+        (self.urgent if urgent else self.later).append(ticket)
+
+    def next(self) -> asyncio.Future:
+        return (self.urgent or self.later).popleft()
+
+    def remove(self, ticket: asyncio.Future) -> None:
+        for queue in (self.urgent, self.later):
+            if ticket in queue:
+                queue.remove(ticket)
 
 
 class FairTurns:
@@ -21,28 +46,29 @@ class FairTurns:
         self.slots, self.per_address = slots, per_address
         self.waiting_per_address = waiting_per_address
         self._running: Counter[str] = Counter()
-        self._waiting: OrderedDict[str, deque[asyncio.Future]] = OrderedDict()
+        self._waiting: OrderedDict[str, _Line] = OrderedDict()
 
     @asynccontextmanager
-    async def turn(self, address: str) -> AsyncIterator[None]:
-        """Runs the block in a slot; raises TurnsFull when `address` has too many waiting."""
-        await self._acquire(address)
+    async def turn(self, address: str, urgent: bool = True) -> AsyncIterator[None]:
+        """Runs the block in a slot; raises TurnsFull when `address` has too many waiting.
+        A request that is not `urgent` waits behind its address's urgent ones."""
+        await self._acquire(address, urgent)
         try:
             yield
         finally:
             self._release(address)
 
-    async def _acquire(self, address: str) -> None:
+    async def _acquire(self, address: str, urgent: bool) -> None:
         if not self._waiting and self._free_for(address):
             self._running[address] += 1
             return
-        queue = self._waiting.setdefault(address, deque())
-        if len(queue) >= self.waiting_per_address:
-            if not queue:
+        line = self._waiting.setdefault(address, _Line())
+        if len(line) >= self.waiting_per_address:
+            if not line:
                 del self._waiting[address]
             raise TurnsFull(address)
         ticket = asyncio.get_running_loop().create_future()
-        queue.append(ticket)
+        line.add(ticket, urgent)
         try:
             await ticket
         except asyncio.CancelledError:
@@ -68,11 +94,11 @@ class FairTurns:
         granted = True
         while granted:
             granted = False
-            for address, queue in list(self._waiting.items()):
+            for address, line in list(self._waiting.items()):
                 if not self._free_for(address):
                     continue
-                ticket = queue.popleft()
-                if queue:
+                ticket = line.next()
+                if line:
                     self._waiting.move_to_end(address)
                 else:
                     del self._waiting[address]
@@ -83,8 +109,8 @@ class FairTurns:
                 break
 
     def _forget(self, address: str, ticket: asyncio.Future) -> None:
-        queue = self._waiting.get(address)
-        if queue is not None and ticket in queue:
-            queue.remove(ticket)
-            if not queue:
+        line = self._waiting.get(address)
+        if line is not None:
+            line.remove(ticket)
+            if not line:
                 del self._waiting[address]

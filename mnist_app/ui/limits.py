@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -176,7 +177,7 @@ class RequestGuard:
         except TimeoutError:
             return await _refuse(send, 408, "The drawing took too long to arrive.")
         try:
-            async with self._canvas.turn(client):
+            async with self._canvas.turn(client, urgent=not _is_live_frame(body)):
                 await self.app(scope, _replay(body), send)
         except TurnsFull:
             await _refuse(send, 429, "Too many drawings waiting from this address.")
@@ -301,6 +302,16 @@ async def _body(receive: Any) -> bytes:
         chunks.append(message.get("body", b""))
         more = message.get("more_body", False)
     return b"".join(chunks)
+
+
+def _is_live_frame(body: bytes) -> bool:
+    """Whether a canvas request is a frame sent while the pen is still down (pen_canvas.js
+    marks them live): it waits behind pen-ups, whose answers people wait for."""
+    try:
+        data = json.loads(body).get("data")
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(data, dict) and data.get("live") is True
 
 
 def _replay(body: bytes) -> Any:

@@ -111,12 +111,13 @@ Reply = dict[str, str | bool]  # the canvas's answer: html, state, stages, [live
 
 
 def pen_reader(
-    answer: Callable[[Preprocessed, str | None], Answer],
+    answer: Callable[[Preprocessed, str | None, bool], Answer],
     max_upload_bytes: int,
     why: Why | None = None,
 ) -> Callable[[dict], Reply]:
-    """The canvas's server function: `answer(stages, model)` reads a preprocessed drawing
-    with the named model; when the page asks why, `why(stages, model)` explains a digit."""
+    """The canvas's server function: `answer(stages, model, live)` reads a preprocessed
+    drawing with the named model (`live` while the pen is down); when the page asks why,
+    `why(stages, model)` explains a digit."""
     uploads_at_once = threading.BoundedSemaphore(2)
 
     def read_pen(request: dict) -> Reply:
@@ -144,12 +145,13 @@ def pen_reader(
                 uploads_at_once.release()
         if stages is None:
             return {"html": answer_html(DRAW_A_DIGIT), "state": "blank", "stages": ""}
+        live = request.get("live") is True
         try:
-            result = answer(stages, model)
+            result = answer(stages, model, live)
         except gr.Error as err:
             return {"html": answer_html(err.message), "state": "error", "stages": ""}
         state = {dict: "digit", NonDigit: "not-digit"}.get(type(result), "refused")
-        if request.get("live") is True:
+        if live:
             return {"html": answer_html(result), "state": state, "stages": "", "live": True}
         strip = png_data_url(stage_strip(stages))
         reply = {"html": answer_html(result), "state": state, "stages": strip}

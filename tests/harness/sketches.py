@@ -65,6 +65,17 @@ def pen_sketchpad_values(count: int, brush_radius: float = 10) -> list[dict]:
     return values
 
 
+def canvas_data_url(strokes: list, brush_radius: float = 10) -> str:
+    """Strokes on the Draw tab's pen canvas, as the page posts them: a 280x280 RGBA PNG
+    data URL, black ink in the alpha channel (blank without strokes)."""
+    from mnist_app.ui.pen_canvas import png_data_url
+
+    rgba = np.zeros((280, 280, 4), np.uint8)
+    if strokes:
+        rgba[..., 3] = 255 - render(strokes, brush_radius=brush_radius)[..., 0]
+    return png_data_url(rgba)
+
+
 def shadowed_photo_of_a_four() -> np.ndarray:
     """A pen-drawn 4 (test writer) photographed on grey paper, with a dark shadow band along
     the left edge, a vignette and sensor noise: read as a 1 (45%) before the background was
