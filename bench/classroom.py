@@ -3,13 +3,15 @@
 Each simulated person draws pendigits test-writer digits stroke by stroke on the Draw
 tab's pen canvas, as pen_canvas.js does: while the pen is down, the drawing so far is
 posted to the canvas's server function at most every 60 ms and never two at a time,
-marked live (answered without the stage strip; `--unmarked` sends them as before); at
-pen-up, the whole stroke is posted once more (after any request still in flight). The pen
+marked live (answered without the stage strip); at pen-up, the whole stroke is posted
+once more, at once, even while a live frame is out (the server drops that frame if it still
+waits; `--unmarked` sends frames unmarked and the pen-up after them, as before). The pen
 moves at 500 canvas px/s, lifts for 100 ms between strokes, and rests 1 s between digits.
 Every frame is rendered before the pen goes down, so the clients cost little CPU.
 
 Timed: pen-up -> its answer (the wait a person sees), p50 / p95 / max, errors, canvas
-answers per second, and the server process's CPU seconds per answer. Against:
+answers per second (live frames dropped unanswered are not answers), and the server's and
+the simulated people's CPU per answer. Against:
   app        the app (`python app.py`, the shipped weights, the Draw tab's default model)
   floor      a do-nothing server function behind the same canvas (bench/trivial_server.py)
   training   the app while a `speedrun` run trains through /train (its time against quiet)
@@ -29,6 +31,7 @@ import statistics
 import tempfile
 import threading
 import time
+from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,7 +51,7 @@ LIFT_S = 0.100  # pen up between strokes
 REST_S = 1.0  # between digits
 TICK_S = 0.020  # frames rendered per this much pen time
 HEADER = (
-    "| against | people | pen-ups | p50 | p95 | max | errors | answers/s "
+    "| against | people | pen-ups | p50 | p95 | max | errors | answers/s | frames dropped/s "
     "| server CPU ms/answer | the people's CPU ms/answer |"
 )
 
@@ -84,11 +87,19 @@ class Tally:
     waits: list[float] = field(default_factory=list)  # pen-up -> answer, seconds
     errors: list[str] = field(default_factory=list)
     answers: int = 0
+    dropped: int = 0  # live frames the server dropped unanswered at their page's pen-up
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, wait: float | None = None, error: str | None = None, answered: int = 0):
+    def add(
+        self,
+        wait: float | None = None,
+        error: str | None = None,
+        answered: int = 0,
+        dropped: int = 0,
+    ):
         with self.lock:
             self.answers += answered
+            self.dropped += dropped
             if wait is not None:
                 self.waits.append(wait)
             if error is not None:
@@ -123,9 +134,11 @@ class Person(threading.Thread):
         self.page, self.digits, self.tally = page, digits, tally
         self.until, self.offset = until, offset  # when to stop drawing, and start
         self.session = secrets.token_hex(8)
+        # The page's frame sent while drawing stays out as the pen lifts: a second sender.
+        self.live_frames = futures.ThreadPoolExecutor(1)
 
     def run(self) -> None:
-        with httpx.Client(base_url=self.page.url, timeout=60) as client:
+        with httpx.Client(base_url=self.page.url, timeout=60) as client, self.live_frames:
             time.sleep(self.offset)  # people do not all start on the same millisecond
             k = 0
             while time.monotonic() < self.until:
@@ -138,17 +151,24 @@ class Person(threading.Thread):
     def draw(self, client: httpx.Client, stroke: Stroke) -> None:
         down = time.monotonic()
         up = down + stroke.seconds
-        last = -1.0
+        last, live = -1.0, None  # when the last live frame left, and its answer to come
         while (now := time.monotonic()) < up:
+            if live is not None and not live.done():  # one in flight at a time
+                futures.wait([live], timeout=up - now)
+                continue
             if now - last < LIVE_EVERY_S:
                 time.sleep(min(LIVE_EVERY_S - (now - last), up - now))
                 continue
             last = now
             frame = stroke.frames[min(int((now - down) / TICK_S), len(stroke.frames) - 1)]
-            self.ask(client, frame, live=True)
+            live = self.live_frames.submit(self.ask, client, frame, True)
         if (now := time.monotonic()) < up:
             time.sleep(up - now)
+        if live is not None and not self.page.marks_live:
+            live.result()  # the page before 2026-12-07 waited for it before its pen-up
         answered = self.ask(client, stroke.final)
+        if live is not None:
+            live.result()
         if answered is not None:
             self.tally.add(wait=answered - up)
 
@@ -165,8 +185,12 @@ class Person(threading.Thread):
         try:
             response = client.post("gradio_api/component_server", json=body)
             response.raise_for_status()
-            if response.json().get("state") not in ("digit", "not-digit", "refused"):
-                raise RuntimeError(f"answer {response.json().get('state')}")
+            state = response.json().get("state")
+            if live and state == "superseded":
+                self.tally.add(dropped=1)
+                return None
+            if state not in ("digit", "not-digit", "refused"):
+                raise RuntimeError(f"answer {state}")
         except Exception as err:  # every failure counts; the person goes on drawing
             self.tally.add(error=f"{type(err).__name__}: {err}"[:200])
             return None
@@ -216,6 +240,7 @@ def classroom(page: Page, digits, people: int, seconds: float) -> dict:
         "max": ms.max() if len(ms) else float("nan"),
         "errors": len(tally.errors),
         "answers/s": tally.answers / wall,
+        "dropped/s": tally.dropped / wall,
         "cpu ms/answer": 1000 * cpu / max(1, tally.answers),
         "client ms/answer": 1000 * client / max(1, tally.answers),
         "first error": tally.errors[0] if tally.errors else "",
@@ -226,7 +251,8 @@ def print_row(against: str, row: dict) -> None:
     print(
         f"| {against} | {row['people']} | {row['pen-ups']} | {row['p50']:.0f} ms | "
         f"{row['p95']:.0f} ms | {row['max']:.0f} ms | {row['errors']} | "
-        f"{row['answers/s']:.0f} | {row['cpu ms/answer']:.1f} | {row['client ms/answer']:.1f} |",
+        f"{row['answers/s']:.0f} | {row['dropped/s']:.0f} | {row['cpu ms/answer']:.1f} | "
+        f"{row['client ms/answer']:.1f} |",
         flush=True,
     )
     if row["first error"]:
@@ -261,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{statistics.mean(s.seconds for d in digits for s in d):.2f} s of pen per stroke\n"
     )
     print(HEADER)
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     failed = False
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

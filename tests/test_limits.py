@@ -410,9 +410,14 @@ def test_a_drawing_that_trickles_in_holds_no_turn_from_others():
     assert [s for s, _ in trickled] == [408] * 4
 
 
-def canvas_frame(live: bool):
-    """A pen canvas request's body as the page sends it: `live` while the pen is down."""
-    body = json.dumps({"fn_name": "read_pen", "data": {"kind": "canvas", "live": live}}).encode()
+def canvas_frame(live: bool, page: str = "a-page"):
+    """A pen canvas request's body as `page` sends it: `live` while the pen is down."""
+    request = {
+        "session_hash": page,
+        "fn_name": "read_pen",
+        "data": {"kind": "canvas", "live": live},
+    }
+    body = json.dumps(request).encode()
 
     async def receive() -> dict:
         return {"type": "http.request", "body": body, "more_body": False}
@@ -427,15 +432,15 @@ def test_a_pen_up_is_answered_before_twenty_pages_frames_sent_while_drawing(mark
     turn. Were the frames not marked live, it would wait behind all of them (the control)."""
     guard = RequestGuard(answering_app(0.02), Limits(), None, LoginThrottle())  # 20 ms each
 
-    async def page_drawing(until: float) -> None:
+    async def page_drawing(k: int, until: float) -> None:
         while time.perf_counter() < until:
-            await through(guard, "192.0.2.30", receive=canvas_frame(live=marked))
+            await through(guard, "192.0.2.30", receive=canvas_frame(marked, f"page{k}"))
 
     async def class_then_a_pen_up() -> float:
         until = time.perf_counter() + 1.0
-        pages = [asyncio.create_task(page_drawing(until)) for _ in range(20)]
+        pages = [asyncio.create_task(page_drawing(k, until)) for k in range(20)]
         await asyncio.sleep(0.3)  # every page has a frame waiting by now
-        status, waited = await through(guard, "192.0.2.30", receive=canvas_frame(live=False))
+        status, waited = await through(guard, "192.0.2.30", receive=canvas_frame(False, "lifted"))
         assert status == 200
         await asyncio.gather(*pages)
         return waited
@@ -447,3 +452,32 @@ def test_a_pen_up_is_answered_before_twenty_pages_frames_sent_while_drawing(mark
         assert waited < 0.08
     else:
         assert waited > 0.15
+
+
+def test_a_pages_pen_up_drops_its_frame_still_waiting_which_nobody_would_see():
+    """The page sends its pen-up without waiting for the frame it sent while drawing: that
+    frame, still waiting for a turn, is answered at once as superseded, with no work."""
+    guard = RequestGuard(answering_app(0.1), Limits(canvas_slots=1), None, LoginThrottle())
+
+    async def answer(receive) -> tuple[bytes, float]:
+        sent, started = [], time.perf_counter()
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "method": "POST", "path": "/gradio_api/component_server"}
+        await guard({**scope, "client": ("192.0.2.40", 1), "headers": []}, receive, send)
+        return sent[1]["body"], time.perf_counter() - started
+
+    async def someone_busy_then_a_page_lifts_its_pen():
+        busy = asyncio.create_task(answer(canvas_frame(False, "someone")))
+        await asyncio.sleep(0.02)  # the one turn is taken for 100 ms
+        glimpse = asyncio.create_task(answer(canvas_frame(True, "page")))
+        other = asyncio.create_task(answer(canvas_frame(True, "another-page")))
+        await asyncio.sleep(0.02)
+        pen_up = await answer(canvas_frame(False, "page"))
+        return await glimpse, pen_up, await other, await busy
+
+    glimpse, pen_up, other, _ = asyncio.run(someone_busy_then_a_page_lifts_its_pen())
+    assert json.loads(glimpse[0])["state"] == "superseded" and glimpse[1] < 0.08
+    assert pen_up[0] == b"ok" and other[0] == b"ok"  # another page's frame is kept

@@ -4,7 +4,9 @@ longest for one, not to whoever sent the most. One address flooding the pen canv
 gets its share, and another person's pen-up answer waits behind at most one of its
 requests per slot (bench/exhaust.py F12). Within an address, urgent requests (a pen-up's
 answer) go before the others (frames sent while a pen is still down): a class behind one
-school address sees its pen-up answers first, however many pens are moving."""
+school address sees its pen-up answers first, however many pens are moving. And a page's
+pen-up drops that page's frame still waiting (the page sends it without waiting for the
+frame's answer, which nobody would see)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,10 @@ from dataclasses import dataclass, field
 
 class TurnsFull(Exception):
     """An address has too many requests waiting already."""
+
+
+class Superseded(Exception):
+    """A frame sent while the pen was down, dropped while it waited: its page's pen-up came."""
 
 
 @dataclass
@@ -47,18 +53,25 @@ class FairTurns:
         self.waiting_per_address = waiting_per_address
         self._running: Counter[str] = Counter()
         self._waiting: OrderedDict[str, _Line] = OrderedDict()
+        # Each page's request that is not urgent, while it waits: (address, ticket).
+        self._page_waiting: dict[str, tuple[str, asyncio.Future]] = {}
 
     @asynccontextmanager
-    async def turn(self, address: str, urgent: bool = True) -> AsyncIterator[None]:
+    async def turn(
+        self, address: str, urgent: bool = True, page: str | None = None
+    ) -> AsyncIterator[None]:
         """Runs the block in a slot; raises TurnsFull when `address` has too many waiting.
-        A request that is not `urgent` waits behind its address's urgent ones."""
-        await self._acquire(address, urgent)
+        A request that is not `urgent` waits behind its address's urgent ones, and raises
+        Superseded if an urgent one of the same `page` (and address) comes meanwhile."""
+        await self._acquire(address, urgent, page)
         try:
             yield
         finally:
             self._release(address)
 
-    async def _acquire(self, address: str, urgent: bool) -> None:
+    async def _acquire(self, address: str, urgent: bool, page: str | None) -> None:
+        if urgent and page is not None:
+            self._supersede(address, page)
         if not self._waiting and self._free_for(address):
             self._running[address] += 1
             return
@@ -69,14 +82,28 @@ class FairTurns:
             raise TurnsFull(address)
         ticket = asyncio.get_running_loop().create_future()
         line.add(ticket, urgent)
+        if not urgent and page is not None:
+            self._page_waiting[page] = (address, ticket)
         try:
             await ticket
         except asyncio.CancelledError:
-            if ticket.done() and not ticket.cancelled():
+            if ticket.done() and not ticket.cancelled() and ticket.exception() is None:
                 self._release(address)  # granted just as its client left: pass it on
             else:
                 self._forget(address, ticket)
             raise
+        finally:
+            if page is not None and self._page_waiting.get(page, (None, None))[1] is ticket:
+                del self._page_waiting[page]
+
+    def _supersede(self, address: str, page: str) -> None:
+        """Drops `page`'s request still waiting, if it came from the same address."""
+        waiting = self._page_waiting.get(page)
+        if waiting is None or waiting[0] != address or waiting[1].done():
+            return
+        del self._page_waiting[page]
+        self._forget(address, waiting[1])
+        waiting[1].set_exception(Superseded(page))
 
     def _free_for(self, address: str) -> bool:
         busy = sum(self._running.values())

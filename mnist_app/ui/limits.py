@@ -20,7 +20,7 @@ from gradio_client import Client
 from starlette.requests import Request, cookie_parser
 
 from ..preprocess.ink import MAX_PIXELS
-from .fair_turns import FairTurns, TurnsFull
+from .fair_turns import FairTurns, Superseded, TurnsFull
 from .identity import MCP_CALL_HEADERS
 from .login_throttle import LoginThrottle
 from .upload_cache import UploadCache
@@ -176,11 +176,14 @@ class RequestGuard:
                 body = await _body(receive)
         except TimeoutError:
             return await _refuse(send, 408, "The drawing took too long to arrive.")
+        live, page = _canvas_frame(body)
         try:
-            async with self._canvas.turn(client, urgent=not _is_live_frame(body)):
+            async with self._canvas.turn(client, urgent=not live, page=page):
                 await self.app(scope, _replay(body), send)
         except TurnsFull:
             await _refuse(send, 429, "Too many drawings waiting from this address.")
+        except Superseded:  # the page lifted its pen meanwhile: this glimpse is not shown
+            await _json(send, SUPERSEDED)
 
     async def _login(self, scope: dict, receive: Any, send: Any, client: str) -> None:
         # One login at a time per address: a burst as a lock-out ends is checked in turn,
@@ -304,14 +307,28 @@ async def _body(receive: Any) -> bytes:
     return b"".join(chunks)
 
 
-def _is_live_frame(body: bytes) -> bool:
+# What a dropped frame gets instead of an answer: the page shows live answers of digits only.
+SUPERSEDED = {"html": "", "state": "superseded", "stages": "", "live": True}
+
+
+def _canvas_frame(body: bytes) -> tuple[bool, str | None]:
     """Whether a canvas request is a frame sent while the pen is still down (pen_canvas.js
-    marks them live): it waits behind pen-ups, whose answers people wait for."""
+    marks them live: it waits behind pen-ups, whose answers people wait for), and its
+    page (Gradio's session hash)."""
     try:
-        data = json.loads(body).get("data")
+        request = json.loads(body)
+        data, page = request.get("data"), request.get("session_hash")
     except (ValueError, AttributeError):
-        return False
-    return isinstance(data, dict) and data.get("live") is True
+        return False, None
+    live = isinstance(data, dict) and data.get("live") is True
+    return live, page if isinstance(page, str) else None
+
+
+async def _json(send: Any, payload: dict) -> None:
+    body = json.dumps(payload).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _replay(body: bytes) -> Any:

@@ -1,5 +1,5 @@
 // The Draw tab's pen: a plain <canvas> that asks the server about the drawing while the
-// pen moves (one request in flight at a time) and once more when it lifts. Requests go to
+// pen moves (one request in flight at a time) and once more, at once, when it lifts. Requests go to
 // the component's server function (one HTTP POST, no queue, no file upload), which is what
 // lets the answer follow the pen. Runs as gr.HTML's js_on_load: `element`, `server` given
 // (in a block of its own, so that no name here hides one of Gradio's).
@@ -25,8 +25,10 @@ let strokes = []; // [{radius, points: [[x, y], ...]}]
 let current = null;
 let uploaded = null; // a data URL while an uploaded image is shown instead of the canvas
 let model = element.querySelector(".pen").dataset.model;
-let inFlight = false;
+let inFlight = 0; // requests out: one, or two when the pen lifts while a live one is out
 let again = false; // something changed while a request was in flight
+let sent = 0; // requests numbered as they leave: an answer older than the one shown is dropped
+let shown = 0;
 let lastSent = 0;
 // Bumped when the drawing is replaced (cleared, undone, uploaded) or the model changes: an
 // answer about an older one is not shown. (Ink added by the pen only grows the drawing,
@@ -98,17 +100,20 @@ function showBlank() {
   show({ html: element.querySelector(".pen").dataset.blank, state: "blank", stages: "" });
 }
 
-async function ask() {
+// `atOnce` (pen-up): the answer people wait for goes even while a live frame is out; the
+// server drops that frame if it is still waiting for its turn.
+async function ask(atOnce = false) {
   if (blank()) {
     showBlank();
     return;
   }
-  if (inFlight) {
+  if (inFlight && !atOnce) {
     again = true;
     return;
   }
-  inFlight = true;
+  inFlight++;
   again = false;
+  const number = ++sent;
   const sentAt = (lastSent = performance.now());
   const live = current !== null; // the pen is still down: a glimpse, not the answer
   const request = {
@@ -123,12 +128,18 @@ async function ask() {
     const result = await server.read_pen(request);
     // Half a stroke is often "a dot" or nothing yet: while the pen is down, only digits
     // are shown; refusals wait for the pen to lift.
-    if (asked === generation && !(live && result.state !== "digit")) show(result, sentAt);
+    if (asked === generation && number > shown && !(live && result.state !== "digit")) {
+      shown = number;
+      show(result, sentAt);
+    }
   } catch (error) {
-    if (asked === generation) show({ html: `<p class="refusal">The server did not answer (${error}).</p>`, state: "error" });
+    if (asked === generation && number > shown) {
+      shown = number;
+      show({ html: `<p class="refusal">The server did not answer (${error}).</p>`, state: "error" });
+    }
   } finally {
-    inFlight = false;
-    if (again) ask();
+    inFlight--;
+    if (again && !inFlight) ask();
   }
 }
 
@@ -205,7 +216,7 @@ function askWhileDrawing() {
 
 function lift() {
   current = null;
-  ask(); // the final answer for this stroke (after any request still in flight)
+  ask(true); // the final answer for this stroke, at once
 }
 
 function penUp(event) {
