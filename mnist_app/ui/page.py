@@ -67,6 +67,10 @@ footer > .divider:last-child { display: none; }
 /* A busy component's "queue: 1/1 | 2.3s" covered its content; its spinner, bar and
    screen-reader status stay. ("minimal" trackers, which have nothing else, keep it.) */
 [data-testid="status-tracker"].full > .progress-text { display: none; }
+/* The page's own loading spinner covers the whole page for a moment after it shows, while
+   its load events run; the canvas is ready by then, and a first stroke drawn under the
+   spinner was lost (its pointer went to the spinner). It now goes through to the page. */
+.gradio-container > .main > [data-testid="status-tracker"] { pointer-events: none; }
 /* One line that only scrolled while its spinner showed, and so took a Tab stop of its
    own with nothing to do there. */
 #mistakes-summary { overflow: visible !important; }
