@@ -20,6 +20,8 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
@@ -59,15 +61,28 @@ def choose(page: Page, label: str, value: str) -> None:
     page.get_by_role("option", name=value, exact=True).click()
 
 
-def take_screenshots(url: str, out: Path) -> None:
+@contextmanager
+def fresh_page(url: str, height: int) -> Iterator[Page]:
+    """The app in a new browser profile, once the Draw tab's canvas listens."""
     with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
-        context = launch_chromium(playwright, profile, height=860)
-        page = context.new_page()
-        page.goto(url)
-        page.wait_for_selector("#canvas", timeout=60_000)
+        context = launch_chromium(playwright, profile, height=height)
+        try:
+            page = context.new_page()
+            page.goto(url)
+            page.wait_for_selector("#canvas[data-ready=true]", timeout=60_000)
+            yield page
+        finally:
+            context.close()
 
-        draw(page, TWO)
-        wait_until(lambda: answer_text(page)[:1].isdigit(), 60, "a prediction")
+
+def draw_a_two(page: Page) -> None:
+    draw(page, TWO)
+    wait_until(lambda: answer_text(page)[:1].isdigit(), 60, "a prediction")
+
+
+def take_screenshots(url: str, out: Path) -> None:
+    with fresh_page(url, height=860) as page:
+        draw_a_two(page)
         wait_until(lambda: page.locator("#stages").is_visible(), 30, "the stage strip")
         time.sleep(1)
         page.screenshot(path=out / "draw.png", full_page=True)
@@ -124,19 +139,13 @@ def take_screenshots(url: str, out: Path) -> None:
         time.sleep(1.5)
         page.locator("#models-compare").scroll_into_view_if_needed()
         page.screenshot(path=out / "compare.png", full_page=True)
-        context.close()
 
 
 def personal_screenshot(url: str, out: Path) -> None:
     """A writer's drawings kept with the answer buttons, then resnet_mini fitted to them."""
     writer = [d for d in parse(pendigits_path("train")) if d.writer == 11]
     three_of_each = [d for n in range(10) for d in [x for x in writer if x.label == n][:3]]
-    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
-        context = launch_chromium(playwright, profile, height=1300)
-        page = context.new_page()
-        page.goto(url)
-        page.wait_for_selector("#canvas", timeout=60_000)
-        time.sleep(2)
+    with fresh_page(url, height=1300) as page:
         page.locator("#personal-panel").get_by_text("Your handwriting").click()
         page.get_by_label("Your name").fill("ada")
         for digit in three_of_each:
@@ -150,22 +159,15 @@ def personal_screenshot(url: str, out: Path) -> None:
         result = page.locator("#personal-result")
         wait_until(lambda: "Saved as" in result.inner_text(), 300, "the fit")
         page.locator("#canvas").scroll_into_view_if_needed()  # the fit button scrolled away
-        draw(page, TWO)
-        wait_until(lambda: answer_text(page)[:1].isdigit(), 60, "a prediction")
+        draw_a_two(page)
         time.sleep(1.5)
         page.screenshot(path=out / "personal.png", full_page=True)
-        context.close()
 
 
 def inside_screenshot(url: str, out: Path) -> None:
     """The Draw tab's "Inside the network" for a drawn two, a map of layer 3 clicked."""
-    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
-        context = launch_chromium(playwright, profile, height=1300)
-        page = context.new_page()
-        page.goto(url)
-        page.wait_for_selector("#canvas[data-ready=true]", timeout=60_000)
-        draw(page, TWO)
-        wait_until(lambda: answer_text(page)[:1].isdigit(), 60, "a prediction")
+    with fresh_page(url, height=1300) as page:
+        draw_a_two(page)
         page.get_by_role("button", name="Inside the network").click()
         page.wait_for_selector(".inside[data-state=layers]", timeout=60_000)
         tiles = page.locator("img.inside-tiles[data-layer='2']")
@@ -175,7 +177,6 @@ def inside_screenshot(url: str, out: Path) -> None:
         wait_until(lambda: examples.get_attribute("data-state") == "ready", 600, "the examples")
         time.sleep(1)
         page.locator("#inside-accordion").screenshot(path=out / "inside.png")
-        context.close()
 
 
 def main() -> int:

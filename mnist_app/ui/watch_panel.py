@@ -63,12 +63,13 @@ class WatchHandlers:
     jobs: TrainingJobs  # a run of the visitor's under way reads what they pick at once
     max_upload_bytes: int
 
-    def _picked(self, who: str) -> str:
-        """Where the drawings just picked go: the visitor's run under way, or the next."""
+    def _picked(self, who: str, them: str = "it") -> str:
+        """Where the drawings just picked (`them`: "it" or "them") go: the visitor's run
+        under way, or the next."""
         count = len(self.watch_lists.drawings(who))
         if self.jobs.watch_now(who, self.watch_lists.watched(who)):
-            return f"your run under way reads it from its next point ({count} of {MAX_WATCHED})"
-        return f"the next run you start reads it as it learns ({count} of {MAX_WATCHED} picked)"
+            return f"your run under way reads {them} from its next point ({count} of {MAX_WATCHED})"
+        return f"the next run you start reads {them} as it learns ({count} of {MAX_WATCHED} picked)"
 
     def watch_drawing(self, drawing_json, token: str | None, request: gr.Request) -> str:
         """The Draw tab's 👁: the pen's drawing joins the visitor's list, as the model
@@ -118,7 +119,7 @@ class WatchHandlers:
             added = self.watch_lists.add(who, images, labels)
         except ValueError as err:
             raise user_error(str(err)) from None
-        where = self._picked(who).replace("reads it", "reads them")
+        where = self._picked(who, "them")
         return self.picked(token, request), f"Added {added} of your drawings: {where}."
 
     def clear(self, token: str | None, request: gr.Request):
