@@ -199,12 +199,28 @@ class Person(threading.Thread):
 
 
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / 100  # utime + stime, in clock ticks of 10 ms
+    """CPU seconds of the process and every process under it (the canvas's workers, the
+    app's background measurements, a training run), dead children reaped by it included."""
+    parents: dict[int, int] = {}
+    stats: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # ended meanwhile
+                continue
+            parents[int(entry.name)], stats[int(entry.name)] = int(fields[1]), fields
+    tree, grown = {pid}, True
+    while grown:
+        more = {child for child, parent in parents.items() if parent in tree} - tree
+        tree, grown = tree | more, bool(more)
+    # utime + stime + cutime + cstime, in clock ticks of 10 ms
+    return sum(sum(int(f) for f in stats[p][11:15]) for p in tree if p in stats) / 100
 
 
 def wait_until_idle(pid: int, timeout: float = 300) -> None:
-    """Until the process uses under 5% of a core for two seconds running."""
+    """Until the process and its children use under 5% of a core for two seconds running
+    (the app measures a model's drawn-digit accuracy and features in the background)."""
     deadline, quiet_since = time.monotonic() + timeout, None
     while time.monotonic() < deadline:
         before = cpu_seconds(pid)
@@ -215,10 +231,12 @@ def wait_until_idle(pid: int, timeout: float = 300) -> None:
             return
 
 
-def classroom(page: Page, digits, people: int, seconds: float) -> dict:
+def classroom(page: Page, digits, people: int, seconds: float, settle: bool = True) -> dict:
+    """N people drawing for `seconds`; first, with `settle`, until the app is idle."""
     pid = server_pid(page.url)
     Person(page, digits[:2], Tally(), time.monotonic() + 1, 0).run()  # warm
-    wait_until_idle(pid)  # the app warms its models up in the background at first
+    if settle:  # the app warms its models up in the background at first
+        wait_until_idle(pid)
     tally, cpu0, start = Tally(), cpu_seconds(pid), time.monotonic()
     client0 = time.process_time()  # the simulated people's own CPU, on the same cores
     crowd = [
@@ -336,7 +354,7 @@ def beside_training(page: Page, digits, people: list[int], seconds: float) -> bo
         )
         trainer.start()
         time.sleep(3)  # the run is under way before the class starts
-        row = classroom(page, digits, n, seconds)
+        row = classroom(page, digits, n, seconds, settle=False)  # the run is under way
         trainer.join()
         print_row(f"app, speedrun training ({done['run'][0]:.1f} s vs {quiet_s:.1f} s quiet)", row)
         failed |= bool(row["errors"])

@@ -18,7 +18,7 @@ from mnist_app.service.library import ModelLibrary
 from mnist_app.service.personal_store import PersonalStore
 from mnist_app.ui.draw_tab import DrawHandlers, take_offer
 from mnist_app.ui.limits import Limits
-from mnist_app.ui.pen_canvas import png_data_url
+from mnist_app.ui.pen_answers import png_data_url
 from mnist_app.ui.personal_panel import (
     RIGHT,
     KeepAs,

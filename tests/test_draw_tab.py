@@ -14,7 +14,7 @@ from mnist_app.core.predict import Predictor
 from mnist_app.preprocess import PREPROCESSING
 from mnist_app.service import library as library_module
 from mnist_app.service.library import ModelLibrary
-from mnist_app.ui import build_app, pen_canvas
+from mnist_app.ui import build_app, pen_answers
 from tests.harness.server import MODEL, weights_with_quick_model
 from tests.harness.sketches import pen_sketchpad_values
 
@@ -49,12 +49,14 @@ def block(demo, elem_id: str):
 def test_a_stroke_is_preprocessed_once_for_both_the_answer_and_the_strip(demo, monkeypatch):
     read_pen = block(demo, "pen").read_pen  # what the page's canvas calls
     calls = []
-    real = pen_canvas.preprocess_ink
-    monkeypatch.setattr(pen_canvas, "preprocess_ink", lambda ink: calls.append(1) or real(ink))
+    real = pen_answers.preprocess_ink
+    monkeypatch.setattr(pen_answers, "preprocess_ink", lambda ink: calls.append(1) or real(ink))
     alpha = 255 - pen_sketchpad_values(1)[0]["composite"][..., 0]
     drawing = np.zeros((280, 280, 4), np.uint8)
     drawing[..., 3] = alpha  # black strokes on a transparent canvas, as the page sends them
-    answer = read_pen({"image": pen_canvas.png_data_url(drawing), "kind": "canvas", "model": MODEL})
+    answer = read_pen(
+        {"image": pen_answers.png_data_url(drawing), "kind": "canvas", "model": MODEL}
+    )
     assert len(calls) == 1
     assert answer["state"] == "digit" and 'class="digit"' in answer["html"]
     assert answer["stages"].startswith("data:image/png;base64,")
@@ -64,7 +66,7 @@ def canvas_request(model: str) -> dict:
     alpha = 255 - pen_sketchpad_values(1)[0]["composite"][..., 0]
     drawing = np.zeros((280, 280, 4), np.uint8)
     drawing[..., 3] = alpha
-    return {"image": pen_canvas.png_data_url(drawing), "kind": "canvas", "model": model}
+    return {"image": pen_answers.png_data_url(drawing), "kind": "canvas", "model": model}
 
 
 def test_while_the_pen_is_down_the_answer_comes_alone_and_at_pen_up_in_full(demo):
@@ -115,7 +117,7 @@ def test_what_the_page_sends_that_is_not_a_drawing_gets_a_message(demo):
         answer = read_pen({"image": image, "kind": "upload", "model": MODEL})
         assert answer["state"] == "error" and message in answer["html"], answer
     # A canvas is 280x280; a small PNG that would unpack to a huge one is refused unread.
-    bomb = pen_canvas.png_data_url(np.zeros((4000, 4000), np.uint8))
+    bomb = pen_answers.png_data_url(np.zeros((4000, 4000), np.uint8))
     answer = read_pen({"image": bomb, "kind": "canvas", "model": MODEL})
     assert answer["state"] == "error" and "too many pixels" in answer["html"]
     assert read_pen("not a request")["state"] == "error"

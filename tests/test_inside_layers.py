@@ -20,7 +20,7 @@ from mnist_app.preprocess import preprocess
 from mnist_app.service.library import ModelLibrary
 from mnist_app.training.recipes import RECIPES
 from mnist_app.ui.inside_view import InsideHandlers
-from mnist_app.ui.pen_canvas import png_data_url
+from mnist_app.ui.pen_answers import png_data_url
 from tests.harness.server import MODEL, label_of
 from tests.harness.sketches import pen_drawing
 

@@ -16,15 +16,15 @@ from mnist_app.pen.replay import parse
 from mnist_app.preprocess.ink import read_image
 from mnist_app.service.library import ModelLibrary
 from mnist_app.ui.draw_tab import DrawHandlers
-from mnist_app.ui.pen_canvas import (
+from mnist_app.ui.pen_answers import (
     CANVAS_PIXELS,
     NonDigit,
     answer_html,
     decode_data_url,
-    pen_reader,
     png_data_url,
     read_canvas,
 )
+from mnist_app.ui.pen_canvas import pen_reader
 from mnist_app.ui.stage_strip import stage_strip
 from tests.harness.server import MODEL, weights_with_quick_model
 from tests.harness.sketches import canvas_data_url

@@ -22,7 +22,8 @@ from .explain_view import input_map, legend_html, strokes_map
 from .inputs import guarded_image_input, with_bounded_blobs
 from .inside_view import InsideHandlers, build_inside_view
 from .limits import Limits
-from .pen_canvas import Answer, NonDigit, pen_canvas, pen_reader, png_data_url
+from .pen_answers import Answer, NonDigit, answer_of, png_data_url
+from .pen_canvas import pen_canvas, pen_reader
 from .personal_panel import build_personal_panel
 from .sketch import read_drawing
 from .text import DRAW_A_DIGIT, NO_MODEL, no_models_help, not_a_digit, preprocessing_notice
@@ -310,9 +311,7 @@ def _probabilities(
         return NO_MODEL
     predictor = predictor_of(library, model_name)
     fast = library.live_answer(model_name) if live else None
-    probabilities, is_digit = (fast or predictor).answer(stages.image)
-    answer = {str(d): float(p) for d, p in enumerate(probabilities)}
-    return answer if is_digit else NonDigit(answer)
+    return answer_of(*(fast or predictor).answer(stages.image))
 
 
 def label_value(answer: Answer) -> dict[str, Any]:

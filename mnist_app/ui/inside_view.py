@@ -28,7 +28,7 @@ from ..core.data import MnistNotFoundError
 from ..preprocess import NotADigit
 from ..service.library import ModelLibrary
 from .errors import predictor_of, user_error
-from .pen_canvas import png_data_url, read_page_drawing
+from .pen_answers import png_data_url, read_page_drawing
 from .sketch import read_drawing
 from .text import DRAW_A_DIGIT, not_a_digit
 

@@ -30,7 +30,7 @@ from .errors import user_error
 from .identity import owner, owner_keys
 from .inputs import guarded_image_input
 from .limits import Limits
-from .pen_canvas import read_page_drawing
+from .pen_answers import read_page_drawing
 from .sketch import read_drawing
 from .text import NO_MODEL, not_a_digit
 from .watch_panel import WatchHandlers

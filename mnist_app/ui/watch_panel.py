@@ -18,7 +18,7 @@ from ..training.timeline_recorder import live_timeline
 from .charts import enlarge
 from .errors import user_error
 from .identity import owner, owner_keys
-from .pen_canvas import read_page_drawing
+from .pen_answers import read_page_drawing
 from .text import not_a_digit
 from .watch_view import watch_html
 

@@ -9,7 +9,7 @@ import html
 
 from ..core.timeline import NO_LABEL, Timeline
 from .charts import enlarge
-from .pen_canvas import png_data_url
+from .pen_answers import png_data_url
 
 WIDTH, HEIGHT = 150, 44  # the line's box, in CSS pixels
 THUMBNAIL_ZOOM = 2  # 56x56

@@ -68,7 +68,7 @@ def pen_sketchpad_values(count: int, brush_radius: float = 10) -> list[dict]:
 def canvas_data_url(strokes: list, brush_radius: float = 10) -> str:
     """Strokes on the Draw tab's pen canvas, as the page posts them: a 280x280 RGBA PNG
     data URL, black ink in the alpha channel (blank without strokes)."""
-    from mnist_app.ui.pen_canvas import png_data_url
+    from mnist_app.ui.pen_answers import png_data_url
 
     rgba = np.zeros((280, 280, 4), np.uint8)
     if strokes:
