@@ -4,7 +4,6 @@ drawing, the same digit."""
 
 from __future__ import annotations
 
-import io
 import time
 
 import numpy as np
@@ -13,17 +12,9 @@ import pytest
 from mnist_app.core import onnx_answer
 from mnist_app.core.paths import pendigits_file
 from mnist_app.pen.replay import parse
-from mnist_app.preprocess.ink import read_image
 from mnist_app.service.library import ModelLibrary
 from mnist_app.ui.draw_tab import DrawHandlers
-from mnist_app.ui.pen_answers import (
-    CANVAS_PIXELS,
-    NonDigit,
-    answer_html,
-    decode_data_url,
-    png_data_url,
-    read_canvas,
-)
+from mnist_app.ui.pen_answers import NonDigit, answer_html, png_data_url, read_page_drawing
 from mnist_app.ui.pen_canvas import pen_reader
 from mnist_app.ui.stage_strip import stage_strip
 from tests.harness.server import MODEL, weights_with_quick_model
@@ -54,8 +45,7 @@ def drawings() -> list[str]:
 def torch_reply(library: ModelLibrary, url: str) -> dict:
     """What the canvas answered at pen-up before live frames went through ONNX Runtime:
     the predictor's answer, its panel and the stage strip."""
-    image = read_image(io.BytesIO(decode_data_url(url, 2**20)), CANVAS_PIXELS)
-    stages = read_canvas(image)
+    stages = read_page_drawing({"image": url, "kind": "canvas"}, 2**20)
     probabilities, is_digit = library.predictor(MODEL).answer(stages.image)
     answer = {str(d): float(p) for d, p in enumerate(probabilities)}
     answer = answer if is_digit else NonDigit(answer)
@@ -89,7 +79,7 @@ def test_frames_sent_while_drawing_name_the_digit_the_pen_up_will(library, drawi
         live = read_pen({"image": url, "kind": "canvas", "model": MODEL, "live": True})
         final = read_pen({"image": url, "kind": "canvas", "model": MODEL})
         assert live["live"] is True and live["state"] == final["state"]
-        stages = read_canvas(read_image(io.BytesIO(decode_data_url(url, 2**20))))
+        stages = read_page_drawing({"image": url, "kind": "canvas"}, 2**20)
         torch_probabilities, _ = library.predictor(MODEL).answer(stages.image)
         onnx_probabilities, _ = fast.answer(stages.image)
         np.testing.assert_allclose(onnx_probabilities, torch_probabilities, atol=1e-5)

@@ -182,9 +182,7 @@ class ModelLibrary:
             job = self._live.get(key)
             if job is None:
                 job = self._live[key] = self._live_worker.submit(self._make_live, name)
-                idle = [k for k, old in self._live.items() if not old.running()]
-                for old in idle[: max(0, len(self._live) - LIVE_MODELS)]:
-                    self._live.pop(old).cancel()
+                _drop_oldest_idle(self._live, LIVE_MODELS)
             self._live.move_to_end(key)
         if not job.done() or job.cancelled() or job.exception() is not None:
             return None
@@ -360,9 +358,7 @@ class ModelLibrary:
                 )
                 # Over the cache, the oldest job not running goes; unstarted, it never runs
                 # (a running one is kept: its minute of work is nearly done).
-                idle = [k for k, job in self._features.items() if not job.running()]
-                for old in idle[: max(0, len(self._features) - FEATURE_MODELS)]:
-                    self._features.pop(old).cancel()
+                _drop_oldest_idle(self._features, FEATURE_MODELS)
             self._features.move_to_end(key)
             return self._features[key]
 
@@ -433,6 +429,13 @@ class ModelLibrary:
             return name, path.stat().st_mtime
         except FileNotFoundError:
             raise ValueError(f"no model named {quoted(name)} in {self.weights_dir}") from None
+
+
+def _drop_oldest_idle(jobs: OrderedDict[tuple[str, float], Future], keep: int) -> None:
+    """Cancels and forgets the oldest jobs not running, down to `keep` jobs if it can."""
+    idle = [key for key, job in jobs.items() if not job.running()]
+    for key in idle[: max(0, len(jobs) - keep)]:
+        jobs.pop(key).cancel()
 
 
 def _memory_bytes(predictor: Predictor) -> int:

@@ -325,10 +325,7 @@ def _canvas_frame(body: bytes) -> tuple[bool, str | None]:
 
 
 async def _json(send: Any, payload: dict) -> None:
-    body = json.dumps(payload).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await _respond(send, 200, json.dumps(payload).encode(), b"application/json")
 
 
 def _replay(body: bytes) -> Any:
@@ -348,17 +345,18 @@ def _replay(body: bytes) -> Any:
 async def _refuse(
     send: Any, status: int, text: str, headers: list[tuple[bytes, bytes]] | None = None
 ) -> None:
-    body = text.encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),  # the unread body is not ours to drain
-                *(headers or []),
-            ],
-        }
-    )
+    closing = [(b"connection", b"close"), *(headers or [])]  # the unread body is not ours
+    await _respond(send, status, text.encode(), b"text/plain; charset=utf-8", closing)
+
+
+async def _respond(
+    send: Any,
+    status: int,
+    body: bytes,
+    content_type: bytes,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    length = str(len(body)).encode()
+    headers = [(b"content-type", content_type), (b"content-length", length), *(headers or [])]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
