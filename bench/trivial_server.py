@@ -3,8 +3,9 @@
 The benchmarks compare the app against them (same protocol, same uploads, same queue
 settings, same machine) to tell the app's own cost from Gradio's and the browser's:
   default   a Sketchpad -> Label app (bench/predict_latency.py, bench/load.py)
-  --pen     the Draw tab's pen canvas with a server function that answers at once
-            (bench/draw_latency.py)
+  --pen     the Draw tab's pen canvas with a server function that answers at once,
+            behind the app's request guard, which answers it as the app's
+            (bench/draw_latency.py, bench/classroom.py)
 
     python -m bench.trivial_server --port 7999 [--pen]
 """
@@ -15,7 +16,8 @@ import argparse
 
 import gradio as gr
 
-from mnist_app.ui import with_queue
+from mnist_app.ui import Limits, launch_options, with_queue
+from mnist_app.ui.limits import answered_by_the_guard
 from mnist_app.ui.pen_canvas import answer_html, pen_canvas
 
 CONSTANT = {str(d): 0.1 for d in range(10)}
@@ -36,7 +38,7 @@ def trivial_pen_app() -> gr.Blocks:
         return answer
 
     with gr.Blocks() as demo:
-        pen_canvas("none", read_pen, max_upload_bytes=10 * 2**20)
+        pen_canvas("none", answered_by_the_guard(read_pen), max_upload_bytes=10 * 2**20)
     return demo
 
 
@@ -46,4 +48,5 @@ if __name__ == "__main__":
     parser.add_argument("--pen", action="store_true", help="the pen canvas, not a Sketchpad")
     args = parser.parse_args()
     app = trivial_pen_app() if args.pen else trivial_app()
-    with_queue(app).launch(server_port=args.port, quiet=True)
+    guarded = launch_options(Limits(), None) if args.pen else {}
+    with_queue(app).launch(server_port=args.port, quiet=True, **guarded)

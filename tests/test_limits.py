@@ -21,6 +21,8 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
+from mnist_app.core.paths import pendigits_file
+from mnist_app.pen.replay import parse
 from mnist_app.ui.inputs import with_bounded_blobs
 from mnist_app.ui.limits import Limits, RequestGuard
 from mnist_app.ui.login_throttle import LoginThrottle
@@ -29,8 +31,8 @@ from tests.conftest import MNIST_DIR
 from tests.harness.hostile import blob_upload
 from tests.harness.rest import call, train_data
 from tests.harness.server import MODEL, launched_app, train_args
+from tests.harness.sketches import canvas_data_url, pen_drawing
 from tests.harness.sketches import composite_value as sketch
-from tests.harness.sketches import pen_drawing
 
 PASSWORD = "correct horse"
 
@@ -189,6 +191,26 @@ def test_with_a_login_heartbeats_and_the_api_schema_need_it_too(guarded_app):
         assert beat.status_code == 200
 
 
+@pytest.mark.slow
+def test_with_a_login_the_pen_canvas_answers_only_those_logged_in(guarded_app):
+    """The guard answers the canvas itself, without Gradio's route: its login check too."""
+    url, cookies = guarded_app.url, login(guarded_app.url, PASSWORD).cookies
+    config = httpx.get(url + "config", cookies=cookies, timeout=30).json()
+    pen = next(c["id"] for c in config["components"] if c["props"].get("elem_id") == "pen")
+    digit = parse(pendigits_file("test"))[0]
+    image = canvas_data_url(digit.fit(280, 180, (140, 140)))
+    body = {
+        "session_hash": "a-page",
+        "component_id": pen,
+        "fn_name": "read_pen",
+        "data": {"image": image, "kind": "canvas", "model": MODEL},
+    }
+    ask = url + "gradio_api/component_server"
+    assert httpx.post(ask, json=body, timeout=30).status_code == 401
+    answer = httpx.post(ask, json=body, cookies=cookies, timeout=30)
+    assert answer.status_code == 200 and answer.json()["state"] == "digit"
+
+
 async def empty_body() -> dict:
     return {"type": "http.request", "body": b"", "more_body": False}
 
@@ -331,7 +353,8 @@ def test_the_upload_cache_keeps_its_quota_and_sweeps_old_and_excess_files(tmp_pa
 
 
 def test_session_state_is_capped_so_memory_levels_off(mnist, tmp_path):
-    """Each new session costs Gradio ~130 kB of state: only `sessions` of them are kept."""
+    """Each new session costs Gradio ~130 kB of state: only `sessions` of them are kept.
+    The pen canvas, answered by the guard, makes none."""
     from mnist_app.service.library import ModelLibrary
     from mnist_app.ui import Limits, build_app, launch_options, with_queue
     from tests.harness.server import weights_with_quick_model
@@ -351,6 +374,10 @@ def test_session_state_is_capped_so_memory_levels_off(mnist, tmp_path):
             }
             answer = httpx.post(demo.local_url + "gradio_api/component_server", json=body)
             assert answer.status_code == 200, answer.text
+            assert answer.json()["state"] == "error"  # no image: "the page sent no image"
+        assert len(demo.state_holder.session_data) == 0
+        for _ in range(6):  # each a new page's session
+            Client(demo.local_url, verbose=False).predict(api_name="/models")
         assert len(demo.state_holder.session_data) == 3
     finally:
         demo.close()

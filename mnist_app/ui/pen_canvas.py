@@ -17,6 +17,7 @@ from pathlib import Path
 import gradio as gr
 
 from ..preprocess import Preprocessed
+from .limits import answered_by_the_guard
 from .pen_answers import (
     Answer,
     Reply,
@@ -81,7 +82,7 @@ def pen_reader(
             reply.update(why(stages, model))
         return reply
 
-    return read_pen
+    return answered_by_the_guard(read_pen)
 
 
 def pen_canvas(
