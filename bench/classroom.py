@@ -2,7 +2,8 @@
 
 Each simulated person draws pendigits test-writer digits stroke by stroke on the Draw
 tab's pen canvas, as pen_canvas.js does: while the pen is down, the drawing so far is
-posted to the canvas's server function at most every 60 ms and never two at a time,
+posted to the canvas's server function at most every 60 ms (or as the last reply's
+`pace_ms` says: 250 ms while a model trains on the server) and never two at a time,
 marked live (answered without the stage strip); at pen-up, the whole stroke is posted
 once more, at once, even while a live frame is out (the server drops that frame if it still
 waits; `--unmarked` sends frames unmarked and the pen-up after them, as before). The pen
@@ -14,7 +15,8 @@ answers per second (live frames dropped unanswered are not answers), and the ser
 the simulated people's CPU per answer. Against:
   app        the app (`python app.py`, the shipped weights, the Draw tab's default model)
   floor      a do-nothing server function behind the same canvas (bench/trivial_server.py)
-  training   the app while a `speedrun` run trains through /train (its time against quiet)
+  training   the app while a `speedrun` run trains through /train, started 2 s into a class
+             that lasts until it ends (its time against the same run on the quiet app)
 
     python -m bench.classroom                              # app, N = 1 10 30 60
     python -m bench.classroom --against floor app training --people 30 --seconds 20
@@ -42,10 +44,10 @@ from gradio_client import Client
 from bench import run_script
 from mnist_app.core.paths import WEIGHTS_DIR, pendigits_file, shared_mnist_dir
 from mnist_app.pen.replay import PenDigit, parse
+from mnist_app.ui.pen_answers import LIVE_EVERY_MS
 from tests.harness.server import launched_app, launched_server, server_pid, train_args
 from tests.harness.sketches import canvas_data_url
 
-LIVE_EVERY_S = 0.060  # pen_canvas.js: LIVE_EVERY_MS
 PEN_SPEED = 500.0  # canvas px per second
 LIFT_S = 0.100  # pen up between strokes
 REST_S = 1.0  # between digits
@@ -134,6 +136,7 @@ class Person(threading.Thread):
         self.page, self.digits, self.tally = page, digits, tally
         self.until, self.offset = until, offset  # when to stop drawing, and start
         self.session = secrets.token_hex(8)
+        self.live_every_s = LIVE_EVERY_MS / 1000  # as pen_canvas.js: each reply may say more
         # The page's frame sent while drawing stays out as the pen lifts: a second sender.
         self.live_frames = futures.ThreadPoolExecutor(1)
 
@@ -156,8 +159,8 @@ class Person(threading.Thread):
             if live is not None and not live.done():  # one in flight at a time
                 futures.wait([live], timeout=up - now)
                 continue
-            if now - last < LIVE_EVERY_S:
-                time.sleep(min(LIVE_EVERY_S - (now - last), up - now))
+            if now - last < self.live_every_s:
+                time.sleep(min(self.live_every_s - (now - last), up - now))
                 continue
             last = now
             frame = stroke.frames[min(int((now - down) / TICK_S), len(stroke.frames) - 1)]
@@ -185,7 +188,9 @@ class Person(threading.Thread):
         try:
             response = client.post("gradio_api/component_server", json=body)
             response.raise_for_status()
-            state = response.json().get("state")
+            reply = response.json()
+            state = reply.get("state")
+            self.live_every_s = max(LIVE_EVERY_MS, reply.get("pace_ms", 0)) / 1000
             if live and state == "superseded":
                 self.tally.add(dropped=1)
                 return None
@@ -231,8 +236,16 @@ def wait_until_idle(pid: int, timeout: float = 300) -> None:
             return
 
 
-def classroom(page: Page, digits, people: int, seconds: float, settle: bool = True) -> dict:
-    """N people drawing for `seconds`; first, with `settle`, until the app is idle."""
+def classroom(
+    page: Page,
+    digits,
+    people: int,
+    seconds: float,
+    settle: bool = True,
+    begun: threading.Event | None = None,
+) -> dict:
+    """N people drawing for `seconds`; first, with `settle`, until the app is idle. `begun`
+    is set as they start drawing."""
     pid = server_pid(page.url)
     Person(page, digits[:2], Tally(), time.monotonic() + 1, 0).run()  # warm
     if settle:  # the app warms its models up in the background at first
@@ -254,6 +267,8 @@ def classroom(page: Page, digits, people: int, seconds: float, settle: bool = Tr
         person.tally, person.until = tally, start + seconds
     for person in crowd:
         person.start()
+    if begun is not None:
+        begun.set()
     for person in crowd:
         person.join()
     wall, cpu = time.monotonic() - start, cpu_seconds(pid) - cpu0
@@ -345,25 +360,33 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def beside_training(page: Page, digits, people: list[int], seconds: float) -> bool:
+    """A speedrun run started 2 s into a class that lasts until it is over, against the
+    same run on the quiet app."""
     # The first run starts the training child's fork server, and the app warms its models up
-    # in the background at first: a whole run first, then the quiet one on an idle server.
+    # in the background at first: a whole run first, then the quiet ones on an idle server.
     url, pid = page.url, server_pid(page.url)
-    short_s, _ = train(url, "warm-up")
-    # speedrun's 700 steps take seconds: the run is made long enough to last the class.
-    steps = 700 * math.ceil((seconds + 12) / short_s)
+    train(url, "warm-up")
+    wait_until_idle(pid)
+    short_s, _ = train(url, "short")
+    steps = 700 * max(1, round(seconds / 2 / short_s))  # about half the class, when quiet
     wait_until_idle(pid)
     quiet_s, quiet = train(url, "quiet", steps)
     print(f"\nspeedrun's network, {steps} steps: {quiet_s:.1f} s on the quiet app\n")
     failed = False
     for n in people:
         done: dict[str, tuple[float, str]] = {}
+        begun = threading.Event()
+
+        def run(done=done, begun=begun, n=n) -> None:
+            begun.wait()
+            time.sleep(2)  # the class is drawing before the run starts
+            done["run"] = train(url, f"busy{n}", steps)
+
         wait_until_idle(pid)
-        trainer = threading.Thread(
-            target=lambda d=done, k=n: d.update(run=train(url, f"busy{k}", steps))
-        )
+        trainer = threading.Thread(target=run)
         trainer.start()
-        time.sleep(3)  # the run is under way before the class starts
-        row = classroom(page, digits, n, seconds, settle=False)  # the run is under way
+        # Long enough for the run to end within the class even at 2.5x its quiet time.
+        row = classroom(page, digits, n, max(seconds, 3 + 2.5 * quiet_s), settle=False, begun=begun)
         trainer.join()
         print_row(f"app, speedrun training ({done['run'][0]:.1f} s vs {quiet_s:.1f} s quiet)", row)
         failed |= bool(row["errors"])

@@ -5,6 +5,7 @@ the first request, and the page's first event described by its own parameters.""
 from __future__ import annotations
 
 import dataclasses
+import shutil
 
 import numpy as np
 import pytest
@@ -14,6 +15,8 @@ from mnist_app.core.predict import Predictor
 from mnist_app.preprocess import PREPROCESSING
 from mnist_app.service import library as library_module
 from mnist_app.service.library import ModelLibrary
+from mnist_app.service.training_jobs import TrainingJobs
+from mnist_app.training.recipes import make_config
 from mnist_app.ui import build_app, pen_answers
 from tests.harness.server import MODEL, weights_with_quick_model
 from tests.harness.sketches import pen_sketchpad_values
@@ -75,9 +78,27 @@ def test_while_the_pen_is_down_the_answer_comes_alone_and_at_pen_up_in_full(demo
     read_pen = block(demo, "pen").read_pen
     final = read_pen({**canvas_request(MODEL), "why": True})
     live = read_pen({**canvas_request(MODEL), "why": True, "live": True})
-    assert live == {"html": final["html"], "state": final["state"], "stages": "", "live": True}
+    expected = {"html": final["html"], "state": final["state"], "stages": ""}
+    assert live == {**expected, "live": True, "pace_ms": 60}
     assert final["stages"].startswith("data:image/png;base64,") and "live" not in final
     assert "why" in final
+
+
+def test_while_a_model_trains_here_the_page_asks_4_times_a_second_not_16(weights, tmp_path):
+    """Beside a class of 30 drawing, a run took 1.6x its quiet time with 16 live answers a
+    second, 1.3x with 4 (bench/classroom.py): each reply says how often to ask."""
+    library = ModelLibrary(shutil.copytree(weights, tmp_path / "weights"))
+    jobs = TrainingJobs(library)
+    read_pen = block(build_app(library, jobs=jobs), "pen").read_pen
+    assert read_pen({**canvas_request(MODEL), "live": True})["pace_ms"] == 60
+    job = jobs.start("speedrun", make_config("speedrun", steps=5000), "beside")
+    try:
+        assert read_pen({**canvas_request(MODEL), "live": True})["pace_ms"] == 250
+        assert read_pen(canvas_request(MODEL))["pace_ms"] == 250  # the next stroke's pace
+    finally:
+        jobs.stop_any()
+        assert jobs.wait(job, 120).finished
+    assert read_pen({**canvas_request(MODEL), "live": True})["pace_ms"] == 60
 
 
 def test_a_model_that_reads_no_digit_says_so_and_shows_its_best_guess_small(demo):

@@ -54,6 +54,7 @@ def torch_reply(library: ModelLibrary, url: str) -> dict:
         "html": answer_html(answer),
         "state": state,
         "stages": png_data_url(stage_strip(stages)),
+        "pace_ms": 60,  # how often to ask while drawing: no model trains
     }
 
 

@@ -166,6 +166,10 @@ class TrainingJobs:
     def current(self) -> Job | None:
         return self._job
 
+    def training(self) -> bool:
+        """Whether a run is under way on this server."""
+        return self._running() is not None
+
     def watch_now(self, owner: str, watched: Watched) -> bool:
         """Whether the run under way is `owner`'s: then it reads `watched` (the drawings
         they picked, all of them) from its next watch point on."""

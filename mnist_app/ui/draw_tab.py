@@ -17,12 +17,20 @@ from ..core.predict import REFUSAL, Predictor
 from ..preprocess import NotADigit, Preprocessed
 from ..service.library import ModelLibrary
 from ..service.personal_store import PersonalStore
+from ..service.training_jobs import TrainingJobs
 from .errors import predictor_of, user_error
 from .explain_view import input_map, legend_html, strokes_map
 from .inputs import guarded_image_input, with_bounded_blobs
 from .inside_view import InsideHandlers, build_inside_view
 from .limits import Limits
-from .pen_answers import Answer, NonDigit, answer_of, png_data_url
+from .pen_answers import (
+    LIVE_EVERY_MS,
+    LIVE_EVERY_MS_WHILE_TRAINING,
+    Answer,
+    NonDigit,
+    answer_of,
+    png_data_url,
+)
 from .pen_canvas import pen_canvas, pen_reader
 from .personal_panel import build_personal_panel
 from .sketch import read_drawing
@@ -161,6 +169,7 @@ def build_draw_tab(
     owner_token: gr.BrowserState,
     personal_name: gr.BrowserState,
     watching: WatchHandlers,
+    jobs: TrainingJobs,
 ) -> DrawTab:
     """The tab; `personal_name` remembers the visitor's handwriting set, and `watching`
     keeps the drawings they pick to watch while a model trains."""
@@ -177,7 +186,12 @@ def build_draw_tab(
     best = library.best_name()
     with gr.Row(equal_height=False):
         with gr.Column(scale=4, min_width=320):
-            read_pen = pen_reader(handlers.probabilities, limits.max_upload_bytes, why=handlers.why)
+            read_pen = pen_reader(
+                handlers.probabilities,
+                limits.max_upload_bytes,
+                why=handlers.why,
+                pace=lambda: LIVE_EVERY_MS_WHILE_TRAINING if jobs.training() else LIVE_EVERY_MS,
+            )
             pen_canvas(best, read_pen, limits.max_upload_bytes)
         # Wide enough for "t1_mlp_mse · 88.34% · 218k" beside the dropdown's arrow.
         with gr.Column(scale=1, min_width=300):

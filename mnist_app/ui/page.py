@@ -199,7 +199,7 @@ def build_app(
         with gr.Tabs():
             with gr.Tab("Draw", id="draw") as draw_page:
                 draw = build_draw_tab(
-                    library, limits, personal, owner_token, personal_name, watching
+                    library, limits, personal, owner_token, personal_name, watching, jobs
                 )
             with gr.Tab("Train", id="train") as train_page:
                 connect_train = build_train_tab(jobs, owner_token, watching, personal_name)

@@ -29,6 +29,11 @@ class NonDigit:
 # Ten probabilities, the model saying "not a digit", or what to tell the user instead.
 Answer = dict[str, float] | NonDigit | str
 CANVAS_PIXELS = 280 * 280  # the page's canvas (pen_canvas.html); a bigger one is not ours
+# How often the page asks while the pen moves: 16 times a second; 4 while a model trains on
+# this server, whose run would otherwise take 1.6x as long beside a class of 30 drawing
+# (1.3x at 4 a second; bench/classroom.py). pen_canvas.js reads it from each reply.
+LIVE_EVERY_MS = 60
+LIVE_EVERY_MS_WHILE_TRAINING = 250
 
 
 def answer_html(answer: Answer) -> str:
@@ -91,7 +96,7 @@ def read_page_drawing(request: dict, max_upload_bytes: int) -> Preprocessed | No
     return preprocess(read_image(io.BytesIO(data)))
 
 
-Reply = dict[str, str | bool]  # the canvas's answer: html, state, stages, [live], [why...]
+Reply = dict[str, str | bool | int]  # the canvas reply: html, state, stages, pace_ms, [live], [why]
 
 
 def drawing_or_reply(request: dict, max_upload_bytes: int) -> Preprocessed | Reply:

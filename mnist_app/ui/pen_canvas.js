@@ -5,7 +5,10 @@
 // (in a block of its own, so that no name here hides one of Gradio's).
 {
 const SIZE = 280; // canvas pixels, as the server expects
-const LIVE_EVERY_MS = 60; // at most this often while drawing (and never two at a time)
+// At most this often while drawing (and never two at a time); each reply may ask for
+// longer (pace_ms: 250 while a model trains on the server, which shares its cores).
+const LIVE_EVERY_MS = 60;
+let liveEvery = LIVE_EVERY_MS;
 const MAX_UPLOAD = element.querySelector(".pen").dataset.maxUpload * 1;
 
 const canvas = element.querySelector("#canvas");
@@ -126,6 +129,7 @@ async function ask(atOnce = false) {
   const asked = generation;
   try {
     const result = await server.read_pen(request);
+    if (Number.isFinite(result.pace_ms)) liveEvery = Math.min(Math.max(result.pace_ms, LIVE_EVERY_MS), 1000);
     // Half a stroke is often "a dot" or nothing yet: while the pen is down, only digits
     // are shown; refusals wait for the pen to lift.
     if (asked === generation && number > shown && !(live && result.state !== "digit")) {
@@ -195,7 +199,7 @@ canvas.addEventListener("pointermove", (event) => {
   askWhileDrawing();
 });
 
-// While the pen moves: ask about the ink as it is now, at most every LIVE_EVERY_MS and one
+// While the pen moves: ask about the ink as it is now, at most every liveEvery ms and one
 // request at a time; ink drawn while a request is out is asked about when it returns (a
 // first glimpse is often "not a digit" yet, and must not be the last one).
 let livePending = null;
@@ -204,7 +208,7 @@ function askWhileDrawing() {
     again = true;
     return;
   }
-  const wait = LIVE_EVERY_MS - (performance.now() - lastSent);
+  const wait = liveEvery - (performance.now() - lastSent);
   if (wait <= 0) ask();
   else if (livePending === null) {
     livePending = setTimeout(() => {

@@ -19,6 +19,7 @@ import gradio as gr
 from ..preprocess import Preprocessed
 from .limits import answered_by_the_guard
 from .pen_answers import (
+    LIVE_EVERY_MS,
     Answer,
     Reply,
     answer_html,
@@ -44,10 +45,12 @@ def pen_reader(
     answer: Callable[[Preprocessed, str | None, bool], Answer],
     max_upload_bytes: int,
     why: Why | None = None,
+    pace: Callable[[], int] = lambda: LIVE_EVERY_MS,
 ) -> Callable[[dict], Reply]:
     """The canvas's server function: `answer(stages, model, live)` reads a preprocessed
     drawing with the named model (`live` while the pen is down); when the page asks why,
-    `why(stages, model)` explains a digit."""
+    `why(stages, model)` explains a digit. Each reply tells the page how often to ask
+    while the pen moves: `pace()` ms apart."""
     uploads_at_once = threading.BoundedSemaphore(2)
 
     def read_pen(request: dict) -> Reply:
@@ -56,6 +59,9 @@ def pen_reader(
         data URL, and when asked why, the explanation (see draw_tab's `_why`). A live
         question (the pen still down) gets the answer alone, marked live: the strip and
         the explanation, half the work of an answer, wait for the pen to lift."""
+        return {**answer_request(request), "pace_ms": pace()}
+
+    def answer_request(request: dict) -> Reply:
         request = request if isinstance(request, dict) else {}
         model = request.get("model") if isinstance(request.get("model"), str) else None
         is_canvas = request.get("kind") == "canvas"
