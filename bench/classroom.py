@@ -190,7 +190,8 @@ class Person(threading.Thread):
             response.raise_for_status()
             reply = response.json()
             state = reply.get("state")
-            self.live_every_s = max(LIVE_EVERY_MS, reply.get("pace_ms", 0)) / 1000
+            if isinstance(reply.get("pace_ms"), int):  # as pen_canvas.js: kept until told
+                self.live_every_s = min(max(LIVE_EVERY_MS, reply["pace_ms"]), 1000) / 1000
             if live and state == "superseded":
                 self.tally.add(dropped=1)
                 return None
@@ -255,8 +256,8 @@ def classroom(
         Person(page, digits[i::people] or digits, arrivals, math.inf, i / people)
         for i in range(people)
     ]
-    # Gradio makes a page's session state at its first request (about 25 ms of CPU for
-    # this app's blocks): a real page pays it as it loads, before anyone draws.
+    # Each page's first frame before the class: whatever a first request costs (through
+    # Gradio's route it made the page's session state, 29 ms of CPU) is paid as it loads.
     with httpx.Client(base_url=page.url, timeout=60) as client:
         for person in crowd:
             person.ask(client, digits[0][0].final)

@@ -24,7 +24,7 @@ from PIL import Image
 from mnist_app.core.paths import pendigits_file
 from mnist_app.pen.replay import parse
 from mnist_app.ui.inputs import with_bounded_blobs
-from mnist_app.ui.limits import Limits, RequestGuard
+from mnist_app.ui.limits import Limits, RequestGuard, answered_by_the_guard
 from mnist_app.ui.login_throttle import LoginThrottle
 from mnist_app.ui.upload_cache import UploadCache
 from tests.conftest import MNIST_DIR
@@ -209,6 +209,53 @@ def test_with_a_login_the_pen_canvas_answers_only_those_logged_in(guarded_app):
     assert httpx.post(ask, json=body, timeout=30).status_code == 401
     answer = httpx.post(ask, json=body, cookies=cookies, timeout=30)
     assert answer.status_code == 200 and answer.json()["state"] == "digit"
+
+
+def test_the_guard_calls_only_marked_canvas_functions_and_leaves_the_rest_to_gradio():
+    """It answers a /component_server request itself only for a function marked
+    answered_by_the_guard, asked by POST, and with a login only for the login's cookie read
+    as Gradio reads it; anything else goes on to Gradio (here the inner app's "ok")."""
+
+    def read_pen(data):
+        return {"read": data}
+
+    def other(data):
+        return {"other": data}
+
+    read_pen._is_server_fn = other._is_server_fn = True
+    answered_by_the_guard(read_pen)
+    blocks = SimpleNamespace(blocks={7: SimpleNamespace(read_pen=read_pen, other=other)})
+    app = {"get_blocks": lambda: blocks, "auth": None, "auth_dependency": None}
+    app |= {"tokens": {"token": "ada"}, "cookie_id": "c"}
+    guard = RequestGuard(answering_app(), Limits(), None, LoginThrottle())
+
+    def ask(name: str = "read_pen", method: str = "POST", cookie: bytes = b"", **changes):
+        request = {"session_hash": "p", "component_id": 7, "fn_name": name, "data": 1}
+        body = json.dumps(request).encode()
+        headers = [(b"content-length", str(len(body)).encode()), (b"cookie", cookie)]
+        scope = {"type": "http", "method": method, "path": "/gradio_api/component_server"}
+        scope |= {"client": ("192.0.2.1", 1), "headers": headers}
+        sent = []
+
+        async def receive():
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message):
+            sent.append(message)
+
+        asyncio.run(guard({**scope, "app": SimpleNamespace(**{**app, **changes})}, receive, send))
+        return sent[-1]["body"]
+
+    login = {"auth": {"ada": PASSWORD}}
+    assert json.loads(ask()) == {"read": 1}
+    assert ask("other") == b"ok"  # a server function, not marked
+    assert ask("__init__") == b"ok"  # not a server function
+    assert ask(method="PUT") == b"ok"
+    assert ask(**login) == b"ok"  # Gradio answers 401
+    assert json.loads(ask(cookie=b"access-token-c=token", **login)) == {"read": 1}
+    # Gradio reads the secure cookie first, and only it when it is there.
+    assert ask(cookie=b"access-token-c=bad; access-token-unsecure-c=token", **login) == b"ok"
+    assert ask(auth_dependency=lambda request: "ada") == b"ok"  # Gradio asks it
 
 
 async def empty_body() -> dict:

@@ -119,9 +119,9 @@ class RequestGuard:
 
     async def _guarded(self, scope: dict, receive: Any, send: Any, client: str) -> None:
         path = scope["path"].rstrip("/")
-        headers = _headers(scope)
+        headers = dict(scope.get("headers") or [])
         mcp = "/gradio_api/mcp" in path
-        if self.auth and ("/heartbeat/" in path or mcp) and not _logged_in(scope, headers):
+        if self.auth and ("/heartbeat/" in path or mcp) and not _logged_in(scope):
             # Gradio streams heartbeats, and serves MCP tools, to anyone: log in first
             # (POST /login, then send its cookie; MCP passes it on to the tools it runs).
             return await _refuse(send, 401, "Log in first: POST /login, then send its cookie.")
@@ -185,7 +185,9 @@ class RequestGuard:
                 if answer is None:
                     await self.app(scope, _replay(body), send)
                 else:
-                    await _json(send, await anyio.to_thread.run_sync(answer, request["data"]))
+                    threads = getattr(scope["app"].get_blocks(), "limiter", None)  # Gradio's
+                    reply = await anyio.to_thread.run_sync(answer, request["data"], limiter=threads)
+                    await _json(send, reply)
         except TurnsFull:
             await _refuse(send, 429, "Too many drawings waiting from this address.")
         except Superseded:  # the page lifted its pen meanwhile: this glimpse is not shown
@@ -290,21 +292,21 @@ class RequestGuard:
         return hmac.compare_digest(password.encode(), self.auth[1].encode()) & right_user
 
 
-def _headers(scope: dict) -> dict[bytes, bytes]:
-    return dict(scope.get("headers") or [])
-
-
-def _logged_in(scope: dict, headers: dict) -> bool:
+def _logged_in(scope: dict) -> bool:
     """Whether the request carries the session cookie of a login (Gradio's own check)."""
     app = scope.get("app")
     tokens, cookie_id = getattr(app, "tokens", None), getattr(app, "cookie_id", None)
     if tokens is None or cookie_id is None:
         return False
-    # Starlette's parser, as Gradio reads them: the standard library's stops at the first
-    # malformed cookie (another app on the same host can set one).
-    cookies = cookie_parser(headers.get(b"cookie", b"").decode("latin-1"))
-    names = (f"access-token-{cookie_id}", f"access-token-unsecure-{cookie_id}")
-    return any(cookies.get(name) in tokens for name in names if cookies.get(name))
+    # Starlette's parser on the first Cookie header, as Gradio reads them: the standard
+    # library's stops at the first malformed cookie (another app on the same host can set
+    # one). The secure cookie first, else the other, as Gradio's get_current_user.
+    first = next((value for key, value in scope.get("headers") or [] if key == b"cookie"), b"")
+    cookies = cookie_parser(first.decode("latin-1"))
+    token = cookies.get(f"access-token-{cookie_id}") or cookies.get(
+        f"access-token-unsecure-{cookie_id}"
+    )
+    return token is not None and token in tokens
 
 
 async def _body(receive: Any) -> bytes:
@@ -356,6 +358,8 @@ def _answered_here(scope: dict, request: dict) -> Callable[[Any], Any] | None:
     ids, name = request.get("component_id"), request.get("fn_name")
     if (
         blocks is None
+        or scope["method"] != "POST"
+        or not scope["path"].rstrip("/").endswith("/gradio_api/component_server")
         or not isinstance(request.get("session_hash"), str)
         or not isinstance(ids, int)
         or not isinstance(name, str)
@@ -363,7 +367,7 @@ def _answered_here(scope: dict, request: dict) -> Callable[[Any], Any] | None:
         or getattr(app, "auth_dependency", None) is not None
     ):
         return None
-    if getattr(app, "auth", None) is not None and not _logged_in(scope, _headers(scope)):
+    if getattr(app, "auth", None) is not None and not _logged_in(scope):
         return None  # Gradio says 401
     function = getattr(blocks().blocks.get(ids), name, None)
     marked = getattr(function, "_is_server_fn", False) and getattr(

@@ -143,7 +143,13 @@ async function ask(atOnce = false) {
     }
   } finally {
     inFlight--;
-    if (again && !inFlight) ask();
+    if (again && !inFlight) {
+      again = false;
+      // Ink drawn while this was out: with the pen still down, asked at the pace, not at
+      // once (which sent a frame per round trip, 40 a second, whatever liveEvery said).
+      if (current) askWhileDrawing();
+      else ask();
+    }
   }
 }
 
