@@ -202,7 +202,8 @@ def test_full_batch_conv_net_runs_in_chunks_with_the_same_gradient(small_mnist, 
     monkeypatch.setattr(loop, "CONV_CHUNK", 700)
     chunked = run(config, small_mnist).model.state_dict()
     for key in whole:
-        torch.testing.assert_close(chunked[key], whole[key], atol=2e-5, rtol=1e-4)
+        # The same sums in another order: float32 rounding (up to 5e-5 seen in CI).
+        torch.testing.assert_close(chunked[key], whole[key], atol=1e-4, rtol=1e-4)
 
 
 @pytest.mark.parametrize(

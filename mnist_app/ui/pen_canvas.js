@@ -68,6 +68,7 @@ function repaint() {
 function show(result, sentAt = -1) {
   answer.dataset.state = result.state;
   answer.dataset.sentAt = sentAt; // when the request behind this answer left (benchmarks)
+  answer.dataset.live = result.live ? "true" : "false"; // a glimpse, or the pen-up's answer
   answer.innerHTML = result.html;
   // Now that the answer is on screen, "Inside the network" (inside_view.js) may ask about it.
   element.dispatchEvent(new CustomEvent("pen-answer", { bubbles: true, detail: { generation } }));
